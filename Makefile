@@ -1,0 +1,254 @@
+# Top-level build: packages (RPM, SRPM, DEB), install, tests, benchmarks.
+#
+#   make                 everything: RPMs in build-<os>-<arch>/RPMS/, SRPMs in build-src/, DEBs in build-deb/
+#   make check           every test layer, stops at the first failure, ends with "N passed, N failed"
+#   make rpm | srpm | deb | bench | install DESTDIR=... | print-config | clean
+#
+# Values come from package.mk, then native defaults derived from the build host, then every
+# package-<name>.mk that applies (skipped with NATIVE=1), then the command line. Each component
+# adds its own packaging/<component>/component.mk, rpm/<package>.spec and debian/ stanza; the
+# COMPONENTS list in package.mk says which ones are built.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+TOP := $(CURDIR)
+
+# ------------------------------------------------------------------------------------------------
+# Configuration, with the origin of every value recorded for print-config
+# ------------------------------------------------------------------------------------------------
+CONFIG_VARS := NAME VERSION RELEASE COMPONENTS \
+  OS_ID OS_VERSION_MAJOR OS_FAMILY ARCH RPM_OS DIST \
+  PREFIX BINDIR SBINDIR LIBDIR XTLIBDIR MANDIR SYSCONFDIR LOCALSTATEDIR UNITDIR TMPFILESDIR \
+  KERNEL_DIR KVERREL CARGO CARGO_TARGET_DIR RPM_DEBUGINFO RPM_NODEPS \
+  RPMDIR SRPMDIR DEBDIR
+
+# $(call config_snapshot) remembers the current values; $(call config_mark,LABEL) labels the
+# values that changed since then with LABEL.
+config_eq = $(and $(findstring x$(1),x$(2)),$(findstring x$(2),x$(1)))
+config_snapshot = $(foreach v,$(CONFIG_VARS),$(eval __was_$(v) := $$(value $(v))))
+config_mark = $(foreach v,$(CONFIG_VARS),$(if $(call config_eq,$(value __was_$(v)),$(value $(v))),,$(eval __from_$(v) := $(1))))
+
+$(call config_snapshot)
+include $(TOP)/package.mk
+COMPONENTS ?=
+$(call config_mark,package.mk)
+
+# Native defaults, derived from the build host.
+$(call config_snapshot)
+os_release = $(shell . /etc/os-release 2>/dev/null && echo "$${$(1):-}")
+OS_ID := $(or $(call os_release,ID),unknown)
+OS_VERSION_MAJOR := $(firstword $(subst ., ,$(call os_release,VERSION_ID)))
+OS_FAMILY := $(strip $(if $(filter debian ubuntu,$(OS_ID) $(call os_release,ID_LIKE)),debian,\
+               $(if $(filter rhel fedora centos,$(OS_ID) $(call os_release,ID_LIKE)),rhel,$(OS_ID))))
+ARCH := $(shell uname -m)
+RPM_OS := $(OS_ID)$(OS_VERSION_MAJOR)
+DIST := .$(RPM_OS)
+PREFIX := /usr
+BINDIR := $(PREFIX)/bin
+SBINDIR := $(PREFIX)/sbin
+LIBDIR := $(or $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null | sed 's|^|/usr/lib/|'),/usr/lib)
+XTLIBDIR := $(or $(shell pkg-config --variable=xtlibdir xtables 2>/dev/null),$(LIBDIR)/xtables)
+MANDIR := $(PREFIX)/share/man
+SYSCONFDIR := /etc
+LOCALSTATEDIR := /var
+UNITDIR := $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+TMPFILESDIR := /usr/lib/tmpfiles.d
+# The reference guest kernel of tests/vm (built on demand), unless a package-<name>.mk names a tree.
+KERNEL_DIR := reference
+KVERREL := reference
+CARGO := cargo
+CARGO_TARGET_DIR := $(TOP)/target
+# -debuginfo packages need find-debuginfo (debugedit), which Debian's rpm lacks.
+RPM_DEBUGINFO := $(if $(wildcard /usr/bin/find-debuginfo /usr/lib/rpm/find-debuginfo.sh),1,0)
+# BuildRequires can only be checked where the rpm database holds the system's packages.
+RPM_NODEPS := $(if $(shell rpm -q rpm 2>/dev/null | grep -v 'not installed'),0,1)
+$(call config_mark,native (build host))
+
+# Per-OS overrides. OS_FAMILY may be set on the command line to see another OS's values.
+ifneq ($(NATIVE),1)
+OVERRIDE_FILES := $(filter-out package.mk,$(sort $(wildcard $(TOP)/package-*.mk)))
+$(foreach f,$(OVERRIDE_FILES),$(call config_snapshot)$(eval include $(f))$(call config_mark,$(notdir $(f))))
+endif
+
+# Output directories follow the OS the packages are for.
+$(call config_snapshot)
+RPMDIR := $(TOP)/build-$(RPM_OS)-$(ARCH)/RPMS
+SRPMDIR := $(TOP)/build-src
+DEBDIR := $(TOP)/build-deb
+$(call config_mark,derived)
+
+$(foreach v,$(CONFIG_VARS),$(if $(filter command line,$(origin $(v))),$(eval __from_$(v) := command line)))
+$(foreach v,$(CONFIG_VARS),$(if $(filter environment%,$(origin $(v))),$(eval __from_$(v) := environment)))
+export CARGO_TARGET_DIR
+# Binaries the host and VM tests run (the VM sees this directory at /vm/bin).
+export VM_BIN_DIR ?= $(CARGO_TARGET_DIR)/release
+
+.PHONY: print-config
+print-config:
+	@$(foreach v,$(CONFIG_VARS),printf '%-18s = %-45s # %s\n' '$(v)' '$($(v))' '$(or $(__from_$(v)),unset)';)
+
+# ------------------------------------------------------------------------------------------------
+# Dependencies (installed only when missing; NO_DEPS=1 inside package builds)
+# ------------------------------------------------------------------------------------------------
+.PHONY: deps deps-check
+deps:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build)
+deps-check:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build check)
+
+# ------------------------------------------------------------------------------------------------
+# Build and install, per component (packaging/<component>/component.mk defines the details:
+# <c>_CRATES, <c>_RPM_SPECS, <c>_DEB_PACKAGES and an install-<c> rule)
+# ------------------------------------------------------------------------------------------------
+RELEASE_BIN = $(CARGO_TARGET_DIR)/release
+CARGO_FLAGS ?= $(if $(filter 1,$(CARGO_OFFLINE)),--offline --frozen,--locked)
+INSTALL ?= install
+
+include $(foreach c,$(COMPONENTS),$(TOP)/packaging/$(c)/component.mk)
+
+.PHONY: build install $(addprefix build-,$(COMPONENTS)) $(addprefix install-,$(COMPONENTS))
+build: $(addprefix build-,$(COMPONENTS))
+$(addprefix build-,$(COMPONENTS)): build-%: deps
+	$(CARGO) build $(CARGO_FLAGS) --release $(addprefix -p ,$($*_CRATES))
+
+install: $(addprefix install-,$(COMPONENTS))
+
+# ------------------------------------------------------------------------------------------------
+# Source tarballs: the tree (tracked and new files, not ignored ones) and the vendored crates, so
+# that rpmbuild and dpkg-buildpackage build offline from them.
+# ------------------------------------------------------------------------------------------------
+SRC_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION).tar.gz
+VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
+# Reproducible archives: content-only, so an unchanged tree keeps its tarball and timestamp.
+TAR_REPRO := --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu
+
+.PHONY: tarball FORCE
+tarball: $(SRC_TARBALL) $(VENDOR_TARBALL)
+$(SRC_TARBALL): FORCE
+	@mkdir -p $(@D)
+	@if git -C $(TOP) rev-parse --git-dir >/dev/null 2>&1; then \
+	  git -C $(TOP) ls-files -co --exclude-standard -z | xargs -0 -n1 sh -c 'test -e "$$0" && printf "%s\0" "$$0"'; \
+	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
+	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|' -cf - \
+	  | gzip -n > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
+$(VENDOR_TARBALL): $(TOP)/Cargo.lock
+	@mkdir -p $(@D); rm -rf $(SRPMDIR)/vendor.tmp
+	$(CARGO) vendor --locked --versioned-dirs -q $(SRPMDIR)/vendor.tmp/vendor >/dev/null
+	tar -C $(SRPMDIR)/vendor.tmp $(TAR_REPRO) -cf - vendor | gzip -n > $@
+	rm -rf $(SRPMDIR)/vendor.tmp
+
+# ------------------------------------------------------------------------------------------------
+# RPM: one spec per package family under rpm/; SRPM first, then rpmbuild --rebuild of that SRPM,
+# which proves the SRPM builds on its own.
+# ------------------------------------------------------------------------------------------------
+RPM_SPECS := $(foreach c,$(COMPONENTS),$($(c)_RPM_SPECS))
+RPMBUILD_TOP := $(TOP)/build-rpmbuild
+RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_sourcedir $(SRPMDIR)' \
+  --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
+  --define '_unitdir $(UNITDIR)' --define '_tmpfilesdir $(TMPFILESDIR)' \
+  --define 'xtlibdir $(XTLIBDIR)' --define 'kverrel $(KVERREL)' --define 'kernel_dir $(KERNEL_DIR)' \
+  --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
+  $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
+  $(if $(filter 1,$(RPM_NODEPS)),--nodeps)
+SRPM_FILES := $(foreach s,$(RPM_SPECS),$(SRPMDIR)/$(s)-$(VERSION)-$(RELEASE)$(DIST).src.rpm)
+
+.PHONY: srpm rpm
+srpm: deps $(SRPM_FILES)
+$(SRPMDIR)/%-$(VERSION)-$(RELEASE)$(DIST).src.rpm: $(TOP)/rpm/%.spec $(SRC_TARBALL) $(VENDOR_TARBALL)
+	@mkdir -p $(RPMBUILD_TOP)/SPECS
+	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(RELEASE)/g' -e 's/@NAME@/$(NAME)/g' \
+	  $< > $(RPMBUILD_TOP)/SPECS/$*.spec
+	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) $(RPMBUILD_TOP)/SPECS/$*.spec
+
+# A stamp per SRPM: the binary RPM names depend on the spec's subpackages.
+rpm: deps $(SRPM_FILES:.src.rpm=.rpm-stamp)
+$(SRPMDIR)/%.rpm-stamp: $(SRPMDIR)/%.src.rpm
+	rpmbuild --rebuild --quiet $(RPMBUILD_DEFINES) $< > $(RPMBUILD_TOP)/$*.log 2>&1 \
+	  || { tail -n 40 $(RPMBUILD_TOP)/$*.log; echo "rpmbuild failed: $(RPMBUILD_TOP)/$*.log"; exit 1; }
+	@grep '^Wrote: ' $(RPMBUILD_TOP)/$*.log || true
+	@touch $@
+
+# ------------------------------------------------------------------------------------------------
+# DEB: the debian/ source package, built from the same tarballs (orig + vendor component).
+# Packages of components not in COMPONENTS are left out with build profiles (pkg.netedge.no<c>).
+# ------------------------------------------------------------------------------------------------
+ALL_COMPONENTS := $(patsubst $(TOP)/packaging/%/component.mk,%,$(wildcard $(TOP)/packaging/*/component.mk))
+empty :=
+space := $(empty) $(empty)
+comma := ,
+DEB_PROFILES := $(subst $(space),$(comma),$(strip $(foreach c,$(filter-out $(COMPONENTS),$(ALL_COMPONENTS)),pkg.$(NAME).no$(c))))
+DEB_VERSION := $(VERSION)-$(RELEASE)
+DEB_SRCDIR := $(DEBDIR)/$(NAME)-$(VERSION)
+DEB_STAMP := $(DEBDIR)/$(NAME)_$(DEB_VERSION).stamp
+
+.PHONY: deb
+deb: deps $(DEB_STAMP)
+$(DEB_STAMP): $(SRC_TARBALL) $(VENDOR_TARBALL)
+	@mkdir -p $(DEBDIR); rm -rf $(DEB_SRCDIR) $(DEBDIR)/*.deb $(DEBDIR)/$(NAME)_*
+	cp $(SRC_TARBALL) $(DEBDIR)/$(NAME)_$(VERSION).orig.tar.gz
+	cp $(VENDOR_TARBALL) $(DEBDIR)/$(NAME)_$(VERSION).orig-vendor.tar.gz
+	tar -C $(DEBDIR) -xzf $(SRC_TARBALL)
+	mkdir -p $(DEB_SRCDIR)/vendor && tar -C $(DEB_SRCDIR) -xzf $(VENDOR_TARBALL)
+	$(TOP)/packaging/debian-changelog.sh $(NAME) $(DEB_VERSION) > $(DEB_SRCDIR)/debian/changelog
+	cd $(DEB_SRCDIR) && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) \
+	  dpkg-buildpackage -us -uc -d $(if $(DEB_PROFILES),-P$(DEB_PROFILES)) > $(DEBDIR)/build.log 2>&1 \
+	  || { tail -n 40 $(DEBDIR)/build.log; echo "dpkg-buildpackage failed: $(DEBDIR)/build.log"; exit 1; }
+	@ls $(DEBDIR)/*.deb
+	@touch $@
+
+# ------------------------------------------------------------------------------------------------
+# Everything
+# ------------------------------------------------------------------------------------------------
+.PHONY: all
+all: rpm deb
+
+# ------------------------------------------------------------------------------------------------
+# Tests: each layer runs through tests/run-layer.sh, which logs to build-check/<layer>.log and
+# counts results; the first failing layer stops make check.
+# ------------------------------------------------------------------------------------------------
+CHECK_DIR := $(TOP)/build-check
+LAYER = $(TOP)/tests/run-layer.sh $(CHECK_DIR)
+
+.PHONY: check check-start check-fmt check-clippy check-unit check-integration check-packaging check-vm check-summary
+check: check-start
+	$(MAKE) --no-print-directory check-fmt
+	$(MAKE) --no-print-directory check-clippy
+	$(MAKE) --no-print-directory check-unit
+	$(MAKE) --no-print-directory check-integration
+	$(MAKE) --no-print-directory check-packaging
+	$(MAKE) --no-print-directory check-vm
+	@$(TOP)/tests/summary.sh $(CHECK_DIR)
+
+check-start: deps-check
+	@rm -rf $(CHECK_DIR); mkdir -p $(CHECK_DIR)
+
+check-fmt:
+	@$(LAYER) fmt single -- $(CARGO) fmt --all --check
+check-clippy:
+	@$(LAYER) clippy single -- $(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+check-unit:
+	@$(LAYER) unit cargo -- $(CARGO) test --locked --workspace
+check-integration:
+	@$(LAYER) integration tap -- $(TOP)/tests/run-host-tests.sh
+check-packaging:
+	@$(LAYER) packaging tap -- $(TOP)/tests/packaging/check-packages.sh
+check-vm:
+	@$(CARGO) build --locked --release --workspace --bins
+	@$(LAYER) vm tap -- $(TOP)/tests/vm/vm.sh cases
+
+# ------------------------------------------------------------------------------------------------
+# Benchmarks (side by side with the reference implementations; see docs/BENCHMARKS.md)
+# ------------------------------------------------------------------------------------------------
+.PHONY: bench
+bench: deps
+	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do echo "== $$b"; $$b || exit 1; done
+
+# ------------------------------------------------------------------------------------------------
+.PHONY: clean distclean
+clean:
+	rm -rf $(TOP)/build-* $(CHECK_DIR)
+distclean: clean
+	$(CARGO) clean

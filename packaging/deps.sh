@@ -1,0 +1,79 @@
+#!/bin/sh
+# Install the build and test dependencies that are missing, and only those.
+#   packaging/deps.sh GROUP...   GROUP: build (make), check (make check), bench (make bench)
+# Debian-likes use apt-get, RHEL-likes dnf. Idempotent and silent when nothing is missing, so the
+# Makefile can call it before every top-level target.
+set -eu
+
+os_family() {
+    [ -r /etc/os-release ] || { echo unknown; return; }
+    # shellcheck disable=SC1091
+    . /etc/os-release
+    case " ${ID:-} ${ID_LIKE:-} " in
+        *" debian "*|*" ubuntu "*) echo debian ;;
+        *" rhel "*|*" fedora "*|*" centos "*) echo rhel ;;
+        *) echo unknown ;;
+    esac
+}
+
+# One list per group and family. Keep them short and explain the odd ones.
+debian_pkgs() {
+    case $1 in
+        build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
+                     libxtables-dev libclang-dev" ;;  # libclang: bindgen for libxt_DADDR.so
+        check) echo "rpmlint lintian iproute2 iptables python3" ;;
+        bench) echo "" ;;
+        *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
+    esac
+}
+rhel_pkgs() {
+    case $1 in
+        build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
+                     iptables-devel clang-devel kernel-devel" ;;
+        check) echo "rpmlint iproute iptables python3" ;;
+        bench) echo "" ;;
+        *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
+    esac
+}
+
+[ $# -gt 0 ] || set -- build
+family=$(os_family)
+missing=""
+case $family in
+    debian)
+        for g in "$@"; do
+            for p in $(debian_pkgs "$g"); do
+                dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
+                    || missing="$missing $p"
+            done
+        done
+        if [ -n "$missing" ]; then
+            echo "deps.sh: installing:$missing"
+            export DEBIAN_FRONTEND=noninteractive
+            # Wait for a concurrent apt/dpkg instead of failing on its lock.
+            apt="apt-get -q -o DPkg::Lock::Timeout=900"
+            $apt install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+                $apt update -q >/dev/null
+                $apt install -y --no-install-recommends $missing
+            }
+        fi ;;
+    rhel)
+        for g in "$@"; do
+            for p in $(rhel_pkgs "$g"); do
+                rpm -q --whatprovides "$p" >/dev/null 2>&1 || missing="$missing $p"
+            done
+        done
+        if [ -n "$missing" ]; then
+            echo "deps.sh: installing:$missing"
+            dnf -y -q install $missing
+        fi ;;
+    *)
+        echo "deps.sh: unsupported OS (need a Debian- or RHEL-like /etc/os-release); install by hand:" >&2
+        echo "  $(debian_pkgs build) $(debian_pkgs check)" >&2
+        exit 1 ;;
+esac
+
+command -v cargo >/dev/null 2>&1 || {
+    echo "deps.sh: cargo not found: install a Rust toolchain >= 1.85 (rustup or the distro's cargo)" >&2
+    exit 1
+}
