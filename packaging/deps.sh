@@ -21,7 +21,7 @@ debian_pkgs() {
     case $1 in
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev" ;;  # libclang: bindgen for libxt_DADDR.so
-        check) echo "rpmlint lintian iproute2 iptables python3" ;;
+        check) echo "rpmlint lintian debootstrap iproute2 iptables python3" ;;
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
