@@ -1,0 +1,103 @@
+//! IPv6 (RFC 8200): rewrite the destination and the transport checksum, which covers it
+//! through the pseudo-header (RFC 8200 §8.1). IPv6 has no header checksum.
+
+use super::{finish, l4_checksum_at, Malformed, Outcome, PacketMeta, SkbCsum, Untouched};
+
+const HEADER: usize = 40;
+const PAYLOAD_LENGTH: usize = 4;
+const NEXT_HEADER: usize = 6;
+const DADDR: usize = 24;
+
+mod nexthdr {
+    pub const HOP_BY_HOP: u8 = 0;
+    pub const ROUTING: u8 = 43;
+    pub const FRAGMENT: u8 = 44;
+    pub const AH: u8 = 51;
+    pub const DEST_OPTS: u8 = 60;
+    pub const MOBILITY: u8 = 135;
+    pub const HIP: u8 = 139;
+    pub const SHIM6: u8 = 140;
+}
+
+/// What the extension header chain says about the transport header at `thoff`.
+enum Chain {
+    /// The header at `thoff` is protocol `.0`.
+    Transport(u8),
+    /// The packet is a non-first fragment or the final destination is not in the header.
+    Skip(Untouched),
+}
+
+/// Walk the extension headers (RFC 8200 §4) from the fixed header to `thoff`; `thoff` must land
+/// exactly on the header after the last extension header.
+fn walk(pkt: &[u8], thoff: usize) -> Result<Chain, Malformed> {
+    let mut next = pkt[NEXT_HEADER];
+    let mut off = HEADER;
+    let mut skip = None;
+    while off != thoff {
+        // Every extension header is at least 8 bytes and must end by `thoff`.
+        if off + 8 > thoff {
+            return Err(Malformed::TransportOffset);
+        }
+        let len = match next {
+            nexthdr::HOP_BY_HOP
+            | nexthdr::ROUTING
+            | nexthdr::DEST_OPTS
+            | nexthdr::MOBILITY
+            | nexthdr::HIP
+            | nexthdr::SHIM6 => (usize::from(pkt[off + 1]) + 1) * 8,
+            nexthdr::FRAGMENT => 8,
+            // RFC 4302 §2.2: length in 4-octet units, minus 2.
+            nexthdr::AH => (usize::from(pkt[off + 1]) + 2) * 4,
+            _ => return Err(Malformed::TransportOffset),
+        };
+        if next == nexthdr::ROUTING && pkt[off + 3] != 0 {
+            skip = Some(Untouched::RoutingHeaderPending);
+        }
+        if next == nexthdr::FRAGMENT && u16::from_be_bytes([pkt[off + 2], pkt[off + 3]]) >> 3 != 0 {
+            skip = Some(Untouched::NonFirstFragment);
+        }
+        next = pkt[off];
+        off += len;
+    }
+    Ok(match skip {
+        Some(why) => Chain::Skip(why),
+        None => Chain::Transport(next),
+    })
+}
+
+/// Rewrite the destination of the IPv6 packet whose first bytes are `pkt` (at least the
+/// headers up to `meta.thoff` and [`super::l4::L4_WINDOW`] bytes of transport header where the
+/// packet has them) to `new`, keeping the transport checksum right. Nothing is written unless
+/// the outcome is a rewrite.
+pub fn rewrite_v6(pkt: &mut [u8], meta: PacketMeta, new: [u8; 16], skb: &mut SkbCsum) -> Outcome {
+    if pkt.len() < HEADER || pkt[0] >> 4 != 6 {
+        return Outcome::Dropped(Malformed::NetworkHeader);
+    }
+    if meta.thoff < HEADER || meta.thoff > pkt.len() {
+        return Outcome::Dropped(Malformed::TransportOffset);
+    }
+    let payload = usize::from(u16::from_be_bytes([
+        pkt[PAYLOAD_LENGTH],
+        pkt[PAYLOAD_LENGTH + 1],
+    ]));
+    // Payload length 0 announces a jumbogram (RFC 2675): the bytes given are the bound then.
+    let end = if payload == 0 {
+        pkt.len()
+    } else {
+        pkt.len().min(HEADER + payload)
+    };
+    let l4 = if meta.fragoff != 0 {
+        Err(Untouched::NonFirstFragment)
+    } else {
+        match walk(pkt, meta.thoff) {
+            Err(m) => return Outcome::Dropped(m),
+            Ok(Chain::Skip(why)) => Err(why),
+            Ok(Chain::Transport(proto)) => match l4_checksum_at(proto, true, meta.thoff, end) {
+                Ok(Some((off, l4))) => Ok((proto, off, l4)),
+                Ok(None) => Err(Untouched::NoPseudoHeader),
+                Err(m) => return Outcome::Dropped(m),
+            },
+        }
+    };
+    finish(pkt, DADDR, &new, None, l4, skb)
+}
