@@ -1,0 +1,1 @@
+//! Fuzz entry points (placeholder until the client is tested).
