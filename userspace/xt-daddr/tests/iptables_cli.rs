@@ -1,0 +1,124 @@
+//! Loads the built libxt_DADDR.so into the real iptables/ip6tables binaries (through
+//! XTABLES_LIBDIR) and checks the texts operators and tools see. Only option parsing and help
+//! run here: installing a rule needs the kernel module, which the VM tests cover
+//! (tests/vm/cases/daddr-*.sh: print, save and restore round trips).
+//!
+//! Nothing here touches the host's rule set: every command exits in option parsing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The cdylib cargo built next to this test's `deps/` directory, copied into a directory of
+/// its own so libxtables finds it by name.
+fn extension_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let so = profile.join("libxt_DADDR.so");
+    assert!(so.exists(), "{} not built", so.display());
+    let dir = std::env::temp_dir().join(format!("xt-daddr-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::copy(&so, dir.join("libxt_DADDR.so")).expect("copy libxt_DADDR.so");
+    dir
+}
+
+fn system_xtlibdir() -> String {
+    let out = Command::new("pkg-config")
+        .args(["--variable=xtlibdir", "xtables"])
+        .output()
+        .expect("pkg-config (libxtables-dev is a build dependency)");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+/// Run `tool args...` with our extension first on the search path; `None` if the tool is not
+/// installed here.
+fn run(tool: &str, args: &[&str]) -> Option<Output> {
+    let libdir = format!("{}:{}", extension_dir().display(), system_xtlibdir());
+    match Command::new(tool)
+        .args(args)
+        .env("XTABLES_LIBDIR", libdir)
+        .output()
+    {
+        Ok(o) => Some(o),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{tool} not installed: skipping");
+            None
+        }
+        Err(e) => panic!("{tool}: {e}"),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_is_byte_identical_to_the_original() {
+    let cases = [
+        (
+            "iptables-legacy",
+            "\nDADDR target options:\n  --set-daddr <ipaddr>          Address to set for the IPv4 destination field\n",
+        ),
+        (
+            "ip6tables-legacy",
+            "\nDADDR target options:\n  --set-daddr <ip6addr>         Address to set for the IPv6 destination field\n",
+        ),
+    ];
+    for (tool, expected) in cases {
+        let Some(out) = run(tool, &["-j", "DADDR", "-h"]) else {
+            continue;
+        };
+        let stdout = text(&out.stdout);
+        assert!(stdout.ends_with(expected), "{tool} help:\n{stdout}");
+    }
+}
+
+#[test]
+fn parameter_problems_use_the_original_messages() {
+    let cases: [(&str, &[&str], &str); 5] = [
+        (
+            "iptables-legacy",
+            &["--set-daddr", "foo"],
+            "Bad IPv4 address `foo'\n",
+        ),
+        (
+            "iptables-legacy",
+            &["--set-daddr=10.0.0.256"],
+            "Bad IPv4 address `10.0.0.256'\n",
+        ),
+        (
+            "ip6tables-legacy",
+            &["--set-daddr", "192.0.2.1"],
+            "Bad IPv6 address `192.0.2.1'\n",
+        ),
+        (
+            "iptables-legacy",
+            &["--set-daddr", "192.0.2.1", "--set-daddr=192.0.2.2"],
+            "DADDR target: Cant specify --set-daddr twice",
+        ),
+        (
+            "ip6tables-legacy",
+            &[],
+            "DADDR target: Parameter --set-daddr is required",
+        ),
+    ];
+    for (tool, opts, message) in cases {
+        let mut args = vec!["-t", "raw", "-A", "PREROUTING", "-j", "DADDR"];
+        args.extend_from_slice(opts);
+        let Some(out) = run(tool, &args) else {
+            continue;
+        };
+        let stderr = text(&out.stderr);
+        // xtables' exit_err: "<prog> v<ver> (legacy): <message>\n"
+        assert_eq!(out.status.code(), Some(2), "{tool} {args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("(legacy): {message}")),
+            "{tool} {args:?}: {stderr}"
+        );
+    }
+}
