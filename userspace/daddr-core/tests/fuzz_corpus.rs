@@ -3,10 +3,13 @@
 use std::fs;
 use std::path::Path;
 
+/// A corpus directory name and the entry point its files go through.
+type Target = (&'static str, fn(&[u8]));
+
 #[test]
 fn replay_corpora() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 1] = [("rewrite", daddr_core::fuzzing::rewrite)];
+    let targets: [Target; 1] = [("rewrite", daddr_core::fuzzing::rewrite)];
     for (name, run) in targets {
         let dir = root.join(name);
         let mut count = 0;

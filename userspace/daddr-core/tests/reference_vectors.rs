@@ -433,25 +433,25 @@ fn ipv6_non_first_fragment_keeps_payload() {
         ext: vec![],
         l4: vec![],
     };
-    let (mut pkt, _) = p.build(p.dst, Fill::Full);
+    let (mut before, _) = p.build(p.dst, Fill::Full);
     // Fragment header: next TCP, offset 185*8, then 24 payload bytes.
-    pkt.extend_from_slice(&[TCP, 0, 0x05, 0xc8, 0, 0, 0, 1]);
-    pkt.extend_from_slice(&[0xab; 24]);
-    pkt[4..6].copy_from_slice(&32u16.to_be_bytes());
-    let before = pkt.clone();
-    let mut skb = skb_for(CsumMode::Complete, &pkt);
-    let outcome = rewrite_v6(
-        &mut pkt,
-        PacketMeta {
-            thoff: 48,
+    before.extend_from_slice(&[TCP, 0, 0x05, 0xc8, 0, 0, 0, 1]);
+    before.extend_from_slice(&[0xab; 24]);
+    before[4..6].copy_from_slice(&32u16.to_be_bytes());
+    // ip6_tables reports no transport offset for such packets (thoff 0); nft_compat may.
+    for thoff in [0, 48] {
+        let mut pkt = before.clone();
+        let mut skb = skb_for(CsumMode::Complete, &pkt);
+        let meta = PacketMeta {
+            thoff,
             fragoff: 185 * 8,
-        },
-        [2; 16],
-        &mut skb,
-    );
-    assert_eq!(outcome, Outcome::RewrittenOnly(Untouched::NonFirstFragment));
-    assert_eq!(pkt[40..], before[40..]);
-    assert_complete(&skb, &pkt);
+        };
+        let outcome = rewrite_v6(&mut pkt, meta, [2; 16], &mut skb);
+        assert_eq!(outcome, Outcome::RewrittenOnly(Untouched::NonFirstFragment));
+        assert_eq!(&pkt[24..40], &[2; 16]);
+        assert_eq!(pkt[40..], before[40..]);
+        assert_complete(&skb, &pkt);
+    }
 }
 
 #[test]

@@ -73,7 +73,9 @@ pub fn rewrite_v6(pkt: &mut [u8], meta: PacketMeta, new: [u8; 16], skb: &mut Skb
     if pkt.len() < HEADER || pkt[0] >> 4 != 6 {
         return Outcome::Dropped(Malformed::NetworkHeader);
     }
-    if meta.thoff < HEADER || meta.thoff > pkt.len() {
+    // A non-first fragment has no transport header; netfilter may not even report an offset
+    // for it (`ipv6_find_hdr()` stops at the fragment header), so `thoff` is not checked.
+    if meta.fragoff == 0 && (meta.thoff < HEADER || meta.thoff > pkt.len()) {
         return Outcome::Dropped(Malformed::TransportOffset);
     }
     let payload = usize::from(u16::from_be_bytes([
