@@ -261,9 +261,11 @@ impl Tunnel {
             Verdict::Queued => ctx.stats.out_of_order += 1,
             Verdict::OutOfWindow => ctx.stats.out_of_window += 1,
             Verdict::Deliver => {
-                self.on_message(ctx, now, hdr.session_id, &datagram[hdr.body.clone()]);
+                // Advance Nr first so that our reply to this message acknowledges it.
                 let mut next = self.chan.delivered();
+                self.on_message(ctx, now, hdr.session_id, &datagram[hdr.body.clone()]);
                 while let Some(d) = next {
+                    next = self.chan.delivered();
                     // Queued datagrams were parsed once already; a failure here is impossible
                     // but would only skip the message.
                     if let Ok(header::Header::Control(h)) = header::parse(&d) {
@@ -271,7 +273,6 @@ impl Tunnel {
                             .receive(now, h.ns, h.nr, false, &d, &mut self.outbox);
                         self.on_message(ctx, now, h.session_id, &d[h.body.clone()]);
                     }
-                    next = self.chan.delivered();
                 }
             }
         }
