@@ -134,8 +134,12 @@ pub struct Lcp {
     magic: u32,
     rejected: [bool; 32],
     negotiated: LcpNegotiated,
-    /// Consecutive Configure-Requests carrying our own magic (RFC 1661 §6.4).
+    /// Configure-Requests carrying one of our magic numbers in this negotiation (RFC 1661
+    /// §6.4); like pppd, counted until the negotiation restarts, not only consecutively, since
+    /// on a looped line stale retransmissions interleave with fresh requests.
     magic_collisions: u32,
+    /// Our magic numbers of this negotiation (a looped line returns old ones too).
+    recent_magics: [u32; 4],
     auth_refused: bool,
 }
 
@@ -151,6 +155,7 @@ impl Lcp {
             rejected: [false; 32],
             negotiated: LcpNegotiated::default(),
             magic_collisions: 0,
+            recent_magics: [0; 4],
             auth_refused: false,
         };
         lcp.reset();
@@ -167,7 +172,7 @@ impl Lcp {
         &self.config
     }
 
-    /// Consecutive Magic-Number collisions seen (a looped-back link if it keeps growing).
+    /// Magic-Number collisions seen in this negotiation (a looped-back link if it grows).
     pub fn magic_collisions(&self) -> u32 {
         self.magic_collisions
     }
@@ -182,6 +187,12 @@ impl Lcp {
     pub fn install(&mut self, negotiated: LcpNegotiated) {
         self.magic = negotiated.our_magic;
         self.negotiated = negotiated;
+    }
+
+    fn new_magic(&mut self) {
+        self.magic = self.entropy.next_nonzero_u32();
+        self.recent_magics.rotate_right(1);
+        self.recent_magics[0] = self.magic;
     }
 
     fn is_rejected(&self, k: u8) -> bool {
@@ -225,10 +236,10 @@ impl Lcp {
             },
             LcpOption::MagicNumber(m) => {
                 // §6.4: zero is illegal and always Nak'd; our own value suggests a loop.
-                if *m == 0 || (*m == self.magic && self.magic != 0) {
+                if *m == 0 || self.recent_magics.contains(m) {
                     if *m != 0 {
                         self.magic_collisions += 1;
-                        self.magic = self.entropy.next_nonzero_u32();
+                        self.new_magic();
                     }
                     Err(Some(LcpOption::MagicNumber(
                         self.entropy.next_nonzero_u32(),
@@ -313,24 +324,18 @@ impl Negotiator for Lcp {
         }
         let mut naks = Vec::new();
         let mut rejects = Vec::new();
-        let mut saw_magic = false;
         for o in options {
-            saw_magic |= matches!(o, LcpOption::MagicNumber(_));
             match self.judge(o, &mut n) {
                 Ok(()) => {}
                 Err(Some(nak)) => naks.push(nak),
                 Err(None) => rejects.push(o.clone()),
             }
         }
-        if !saw_magic {
-            self.magic_collisions = 0;
-        }
         if !rejects.is_empty() {
             RequestVerdict::Reject(rejects)
         } else if !naks.is_empty() {
             RequestVerdict::Nak(naks)
         } else {
-            self.magic_collisions = 0;
             self.negotiated = n;
             RequestVerdict::Ack
         }
@@ -361,7 +366,7 @@ impl Negotiator for Lcp {
         for o in options {
             match o {
                 LcpOption::Mru(v) if *v >= 64 => self.mru = *v,
-                LcpOption::MagicNumber(_) => self.magic = self.entropy.next_nonzero_u32(),
+                LcpOption::MagicNumber(_) => self.new_magic(),
                 LcpOption::AuthProtocol(a) if self.config.role == LcpRole::Authenticator => {
                     // Take the peer's suggestion when we allow it, else our next choice.
                     let suggested = AuthMethod::from_option(a)
@@ -406,7 +411,9 @@ impl Negotiator for Lcp {
             } else {
                 None
             };
-        self.magic = self.entropy.next_nonzero_u32();
+        self.recent_magics = [0; 4];
+        self.magic_collisions = 0;
+        self.new_magic();
         self.rejected = [false; 32];
         self.auth_refused = false;
         self.negotiated = LcpNegotiated {

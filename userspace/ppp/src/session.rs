@@ -620,7 +620,13 @@ impl Session {
             self.report_loop(now);
         }
         if self.config.lcp.role == LcpRole::Authenticator && self.lcp.negotiator().auth_refused() {
-            self.close_with(now, CloseReason::AuthRefused, b"Authentication required");
+            // Our own Configure-Reject of Authentication-Protocol coming back, after a
+            // request carrying our magic number, is a loop rather than a refusing peer.
+            if self.lcp.negotiator().magic_collisions() > 0 {
+                self.report_loop(now);
+            } else {
+                self.close_with(now, CloseReason::AuthRefused, b"Authentication required");
+            }
         }
         Ok(Inbound::Control)
     }

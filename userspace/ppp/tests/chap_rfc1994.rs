@@ -23,14 +23,27 @@ fn python_md5(id: u8, secret: &[u8], challenge: &[u8]) -> String {
         .arg(hex(challenge))
         .output()
         .expect("python3 is needed for this test");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_string()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
 }
 
 #[test]
 fn known_challenge_matches_independent_md5() {
-    let challenge: Vec<u8> = (0u8..16).map(|i| i.wrapping_mul(17).wrapping_add(3)).collect();
-    for (id, secret) in [(0u8, &b"secret"[..]), (0x42, b"s3cr3t-with-\xff-bytes"), (255, b"")] {
+    let challenge: Vec<u8> = (0u8..16)
+        .map(|i| i.wrapping_mul(17).wrapping_add(3))
+        .collect();
+    for (id, secret) in [
+        (0u8, &b"secret"[..]),
+        (0x42, b"s3cr3t-with-\xff-bytes"),
+        (255, b""),
+    ] {
         let ours = md5_response(id, secret, &challenge);
         assert_eq!(hex(&ours), python_md5(id, secret, &challenge), "id {id}");
     }
@@ -40,7 +53,10 @@ fn known_challenge_matches_independent_md5() {
     // b'password' + bytes(range(16))).hexdigest())"`).
     let fixed = md5_response(1, b"password", &(0u8..16).collect::<Vec<_>>());
     assert_eq!(hex(&fixed), "51b4c75f261478f67e37e429440e294d");
-    assert_ne!(fixed, md5_response(2, b"password", &(0u8..16).collect::<Vec<_>>()));
+    assert_ne!(
+        fixed,
+        md5_response(2, b"password", &(0u8..16).collect::<Vec<_>>())
+    );
 }
 
 #[test]
@@ -55,12 +71,14 @@ fn peer_engine_answers_challenge_with_rfc1994_response() {
     let f = decode_frame(&our_req).unwrap();
     let raw = ppp::packet::RawPacket::decode(f.payload).unwrap();
     let ack = ppp::packet::encode_packet(2, raw.id, &[raw.data]);
-    peer.handle_frame(now, &encode_frame(protocol::LCP, &ack, false, false)).unwrap();
+    peer.handle_frame(now, &encode_frame(protocol::LCP, &ack, false, false))
+        .unwrap();
     let opts = ppp::packet::encode_options(&[ppp::options::LcpOption::AuthProtocol(
         ppp::options::AuthProtocol::CHAP_MD5,
     )]);
     let req = ppp::packet::encode_packet(1, 7, &[&opts]);
-    peer.handle_frame(now, &encode_frame(protocol::LCP, &req, false, false)).unwrap();
+    peer.handle_frame(now, &encode_frame(protocol::LCP, &req, false, false))
+        .unwrap();
     while peer.poll_transmit().is_some() {}
 
     let challenge = b"0123456789abcdef".to_vec();
@@ -69,7 +87,11 @@ fn peer_engine_answers_challenge_with_rfc1994_response() {
         value: challenge.clone(),
         name: b"lns".to_vec(),
     };
-    peer.handle_frame(now, &encode_frame(protocol::CHAP, &ch.encode(), false, false)).unwrap();
+    peer.handle_frame(
+        now,
+        &encode_frame(protocol::CHAP, &ch.encode(), false, false),
+    )
+    .unwrap();
     let resp = peer.poll_transmit().expect("CHAP Response");
     let f = decode_frame(&resp).unwrap();
     assert_eq!(f.protocol, protocol::CHAP);

@@ -43,7 +43,10 @@ fn check_negotiated(c: &Conversation) {
         Event::Ipv4Up(n) => Some(*n),
         _ => None,
     });
-    let (s, cl) = (server_v4.expect("server Ipv4Up"), client_v4.expect("client Ipv4Up"));
+    let (s, cl) = (
+        server_v4.expect("server Ipv4Up"),
+        client_v4.expect("client Ipv4Up"),
+    );
     let g = grant();
     assert_eq!(s.local, Some(Ipv4Addr::new(100, 64, 0, 1)));
     assert_eq!(s.peer, g.ipv4);
@@ -89,7 +92,11 @@ fn run_clean(method: AuthMethod) -> Conversation {
 fn pap_conversation_to_ipcp_and_ipv6cp() {
     let conv = run_clean(AuthMethod::Pap);
     // Nothing needed a retransmission: one RADIUS round trip plus link delays.
-    assert!(conv.elapsed() < Duration::from_secs(1), "{:?}", conv.elapsed());
+    assert!(
+        conv.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        conv.elapsed()
+    );
 }
 
 #[test]
@@ -101,7 +108,9 @@ fn chap_conversation_to_ipcp_and_ipv6cp() {
     });
     let req = req.expect("auth request");
     assert_eq!(req.username, USER);
-    assert!(matches!(req.credentials, ppp::session::Credentials::Chap { ref challenge, .. } if challenge.len() == 16));
+    assert!(
+        matches!(req.credentials, ppp::session::Credentials::Chap { ref challenge, .. } if challenge.len() == 16)
+    );
     assert!(!req.proxied);
 }
 
@@ -109,30 +118,47 @@ fn chap_conversation_to_ipcp_and_ipv6cp() {
 fn data_flows_after_ncp_open_and_terminate_closes_both() {
     let mut conv = run_clean(AuthMethod::ChapMd5);
     let now = conv.now;
-    let ip = [0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 7, 1, 1, 1, 1];
+    let ip = [
+        0x45u8, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 7, 1, 1, 1, 1,
+    ];
     let mut frame = vec![0xff, 0x03, 0x00, 0x21];
     frame.extend_from_slice(&ip);
-    assert_eq!(conv.server.handle_frame(now, &frame), Ok(Inbound::Ipv4(&ip[..])));
+    assert_eq!(
+        conv.server.handle_frame(now, &frame),
+        Ok(Inbound::Ipv4(&ip[..]))
+    );
     // PFC + ACFC compressed form is accepted too.
     let mut short = vec![0x21];
     short.extend_from_slice(&ip);
-    assert_eq!(conv.server.handle_frame(now, &short), Ok(Inbound::Ipv4(&ip[..])));
+    assert_eq!(
+        conv.server.handle_frame(now, &short),
+        Ok(Inbound::Ipv4(&ip[..]))
+    );
     let v6 = [0x60u8, 0, 0, 0];
     let mut f6 = vec![0x00, 0x57];
     f6.extend_from_slice(&v6);
-    assert_eq!(conv.client.handle_frame(now, &f6), Ok(Inbound::Ipv6(&v6[..])));
+    assert_eq!(
+        conv.client.handle_frame(now, &f6),
+        Ok(Inbound::Ipv6(&v6[..]))
+    );
 
     conv.server.close(now, b"admin reset");
     let closed = |c: &Conversation| {
-        has(&c.server_events, |e| *e == Event::Closed(CloseReason::Administrative))
-            && has(&c.client_events, |e| *e == Event::Closed(CloseReason::Finished))
+        has(&c.server_events, |e| {
+            *e == Event::Closed(CloseReason::Administrative)
+        }) && has(&c.client_events, |e| {
+            *e == Event::Closed(CloseReason::Finished)
+        })
     };
     assert!(conv.run_until(Duration::from_secs(10), closed));
     assert!(has(&conv.server_events, |e| *e == Event::Ipv4Down));
     assert!(has(&conv.client_events, |e| *e == Event::Ipv6Down));
     assert_eq!(conv.server.phase(), Phase::Dead);
     // Data after the link is down is dropped, not delivered.
-    assert_eq!(conv.server.handle_frame(conv.now, &frame), Ok(Inbound::Dropped));
+    assert_eq!(
+        conv.server.handle_frame(conv.now, &frame),
+        Ok(Inbound::Dropped)
+    );
 }
 
 #[test]
@@ -142,13 +168,21 @@ fn wrong_password_fails_and_terminates() {
         let mut conv = Conversation::new(s, c, clean_link(), 3);
         conv.start();
         let done = |c: &Conversation| {
-            has(&c.server_events, |e| *e == Event::Closed(CloseReason::AuthFailed))
-                && has(&c.client_events, |e| matches!(e, Event::Closed(_)))
+            has(&c.server_events, |e| {
+                *e == Event::Closed(CloseReason::AuthFailed)
+            }) && has(&c.client_events, |e| matches!(e, Event::Closed(_)))
         };
         assert!(conv.run_until(Duration::from_secs(10), done), "{method:?}");
-        assert!(has(&conv.client_events, |e| matches!(e, Event::AuthFailed { message } if message == b"Access denied")));
+        assert!(has(
+            &conv.client_events,
+            |e| matches!(e, Event::AuthFailed { message } if message == b"Access denied")
+        ));
         assert!(!has(&conv.server_events, |e| matches!(e, Event::Ipv4Up(_))));
-        assert_eq!(conv.server.ipcp_state(), None, "no NCP without authentication");
+        assert_eq!(
+            conv.server.ipcp_state(),
+            None,
+            "no NCP without authentication"
+        );
     }
 }
 

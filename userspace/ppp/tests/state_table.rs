@@ -77,7 +77,10 @@ fn parse_table() -> Vec<(String, Vec<Option<Cell>>)> {
                     Some((a, n)) => (a.split(',').map(str::to_string).collect(), n),
                     None => (Vec::new(), c),
                 };
-                let next = next.trim_end_matches(['r', 'p', 'x']).parse().expect("state");
+                let next = next
+                    .trim_end_matches(['r', 'p', 'x'])
+                    .parse()
+                    .expect("state");
                 Some(Cell { actions, next })
             })
             .collect();
@@ -255,7 +258,11 @@ fn every_transition_of_rfc1661_table() {
             let discarded_before = h.fsm.stats().discarded;
             if timed {
                 let before = h.fsm.restart_count();
-                assert_eq!(before > 0, event == "TO+", "{event} in {state}: counter {before}");
+                assert_eq!(
+                    before > 0,
+                    event == "TO+",
+                    "{event} in {state}: counter {before}"
+                );
                 h.timeout();
             } else {
                 h.event(&event);
@@ -294,7 +301,10 @@ fn every_transition_of_rfc1661_table() {
                     // "-" (cannot happen) and duplicate replies: ignored, nothing changes.
                     assert!(obs.is_empty(), "{ctx}");
                     assert_eq!(h.fsm.state(), State::ALL[state], "{ctx}");
-                    if !event.starts_with("TO") && !matches!(event.as_str(), "Up" | "Down" | "Open" | "Close") || duplicate {
+                    if !event.starts_with("TO")
+                        && !matches!(event.as_str(), "Up" | "Down" | "Open" | "Close")
+                        || duplicate
+                    {
                         assert!(h.fsm.stats().discarded > discarded_before, "counted: {ctx}");
                     }
                 }
@@ -319,12 +329,18 @@ fn pure_table_matches_transcription() {
             match (cell, got) {
                 (None, None) => {}
                 (Some(c), Some(t)) => {
-                    let actions: Vec<String> =
-                        t.actions.iter().map(|a| format!("{a:?}").to_lowercase()).collect();
+                    let actions: Vec<String> = t
+                        .actions
+                        .iter()
+                        .map(|a| format!("{a:?}").to_lowercase())
+                        .collect();
                     assert_eq!(actions, c.actions, "{event} in {s}");
                     assert_eq!(t.next, State::ALL[c.next], "{event} in {s}");
                 }
-                (c, t) => panic!("{event} in {s}: expected {:?}, got {t:?}", c.as_ref().map(|c| &c.actions)),
+                (c, t) => panic!(
+                    "{event} in {s}: expected {:?}, got {t:?}",
+                    c.as_ref().map(|c| &c.actions)
+                ),
             }
         }
     }

@@ -149,8 +149,11 @@ fn max_failure_turns_naks_into_rejects() {
     assert_eq!(codes, [3, 3, 3, 3, 3, 4, 4]);
     assert_eq!(fsm.stats().max_failure_hits, 2);
     // An Ack resets the failure count.
-    fsm.handle_packet(t0, &encode_packet(1, 9, &[&encode_options(&[LcpOption::Mru(1400)])]))
-        .unwrap();
+    fsm.handle_packet(
+        t0,
+        &encode_packet(1, 9, &[&encode_options(&[LcpOption::Mru(1400)])]),
+    )
+    .unwrap();
     assert_eq!(sent(&mut fsm)[0].0, 2);
     fsm.handle_packet(t0, &req(10)).unwrap();
     assert_eq!(sent(&mut fsm)[0].0, 3, "Nak again after an Ack");
@@ -200,7 +203,11 @@ fn opened_authenticator(t0: Instant, echo: Option<Duration>) -> Session {
     let ack = encode_packet(2, raw.id, &[raw.data]);
     let lcp = |p: &[u8]| ppp::frame::encode_frame(protocol::LCP, p, false, false);
     s.handle_frame(t0, &lcp(&ack)).unwrap();
-    let req = encode_packet(1, 1, &[&encode_options(&[LcpOption::MagicNumber(0xabcd_0001)])]);
+    let req = encode_packet(
+        1,
+        1,
+        &[&encode_options(&[LcpOption::MagicNumber(0xabcd_0001)])],
+    );
     s.handle_frame(t0, &lcp(&req)).unwrap();
     assert_eq!(s.lcp_state(), State::Opened);
     while s.poll_transmit().is_some() {}
@@ -227,7 +234,11 @@ fn pap_wait_times_out_and_closes() {
         }
         while s.poll_transmit().is_some() {}
     }
-    assert_eq!(failed_at, Some(t0 + Duration::from_secs(30)), "10 intervals of 3 s");
+    assert_eq!(
+        failed_at,
+        Some(t0 + Duration::from_secs(30)),
+        "10 intervals of 3 s"
+    );
 }
 
 #[test]
@@ -243,8 +254,11 @@ fn keepalive_echo_requests_then_link_declared_dead() {
         peer_id: b"u".to_vec(),
         password: b"p".to_vec(),
     };
-    s.handle_frame(t0, &ppp::frame::encode_frame(protocol::PAP, &pap.encode(), false, false))
-        .unwrap();
+    s.handle_frame(
+        t0,
+        &ppp::frame::encode_frame(protocol::PAP, &pap.encode(), false, false),
+    )
+    .unwrap();
     while let Some(d) = s.poll_timeout() {
         if d > t0 + Duration::from_secs(300) {
             break;
@@ -271,6 +285,9 @@ fn keepalive_echo_requests_then_link_declared_dead() {
         // Echo-Request carries our negotiated magic number (RFC 1661 §5.8).
         assert_eq!(data[..4], s.lcp_negotiated().our_magic.to_be_bytes());
     }
-    assert!(closed.is_some(), "declared dead after 5 unanswered echoes ({now:?})");
+    assert!(
+        closed.is_some(),
+        "declared dead after 5 unanswered echoes ({now:?})"
+    );
     assert!(now >= t0 + Duration::from_secs(60));
 }

@@ -171,8 +171,14 @@ impl Conversation {
             if let Some(key) = self.in_flight.keys().next().copied() {
                 if key.0 <= self.now {
                     let (to_server, frame) = self.in_flight.remove(&key).unwrap_or_default();
-                    let target = if to_server { &mut self.server } else { &mut self.client };
-                    target.handle_frame(self.now, &frame).expect("engines emit valid frames");
+                    let target = if to_server {
+                        &mut self.server
+                    } else {
+                        &mut self.client
+                    };
+                    target
+                        .handle_frame(self.now, &frame)
+                        .expect("engines emit valid frames");
                 }
             }
             if self.verdict_at.as_ref().is_some_and(|v| v.0 <= self.now) {
