@@ -1,0 +1,647 @@
+//! The `startup-config` reader (reference §2): the file is a script for the original's CLI in
+//! config mode. Supported statements: `set KEY VALUE`, `load plugin NAME`, `remove plugin NAME`,
+//! `router bgp AS` (then `neighbour …` lines), `ip access-list standard|extended NAME` (then
+//! `permit|deny …` lines), `no …` forms, and `setforward`. A mode entered by `router bgp` or
+//! `ip access-list` ends at `exit`/`end` or at the first line that is not a command of that
+//! mode (as in IOS-style configs written by `write memory`).
+//!
+//! Parsing is sans-IO: it takes the file's text and its name (for messages). Every error in the
+//! file is reported, each naming file, line and key.
+
+mod diff;
+mod keys;
+mod lexer;
+mod statements;
+mod values;
+
+use std::collections::HashMap;
+use std::fmt;
+
+pub use diff::{Change, ConfigDiff};
+pub use keys::{key_info, Apply, KeyInfo, Settings, Support, FALLBACK_TUN_ADDRESS, KEYS};
+pub use statements::{
+    AccessList, AclAction, AclKind, AclRule, AddressMatch, BgpConfig, BgpNeighbour, Forward,
+    PortMatch, TcpFlagsMatch,
+};
+pub use values::{
+    AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
+};
+
+/// The default location, as the original's `-c`.
+pub const DEFAULT_PATH: &str = "/etc/l2tpns/startup-config";
+
+/// A whole startup-config.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub settings: Settings,
+    /// `load plugin` names, in load order.
+    pub plugins: Vec<String>,
+    pub bgp: Option<BgpConfig>,
+    pub access_lists: Vec<AccessList>,
+    pub forwards: Vec<Forward>,
+}
+
+/// A parsed file and what in it this daemon does not act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub config: Config,
+    /// One entry per key or statement (first occurrence) that is accepted but not acted on.
+    /// The daemon logs each once.
+    pub not_implemented: Vec<NotImplemented>,
+}
+
+/// A key or statement accepted without effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotImplemented {
+    pub line: usize,
+    /// The key, or the statement (`load plugin`, `router bgp`, `ip access-list`, `setforward`).
+    pub what: String,
+    /// Why it has no effect.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for NotImplemented {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}: {}", self.line, self.what, self.reason)
+    }
+}
+
+const NOT_YET: &str = "accepted but not implemented yet; it has no effect";
+
+/// One error in a startup-config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    /// The key (for `set`) or the statement's first words.
+    pub key: String,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `set` of a key the original does not have; with the nearest known key, if any.
+    UnknownKey {
+        suggestion: Option<&'static str>,
+    },
+    /// The value does not parse or is out of range.
+    BadValue {
+        value: String,
+        reason: String,
+    },
+    /// `set KEY` without a value.
+    MissingValue,
+    /// Words after the value (a value with blanks must be quoted).
+    ExtraWords(String),
+    /// A line that is no statement of the current mode.
+    UnknownCommand,
+    /// A statement with wrong arguments.
+    BadStatement(String),
+    UnterminatedQuote(char),
+    /// The file is not valid UTF-8 on this line.
+    NotUtf8,
+    /// A value conflicts with another key.
+    Conflict(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        let k = &self.key;
+        match &self.kind {
+            ErrorKind::UnknownKey {
+                suggestion: Some(s),
+            } => {
+                write!(f, "{k}: unknown key (did you mean {s}?)")
+            }
+            ErrorKind::UnknownKey { suggestion: None } => write!(f, "{k}: unknown key"),
+            ErrorKind::BadValue { value, reason } => {
+                let shown = if key_info(k).is_some_and(|i| i.secret) {
+                    "…"
+                } else {
+                    value
+                };
+                write!(f, "{k}: bad value {shown:?}: {reason}")
+            }
+            ErrorKind::MissingValue => write!(f, "{k}: missing value"),
+            ErrorKind::ExtraWords(w) => {
+                write!(
+                    f,
+                    "{k}: unexpected {w:?} after the value (quote values with blanks)"
+                )
+            }
+            ErrorKind::UnknownCommand => write!(f, "{k}: unknown command"),
+            ErrorKind::BadStatement(why) => write!(f, "{k}: {why}"),
+            ErrorKind::UnterminatedQuote(q) => write!(f, "{k}: unterminated {q} quote"),
+            ErrorKind::NotUtf8 => write!(f, "line is not valid UTF-8"),
+            ErrorKind::Conflict(why) => write!(f, "{k}: {why}"),
+        }
+    }
+}
+
+/// All errors found in a file (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// The CLI mode the script is in.
+enum Mode {
+    Config,
+    Router,
+    /// Index into `access_lists`.
+    AccessList(usize),
+}
+
+/// Parses a startup-config. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Loaded, ConfigErrors> {
+    parse_bytes(file, text.as_bytes())
+}
+
+/// As [`parse`], for raw file contents (a line that is not UTF-8 is an error on that line).
+pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, ConfigErrors> {
+    let mut p = Parser {
+        file,
+        config: Config::default(),
+        errors: Vec::new(),
+        not_implemented: Vec::new(),
+        key_lines: HashMap::new(),
+        mode: Mode::Config,
+    };
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        match std::str::from_utf8(raw) {
+            Ok(s) => p.line(line, s),
+            Err(_) => p.error(line, String::new(), ErrorKind::NotUtf8),
+        }
+    }
+    p.check_conflicts();
+    if p.errors.is_empty() {
+        Ok(Loaded {
+            config: p.config,
+            not_implemented: p.not_implemented,
+        })
+    } else {
+        Err(ConfigErrors(p.errors))
+    }
+}
+
+struct Parser<'f> {
+    file: &'f str,
+    config: Config,
+    errors: Vec<ConfigError>,
+    not_implemented: Vec<NotImplemented>,
+    /// Line of the last `set` of each key, for conflict messages.
+    key_lines: HashMap<&'static str, usize>,
+    mode: Mode,
+}
+
+impl Parser<'_> {
+    fn error(&mut self, line: usize, key: String, kind: ErrorKind) {
+        self.errors.push(ConfigError {
+            file: self.file.to_string(),
+            line,
+            key,
+            kind,
+        });
+    }
+
+    fn note(&mut self, line: usize, what: &str, reason: &'static str) {
+        if !self.not_implemented.iter().any(|n| n.what == what) {
+            self.not_implemented.push(NotImplemented {
+                line,
+                what: what.to_string(),
+                reason,
+            });
+        }
+    }
+
+    fn line(&mut self, line: usize, text: &str) {
+        let owned = match lexer::words(text) {
+            Ok(w) => w,
+            Err(lexer::LexError::UnterminatedQuote(q)) => {
+                let key = text
+                    .split_whitespace()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                return self.error(line, key, ErrorKind::UnterminatedQuote(q));
+            }
+        };
+        let w: Vec<&str> = owned.iter().map(String::as_str).collect();
+        if w.is_empty() {
+            return;
+        }
+        // Sub-modes: a line that belongs to the mode stays in it; `exit`/`end` or any other
+        // statement leaves it.
+        match self.mode {
+            Mode::Router if w[0] == "neighbour" || w.starts_with(&["no", "neighbour"]) => {
+                let bgp = self
+                    .config
+                    .bgp
+                    .as_mut()
+                    .expect("router mode has a bgp config");
+                if let Err(e) = bgp.apply(&w) {
+                    self.error(
+                        line,
+                        w[..2.min(w.len())].join(" "),
+                        ErrorKind::BadStatement(e),
+                    );
+                }
+                return;
+            }
+            Mode::AccessList(i) if w[0] == "permit" || w[0] == "deny" => {
+                match self.config.access_lists[i].rule(&w) {
+                    Ok(r) => self.config.access_lists[i].rules.push(r),
+                    Err(e) => self.error(line, w[0].to_string(), ErrorKind::BadStatement(e)),
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.mode = Mode::Config;
+        match w.as_slice() {
+            ["exit" | "end"] => {}
+            ["set", rest @ ..] => self.set(line, rest),
+            ["load", "plugin", name] => match statements::plugin_name(name) {
+                Ok(n) => {
+                    if !self.config.plugins.contains(&n) {
+                        self.config.plugins.push(n);
+                    }
+                    self.note(
+                        line,
+                        "load plugin",
+                        "plugins are not supported; the statement has no effect",
+                    );
+                }
+                Err(e) => self.error(line, "load plugin".into(), ErrorKind::BadStatement(e)),
+            },
+            ["remove", "plugin", name] => self.config.plugins.retain(|p| p != name),
+            ["router", "bgp", asn] => match statements::as_number(asn) {
+                Ok(local_as) => {
+                    match &mut self.config.bgp {
+                        Some(b) if b.local_as == local_as => {}
+                        Some(b) => {
+                            let old = b.local_as;
+                            self.error(
+                                line,
+                                "router bgp".into(),
+                                ErrorKind::BadStatement(format!(
+                                    "BGP is already configured with AS {old}"
+                                )),
+                            );
+                            return;
+                        }
+                        None => {
+                            self.config.bgp = Some(BgpConfig {
+                                local_as,
+                                neighbours: Vec::new(),
+                            })
+                        }
+                    }
+                    self.mode = Mode::Router;
+                    self.note(line, "router bgp", NOT_YET);
+                }
+                Err(e) => self.error(line, "router bgp".into(), ErrorKind::BadStatement(e)),
+            },
+            ["no", "router", "bgp", ..] => self.config.bgp = None,
+            ["ip", "access-list", kind, name] => {
+                let kind = match *kind {
+                    "standard" => AclKind::Standard,
+                    "extended" => AclKind::Extended,
+                    other => {
+                        return self.error(
+                            line,
+                            "ip access-list".into(),
+                            ErrorKind::BadStatement(format!(
+                                "expected standard or extended, not {other:?}"
+                            )),
+                        )
+                    }
+                };
+                let i = match self
+                    .config
+                    .access_lists
+                    .iter()
+                    .position(|a| a.name == *name)
+                {
+                    Some(i) if self.config.access_lists[i].kind == kind => i,
+                    Some(_) => {
+                        return self.error(
+                            line,
+                            "ip access-list".into(),
+                            ErrorKind::BadStatement(format!(
+                                "{name} already exists with the other kind"
+                            )),
+                        )
+                    }
+                    None => {
+                        self.config.access_lists.push(AccessList {
+                            name: name.to_string(),
+                            kind,
+                            rules: Vec::new(),
+                        });
+                        self.config.access_lists.len() - 1
+                    }
+                };
+                self.mode = Mode::AccessList(i);
+                self.note(line, "ip access-list", NOT_YET);
+            }
+            ["no", "ip", "access-list", _kind, name] => {
+                self.config.access_lists.retain(|a| a.name != *name)
+            }
+            ["setforward", rest @ ..] => match Forward::parse(rest) {
+                Ok(f) => {
+                    self.config.forwards.retain(|o| o.user_mask != f.user_mask);
+                    self.config.forwards.push(f);
+                    self.note(
+                        line,
+                        "setforward",
+                        "LAC forwarding is not implemented; the statement has no effect",
+                    );
+                }
+                Err(e) => self.error(line, "setforward".into(), ErrorKind::BadStatement(e)),
+            },
+            ["load" | "remove", ..] => self.error(
+                line,
+                w[0].to_string(),
+                ErrorKind::BadStatement(format!("expected {} plugin NAME", w[0])),
+            ),
+            ["router", ..] => self.error(
+                line,
+                "router".into(),
+                ErrorKind::BadStatement("expected router bgp AS".into()),
+            ),
+            ["ip", ..] => self.error(
+                line,
+                "ip".into(),
+                ErrorKind::BadStatement("expected ip access-list standard|extended NAME".into()),
+            ),
+            _ => {
+                let key = w[..2.min(w.len())].join(" ");
+                let kind = if w[0] == "neighbour" || w[0] == "permit" || w[0] == "deny" {
+                    ErrorKind::BadStatement("only valid after router bgp / ip access-list".into())
+                } else {
+                    ErrorKind::UnknownCommand
+                };
+                self.error(line, key, kind)
+            }
+        }
+    }
+
+    fn set(&mut self, line: usize, w: &[&str]) {
+        let Some(&key) = w.first() else {
+            return self.error(
+                line,
+                "set".into(),
+                ErrorKind::BadStatement("expected set KEY VALUE".into()),
+            );
+        };
+        let Some(info) = key_info(key) else {
+            let suggestion = suggest(key);
+            return self.error(line, key.to_string(), ErrorKind::UnknownKey { suggestion });
+        };
+        let value = match w {
+            [_, v] => *v,
+            [_] => return self.error(line, key.to_string(), ErrorKind::MissingValue),
+            [_, _, rest @ ..] => {
+                return self.error(line, key.to_string(), ErrorKind::ExtraWords(rest.join(" ")))
+            }
+            [] => unreachable!("checked above"),
+        };
+        match self
+            .config
+            .settings
+            .set(key, value)
+            .expect("key_info and Settings agree")
+        {
+            Ok(()) => {
+                self.key_lines.insert(info.name, line);
+                let is_default =
+                    Settings::default().render(key) == self.config.settings.render(key);
+                match info.support {
+                    Support::Implemented => {}
+                    // A not-implemented feature left at its default ("off") needs no warning.
+                    Support::NotImplemented if !is_default => self.note(line, info.name, NOT_YET),
+                    Support::Superseded(why) if !is_default => self.note(line, info.name, why),
+                    _ => {}
+                }
+            }
+            Err(reason) => self.error(
+                line,
+                key.to_string(),
+                ErrorKind::BadValue {
+                    value: value.to_string(),
+                    reason,
+                },
+            ),
+        }
+    }
+
+    fn check_conflicts(&mut self) {
+        let s = self.config.settings.clone();
+        if s.radius_bind_min != 0 && s.radius_bind_max != 0 && s.radius_bind_min > s.radius_bind_max
+        {
+            let line = self.line_of(&["radius_bind_min", "radius_bind_max"]);
+            let (min, max) = (s.radius_bind_min, s.radius_bind_max);
+            self.error(
+                line,
+                "radius_bind_max".into(),
+                ErrorKind::Conflict(format!(
+                    "radius_bind_min {min} is above radius_bind_max {max}"
+                )),
+            );
+        }
+        let (nb, nh) = (s.bind_multi_address.len(), s.multi_hostname.len());
+        if nh > 0 && nh > nb {
+            let line = self.line_of(&["multi_hostname", "bind_multi_address"]);
+            self.error(
+                line,
+                "multi_hostname".into(),
+                ErrorKind::Conflict(format!(
+                    "{nh} host names for {nb} bind_multi_address entries"
+                )),
+            );
+        }
+    }
+
+    fn line_of(&self, keys: &[&str]) -> usize {
+        keys.iter()
+            .filter_map(|k| self.key_lines.get(k))
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The known key nearest to a mistyped one (also catches the sample config's `nexthop`).
+fn suggest(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    if let Some(k) = KEYS.iter().find(|k| k.name.to_ascii_lowercase() == lower) {
+        return Some(k.name);
+    }
+    if let Some(k) = KEYS
+        .iter()
+        .find(|k| k.name.starts_with(key) && k.name[key.len()..].starts_with('_'))
+    {
+        return Some(k.name);
+    }
+    KEYS.iter()
+        .map(|k| (edit_distance(&lower, k.name), k.name))
+        .filter(|&(d, name)| d <= 2.max(name.len() / 5))
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Config {
+    /// The whole config in startup-config syntax, every key included, as the original's
+    /// `write memory` writes it. Parsing the result gives this config back.
+    pub fn render(&self) -> String {
+        let mut out = String::from("# Current configuration:\n");
+        for k in KEYS {
+            let v = self.settings.render(k.name).expect("every key renders");
+            out.push_str(&format!("set {} {}\n", k.name, v));
+        }
+        if !self.plugins.is_empty() {
+            out.push_str("# Plugins\n");
+            for p in &self.plugins {
+                out.push_str(&format!("load plugin {}\n", values::quote(p)));
+            }
+        }
+        if let Some(b) = &self.bgp {
+            out.push_str(&format!("router bgp {}\n", b.local_as));
+            for n in &b.neighbours {
+                if let Some(a) = n.remote_as {
+                    out.push_str(&format!(" neighbour {} remote-as {a}\n", n.peer));
+                }
+                if let Some((k, h)) = n.timers {
+                    out.push_str(&format!(" neighbour {} timers {k} {h}\n", n.peer));
+                }
+                if let Some(s) = n.update_source {
+                    out.push_str(&format!(" neighbour {} update-source {s}\n", n.peer));
+                }
+            }
+            out.push_str("exit\n");
+        }
+        for a in &self.access_lists {
+            let kind = match a.kind {
+                AclKind::Standard => "standard",
+                AclKind::Extended => "extended",
+            };
+            out.push_str(&format!("ip access-list {kind} {}\n", a.name));
+            for r in &a.rules {
+                out.push_str(&format!(" {}\n", render_rule(a.kind, r)));
+            }
+            out.push_str("exit\n");
+        }
+        for f in &self.forwards {
+            out.push_str(&format!(
+                "setforward {} {} {} {}\n",
+                values::quote(&f.user_mask),
+                f.lns,
+                f.port,
+                values::quote(&f.secret)
+            ));
+        }
+        out.push_str("# end\n");
+        out
+    }
+
+    /// What changed from `self` (running) to `new` (just read), for a SIGHUP reload.
+    pub fn diff(&self, new: &Config) -> ConfigDiff {
+        diff::diff(self, new)
+    }
+}
+
+fn render_rule(kind: AclKind, r: &AclRule) -> String {
+    let mut s = String::from(match r.action {
+        AclAction::Permit => "permit",
+        AclAction::Deny => "deny",
+    });
+    if kind == AclKind::Extended {
+        s.push_str(match r.protocol {
+            None => " ip",
+            Some(6) => " tcp",
+            _ => " udp",
+        });
+    }
+    let addr = |a: &AddressMatch| match a {
+        AddressMatch::Any => " any".to_string(),
+        AddressMatch::Host(h) => format!(" host {h}"),
+        AddressMatch::Wildcard(a, w) => format!(" {a} {w}"),
+    };
+    let port = |p: &Option<PortMatch>| match p {
+        None => String::new(),
+        Some(PortMatch::Eq(p)) => format!(" eq {p}"),
+        Some(PortMatch::Neq(p)) => format!(" neq {p}"),
+        Some(PortMatch::Gt(p)) => format!(" gt {p}"),
+        Some(PortMatch::Lt(p)) => format!(" lt {p}"),
+        Some(PortMatch::Range(a, b)) => format!(" range {a} {b}"),
+    };
+    s.push_str(&addr(&r.source));
+    s.push_str(&port(&r.source_port));
+    s.push_str(&addr(&r.destination));
+    s.push_str(&port(&r.destination_port));
+    let flags = |set: u8, clear: u8| {
+        let names = [
+            (0x01, "fin"),
+            (0x02, "syn"),
+            (0x04, "rst"),
+            (0x08, "psh"),
+            (0x10, "ack"),
+            (0x20, "urg"),
+        ];
+        let mut f = String::new();
+        for (bit, n) in names {
+            if set & bit != 0 {
+                f.push_str(&format!(" +{n}"));
+            }
+            if clear & bit != 0 {
+                f.push_str(&format!(" -{n}"));
+            }
+        }
+        f
+    };
+    match r.tcp_flags {
+        None => {}
+        Some(TcpFlagsMatch::Established) => s.push_str(" established"),
+        Some(TcpFlagsMatch::MatchAny { set, clear }) => {
+            s.push_str(&format!(" match-any{}", flags(set, clear)))
+        }
+        Some(TcpFlagsMatch::MatchAll { set, clear }) => {
+            s.push_str(&format!(" match-all{}", flags(set, clear)))
+        }
+    }
+    if r.fragments {
+        s.push_str(" fragments");
+    }
+    s
+}

@@ -1,0 +1,6 @@
+//! The l2tpns-compatible LNS daemon as a library: its configuration files (`startup-config`,
+//! `users`, `ip_pool`), the IP pool allocator, the session table, and the accounting dumps.
+//! Everything here is sans-IO: parsers take text plus a file name for messages, and the tables
+//! are plain data structures driven by the daemon's control loop.
+
+pub mod config;
