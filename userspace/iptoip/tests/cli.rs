@@ -155,3 +155,11 @@ fn help_lists_the_options() {
         assert!(help.contains(opt), "{opt} missing from --help");
     }
 }
+
+#[test]
+fn packaged_sample_config_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/iptoip/iptoip.xml");
+    let config = iptoip::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.iface.as_deref(), Some("ppp0"));
+    assert_eq!(config.confs.len(), 3);
+}
