@@ -11,7 +11,7 @@ pub fn decode(data: &[u8]) {
     match header::parse(data) {
         Ok(header::Header::Control(h)) => {
             let body = &data[h.body.clone()];
-            for secret in [None, Some(&b"fuzz-secret"[..])] {
+            for secret in [None, Some(SECRET)] {
                 if let Ok(m) = Message::decode(body, secret) {
                     if let Ok(b) = m.encode(h.tunnel_id, h.session_id, h.ns, h.nr, secret) {
                         let again = Message::decode(&b[header::CONTROL_HEADER_LEN..], secret);
@@ -51,49 +51,84 @@ impl rand_core::RngCore for TestRng {
     }
 }
 
-/// An LNS engine fed arbitrary datagrams. The input is a sequence of records
-/// `[time step (1 byte, 100 ms units)] [length (1 byte)] [datagram]`; ids found in the
-/// engine's own transmissions are spliced into the datagram's tunnel id so the fuzzer gets
-/// past the tunnel lookup.
-pub fn engine(data: &[u8]) {
-    let cfg = Config {
-        secret: Some(b"fuzz-secret".to_vec()),
-        receive_window: 8,
-        ..Config::default()
-    };
-    let Ok(mut e) = Engine::new(cfg, Box::new(TestRng(0x5eed))) else {
-        return;
-    };
-    let peer = SocketAddr::from((Ipv4Addr::new(192, 0, 2, 1), 1701));
-    let mut now = Instant::now();
-    let mut our_tunnel: Option<[u8; 2]> = None;
-    let mut rest = data;
-    while rest.len() >= 2 {
-        now += Duration::from_millis(100 * rest[0] as u64);
-        let len = (rest[1] as usize).min(rest.len() - 2);
-        let mut dgram = rest[2..2 + len].to_vec();
-        rest = &rest[2 + len..];
-        if let (Some(id), true) = (our_tunnel, dgram.len() >= 6) {
-            // Address our tunnel unless the datagram targets tunnel 0 (new SCCRQ).
-            let at = if dgram[0] & 0x40 != 0 { 4 } else { 2 };
+/// The secret of the fuzzed LNS.
+pub const SECRET: &[u8] = b"fuzz-secret";
+
+/// An LNS engine under test, fed one datagram at a time from a fixed peer; used by the
+/// `engine` target and to generate its seed corpus.
+pub struct LnsHarness {
+    pub engine: Engine,
+    pub now: Instant,
+    our_tunnel: Option<[u8; 2]>,
+}
+
+impl Default for LnsHarness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LnsHarness {
+    pub const PEER: SocketAddr =
+        SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 1701);
+
+    pub fn new() -> Self {
+        let cfg = Config {
+            secret: Some(SECRET.to_vec()),
+            receive_window: 8,
+            ..Config::default()
+        };
+        LnsHarness {
+            engine: Engine::new(cfg, Box::new(TestRng(0x5eed))).expect("valid config"),
+            now: Instant::now(),
+            our_tunnel: None,
+        }
+    }
+
+    /// Advance the clock by `step` × 100 ms, deliver `datagram`, run due timers, and return
+    /// what the engine sent. Once the engine has told us its tunnel id, a non-zero tunnel id
+    /// in the datagram is replaced by it, so arbitrary input gets past the tunnel lookup.
+    pub fn step(&mut self, step: u8, datagram: &[u8]) -> Vec<Vec<u8>> {
+        self.now += Duration::from_millis(100 * step as u64);
+        let mut dgram = datagram.to_vec();
+        if let Some(id) = self.our_tunnel {
+            let at = if dgram.first().is_some_and(|f| f & 0x40 != 0) {
+                4
+            } else {
+                2
+            };
             if dgram.len() >= at + 2 && dgram[at..at + 2] != [0, 0] {
                 dgram[at..at + 2].copy_from_slice(&id);
             }
         }
-        let _ = e.handle_datagram(now, peer, &dgram);
-        if e.poll_timeout().is_some_and(|t| t <= now) {
-            e.handle_timeout(now);
+        let _ = self.engine.handle_datagram(self.now, Self::PEER, &dgram);
+        if self.engine.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.engine.handle_timeout(self.now);
         }
-        while let Some(t) = e.poll_transmit() {
-            // SCCRP's Assigned Tunnel ID is our id; remember any AVP 9 we send.
+        let mut sent = Vec::new();
+        while let Some(t) = self.engine.poll_transmit() {
             if let Ok(header::Header::Control(h)) = header::parse(&t.contents) {
-                if let Ok(m) = Message::decode(&t.contents[h.body.clone()], Some(b"fuzz-secret")) {
+                if let Ok(m) = Message::decode(&t.contents[h.body.clone()], Some(SECRET)) {
                     if let Some(id) = m.assigned_tunnel_id() {
-                        our_tunnel = Some(id.to_be_bytes());
+                        self.our_tunnel = Some(id.to_be_bytes());
                     }
                 }
             }
+            sent.push(t.contents);
         }
-        while e.poll_event().is_some() {}
+        while self.engine.poll_event().is_some() {}
+        sent
+    }
+}
+
+/// The LNS engine fed arbitrary datagrams. The input is a sequence of records
+/// `[time step (1 byte, 100 ms units)] [length (1 byte)] [datagram]`.
+pub fn engine(data: &[u8]) {
+    let mut h = LnsHarness::new();
+    let mut rest = data;
+    while rest.len() >= 2 {
+        let len = (rest[1] as usize).min(rest.len() - 2);
+        h.step(rest[0], &rest[2..2 + len]);
+        rest = &rest[2 + len..];
     }
 }

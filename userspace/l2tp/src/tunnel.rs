@@ -893,10 +893,12 @@ impl Tunnel {
         }
         match self.state {
             State::Closing { until } => return now >= until,
-            State::Established => {
-                if self.chan.idle() && now >= self.last_rx + ctx.cfg.hello_interval {
-                    let _ = self.send(ctx, now, 0, Message::new(MessageType::Hello, vec![]));
-                }
+            // RFC 2661 §6.5: keepalive after a period of silence, unless something is
+            // already in flight (its retransmissions probe the peer anyway).
+            State::Established
+                if self.chan.idle() && now >= self.last_rx + ctx.cfg.hello_interval =>
+            {
+                let _ = self.send(ctx, now, 0, Message::new(MessageType::Hello, vec![]));
             }
             _ => {}
         }
