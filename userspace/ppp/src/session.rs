@@ -103,6 +103,8 @@ pub enum Phase {
 pub enum Credentials {
     /// PAP: the password in clear (RADIUS User-Password).
     Pap {
+        /// Authenticate-Request identifier.
+        id: u8,
         /// Password.
         password: Vec<u8>,
     },
@@ -293,6 +295,7 @@ pub struct Session {
     auth_client: AuthClient,
     grant: Grant,
     close_reason: Option<CloseReason>,
+    proxy_request: Option<AuthRequest>,
     lcp_id: u8,
     echo_deadline: Option<Instant>,
     echo_outstanding: u32,
@@ -322,6 +325,7 @@ impl Session {
             auth_client: AuthClient::Idle,
             grant: Grant::default(),
             close_reason: None,
+            proxy_request: None,
             echo_deadline: None,
             echo_outstanding: 0,
             loop_reported: false,
@@ -375,22 +379,12 @@ impl Session {
         match self.check_proxy(lcp, auth) {
             Ok(negotiated) => {
                 self.phase = Phase::Establish;
+                self.proxy_request = auth.and_then(proxy_credentials);
                 self.lcp.negotiator_mut().install(negotiated);
-                self.lcp.assume_opened();
                 self.events.push_back(Event::ProxyLcpAccepted);
+                // This-Layer-Up follows: authentication starts from the proxied credentials.
+                self.lcp.assume_opened();
                 self.pump(now);
-                if let Some(request) = auth.and_then(proxy_credentials) {
-                    let method = match request.credentials {
-                        Credentials::Pap { .. } => AuthMethod::Pap,
-                        Credentials::Chap { .. } => AuthMethod::ChapMd5,
-                    };
-                    let id = match request.credentials {
-                        Credentials::Chap { id, .. } => id,
-                        Credentials::Pap { .. } => 0,
-                    };
-                    self.auth_server = AuthServer::Pending { method, id };
-                    self.events.push_back(Event::AuthRequest(request));
-                }
             }
             Err(reason) => {
                 self.events.push_back(Event::ProxyLcpRejected { reason });
@@ -684,7 +678,7 @@ impl Session {
                         };
                         self.events.push_back(Event::AuthRequest(AuthRequest {
                             username: peer_id,
-                            credentials: Credentials::Pap { password },
+                            credentials: Credentials::Pap { id, password },
                             proxied: false,
                         }));
                     }
@@ -851,6 +845,18 @@ impl Session {
         let retries = self.config.fsm.max_configure;
         match (self.config.lcp.role, method) {
             (_, None) => self.enter_network(now),
+            (LcpRole::Authenticator, Some(method)) if self.proxy_request.is_some() => {
+                // RFC 2661 §4.4.5: the LAC already collected the credentials; the peer waits
+                // for our Success/Ack (or Failure/Nak) with the identifier it used.
+                self.phase = Phase::Authenticate;
+                if let Some(request) = self.proxy_request.take() {
+                    let id = match request.credentials {
+                        Credentials::Chap { id, .. } | Credentials::Pap { id, .. } => id,
+                    };
+                    self.auth_server = AuthServer::Pending { method, id };
+                    self.events.push_back(Event::AuthRequest(request));
+                }
+            }
             (LcpRole::Authenticator, Some(method)) => {
                 self.phase = Phase::Authenticate;
                 let id = self.entropy.next_u8();
@@ -1226,6 +1232,7 @@ impl Session {
 fn proxy_credentials(a: &ProxyAuth) -> Option<AuthRequest> {
     let credentials = match a.auth_type {
         ProxyAuthType::Pap => Credentials::Pap {
+            id: a.id as u8,
             password: a.response.clone(),
         },
         ProxyAuthType::Chap => Credentials::Chap {

@@ -219,10 +219,8 @@ fn opened_authenticator(t0: Instant, echo: Option<Duration>) -> Session {
 fn pap_wait_times_out_and_closes() {
     let t0 = Instant::now();
     let mut s = opened_authenticator(t0, None);
-    let mut now = t0;
     let mut failed_at = None;
-    while let Some(d) = s.poll_timeout() {
-        now = d;
+    while let Some(now) = s.poll_timeout() {
         s.handle_timeout(now);
         while let Some(e) = s.poll_event() {
             if matches!(e, Event::AuthFailed { .. }) {

@@ -53,7 +53,7 @@ pub fn grant() -> Grant {
 pub fn verify(request: &ppp::session::AuthRequest) -> Verdict {
     let ok = request.username == USER
         && match &request.credentials {
-            Credentials::Pap { password } => password == SECRET,
+            Credentials::Pap { password, .. } => password == SECRET,
             Credentials::Chap {
                 id,
                 challenge,
