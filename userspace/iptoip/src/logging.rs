@@ -3,7 +3,7 @@
 //! just uses `log::info!` and friends.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -18,6 +18,9 @@ enum Sink {
 struct Logger {
     sink: Mutex<Sink>,
     level: LevelFilter,
+    /// Errors also go to stderr when a person runs iptoip at a terminal with syslog or a log
+    /// file configured: otherwise a failed run would only show its exit status there.
+    echo_errors: bool,
 }
 
 impl Log for Logger {
@@ -34,6 +37,9 @@ impl Log for Logger {
             return;
         };
         // Logging must never take the program down: write errors are ignored.
+        if self.echo_errors && record.level() == Level::Error {
+            let _ = writeln!(std::io::stderr(), "iptoip: {msg}");
+        }
         match &mut *sink {
             Sink::Syslog(l) => {
                 let _ = match record.level() {
@@ -93,12 +99,13 @@ pub fn init(syslog: bool, logfile: Option<&Path>, debug: bool) {
         LevelFilter::Info
     };
     // set_boxed_logger fails only if a logger is already installed (a second init): keep it.
-    if log::set_boxed_logger(Box::new(Logger {
+    let echo_errors = !matches!(sink, Sink::Stderr) && std::io::stderr().is_terminal();
+    let logger = Logger {
         sink: Mutex::new(sink),
         level,
-    }))
-    .is_ok()
-    {
+        echo_errors,
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(level);
     }
     if let Some(n) = note {
