@@ -129,7 +129,10 @@ pub fn client(data: &[u8]) {
         }
         while let Some(event) = client.poll_event() {
             if let Event::Response { packet, .. } = event {
-                assert!(packet.code.answers(Code::AccessRequest) || packet.code.answers(Code::AccountingRequest));
+                assert!(
+                    packet.code.answers(Code::AccessRequest)
+                        || packet.code.answers(Code::AccountingRequest)
+                );
             }
         }
         assert!(client.in_flight() <= 256);

@@ -257,7 +257,10 @@ mod tests {
         full.extend_from_slice(&p.prefix.octets());
         assert_eq!(Ipv6Prefix::decode(&full), Some(p));
         // Host bits set past /56: invalid.
-        assert_eq!(Ipv6Prefix::decode(&[0, 56, 0x20, 1, 0xd, 0xb8, 0, 0, 0xab, 1]), None);
+        assert_eq!(
+            Ipv6Prefix::decode(&[0, 56, 0x20, 1, 0xd, 0xb8, 0, 0, 0xab, 1]),
+            None
+        );
         assert_eq!(Ipv6Prefix::decode(&[0, 129]), None);
         assert_eq!(Ipv6Prefix::decode(&[0, 64, 0x20]), None);
     }

@@ -100,14 +100,14 @@ impl AttrValue for Vsa {
         out.extend_from_slice(&self.vendor_id().to_be_bytes());
         let (vtype, value): (u8, &[u8]) = match self {
             Vsa::CiscoAvPair(v) => (vendor_type::CISCO_AVPAIR, v),
-            Vsa::AscendClientPrimaryDns(a) => (vendor_type::ASCEND_CLIENT_PRIMARY_DNS, &a.octets()[..]),
+            Vsa::AscendClientPrimaryDns(a) => {
+                (vendor_type::ASCEND_CLIENT_PRIMARY_DNS, &a.octets()[..])
+            }
             Vsa::AscendClientSecondaryDns(a) => {
                 (vendor_type::ASCEND_CLIENT_SECONDARY_DNS, &a.octets()[..])
             }
             Vsa::MsPrimaryDnsServer(a) => (vendor_type::MS_PRIMARY_DNS_SERVER, &a.octets()[..]),
-            Vsa::MsSecondaryDnsServer(a) => {
-                (vendor_type::MS_SECONDARY_DNS_SERVER, &a.octets()[..])
-            }
+            Vsa::MsSecondaryDnsServer(a) => (vendor_type::MS_SECONDARY_DNS_SERVER, &a.octets()[..]),
             Vsa::Other { data, .. } => {
                 if data.is_empty() {
                     return Err("vendor-specific attribute without data");
@@ -167,7 +167,10 @@ mod tests {
         );
         // Ascend DNS with a 3-byte address.
         let wire = [0, 0, 2, 17, 135, 5, 1, 2, 3];
-        assert!(matches!(Vsa::decode(&wire), Some(Vsa::Other { vendor_id: 529, .. })));
+        assert!(matches!(
+            Vsa::decode(&wire),
+            Some(Vsa::Other { vendor_id: 529, .. })
+        ));
         assert_eq!(Vsa::decode(&[0, 0, 0, 9]), None, "no vendor data");
     }
 }

@@ -65,7 +65,9 @@ fn answer(
             .push(Attribute::MessageAuthenticator([0; 16]));
     }
     reply.attributes.extend(attributes);
-    reply.encode_signed(secret, Some(raw.authenticator())).unwrap()
+    reply
+        .encode_signed(secret, Some(raw.authenticator()))
+        .unwrap()
 }
 
 fn pap(user: &str, password: &str) -> Request {
@@ -84,7 +86,10 @@ fn pap_request_is_hidden_signed_and_answered() {
     let sent = transmits(&mut c);
     assert_eq!(sent.len(), 1);
     let (t, bytes) = &sent[0];
-    assert_eq!((t.request, t.server, t.destination), (id, 0, primary().address));
+    assert_eq!(
+        (t.request, t.server, t.destination),
+        (id, 0, primary().address)
+    );
 
     let req = Packet::decode(bytes).unwrap();
     assert_eq!(req.code, Code::AccessRequest);
@@ -188,22 +193,28 @@ fn reply_is_matched_only_from_the_server_it_was_sent_to() {
     let (_, to_primary) = transmits(&mut c).remove(0);
 
     // A stranger replaying a valid answer: unknown source.
-    let good = answer(&to_primary, b"primary-secret", Code::AccessAccept, vec![], true);
+    let good = answer(
+        &to_primary,
+        b"primary-secret",
+        Code::AccessAccept,
+        vec![],
+        true,
+    );
     assert_eq!(
         c.handle_datagram(t0, addr("198.51.100.9:1812"), &good),
         Err(ReplyError::UnknownSource(addr("198.51.100.9:1812")))
     );
     // The primary's answer arriving from the secondary's address fails authentication there
     // (or finds no such identifier): never accepted.
-    assert!(c
-        .handle_datagram(t0, secondary().address, &good)
-        .is_err());
+    assert!(c.handle_datagram(t0, secondary().address, &good).is_err());
     // An answer whose Response Authenticator was tampered with.
     let mut forged_bad = good.clone();
     forged_bad[4] ^= 0xff;
     assert!(matches!(
         c.handle_datagram(t0, primary().address, &forged_bad),
-        Err(ReplyError::Authentication(radius::AuthError::BadAuthenticator))
+        Err(ReplyError::Authentication(
+            radius::AuthError::BadAuthenticator
+        ))
     ));
     // A reply code that does not answer an Access-Request.
     let wrong_code = {
@@ -247,7 +258,13 @@ fn reply_is_matched_only_from_the_server_it_was_sent_to() {
         [Event::Response { request, server: 0, attempts: 2, .. }] if *request == id
     ));
     // And the secondary's answer, now late, is dropped.
-    let late = answer(&sent[0].1, b"secondary-secret", Code::AccessAccept, vec![], true);
+    let late = answer(
+        &sent[0].1,
+        b"secondary-secret",
+        Code::AccessAccept,
+        vec![],
+        true,
+    );
     assert!(matches!(
         c.handle_datagram(t0, secondary().address, &late),
         Err(ReplyError::UnknownIdentifier { server: 1, .. })
@@ -262,7 +279,13 @@ fn next_request_starts_at_the_server_that_answered_last() {
     transmits(&mut c);
     c.handle_timeout(t0 + Duration::from_secs(3));
     let (_, to_secondary) = transmits(&mut c).remove(0);
-    let reply = answer(&to_secondary, b"secondary-secret", Code::AccessReject, vec![], true);
+    let reply = answer(
+        &to_secondary,
+        b"secondary-secret",
+        Code::AccessReject,
+        vec![],
+        true,
+    );
     c.handle_datagram(t0, secondary().address, &reply).unwrap();
     c.send(t0, pap("erin", "pw")).unwrap();
     assert_eq!(transmits(&mut c)[0].0.server, 1);
@@ -280,7 +303,11 @@ fn at_most_256_in_flight_with_distinct_identifiers_then_backlog() {
     let sent = transmits(&mut c);
     assert_eq!(sent.len(), 256);
     let identifiers: HashSet<u8> = sent.iter().map(|(_, b)| b[1]).collect();
-    assert_eq!(identifiers.len(), 256, "no identifier reused while outstanding");
+    assert_eq!(
+        identifiers.len(),
+        256,
+        "no identifier reused while outstanding"
+    );
 
     // Answer request #10: its identifier frees and the first backlogged request takes it.
     let (t, bytes) = &sent[10];
@@ -309,10 +336,7 @@ fn backlog_limit_refuses_new_requests() {
     for _ in 0..258 {
         c.send(t0, pap("u", "p")).unwrap();
     }
-    assert_eq!(
-        c.send(t0, pap("u", "p")),
-        Err(SendError::BacklogFull(2))
-    );
+    assert_eq!(c.send(t0, pap("u", "p")), Err(SendError::BacklogFull(2)));
     assert_eq!(c.stats().backlog_full, 1);
 }
 
@@ -372,7 +396,13 @@ fn accounting_request_is_authenticated_and_answered() {
         Ok(MessageAuthenticator::Absent)
     );
     assert!(verify_request(&raw, b"other").is_err());
-    let reply = answer(&req, b"primary-secret", Code::AccountingResponse, vec![], false);
+    let reply = answer(
+        &req,
+        b"primary-secret",
+        Code::AccountingResponse,
+        vec![],
+        false,
+    );
     c.handle_datagram(t0, primary().address, &reply).unwrap();
     assert!(matches!(
         &events(&mut c)[..],

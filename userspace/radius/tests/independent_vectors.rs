@@ -35,7 +35,10 @@ const MA: Attribute = Attribute::MessageAuthenticator([0; 16]);
 
 #[test]
 fn python_script_still_prints_the_pinned_vectors() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/independent_vectors.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/independent_vectors.py"
+    );
     match Command::new("python3").arg(script).output() {
         Ok(out) => {
             assert!(out.status.success(), "script failed: {out:?}");
@@ -51,7 +54,8 @@ fn python_script_still_prints_the_pinned_vectors() {
 #[test]
 fn access_request_with_long_password_and_message_authenticator() {
     let authenticator: [u8; 16] = core::array::from_fn(|i| i as u8);
-    let hidden = hide_user_password(b"correct horse battery staple", SECRET, &authenticator).unwrap();
+    let hidden =
+        hide_user_password(b"correct horse battery staple", SECRET, &authenticator).unwrap();
     let request = Packet {
         code: Code::AccessRequest,
         identifier: 42,
@@ -66,7 +70,10 @@ fn access_request_with_long_password_and_message_authenticator() {
     let wire = request.encode_signed(SECRET, None).unwrap();
     assert_eq!(wire, vector("access_request"));
     let raw = RawPacket::parse(&wire).unwrap();
-    assert_eq!(verify_request(&raw, SECRET), Ok(MessageAuthenticator::Valid));
+    assert_eq!(
+        verify_request(&raw, SECRET),
+        Ok(MessageAuthenticator::Valid)
+    );
     assert!(verify_request(&raw, b"testing124").is_err());
 }
 
@@ -105,7 +112,10 @@ fn accounting_request_authenticator_and_message_authenticator() {
     let wire = acct.encode_signed(SECRET, None).unwrap();
     assert_eq!(wire, vector("accounting_request"));
     let raw = RawPacket::parse(&wire).unwrap();
-    assert_eq!(verify_request(&raw, SECRET), Ok(MessageAuthenticator::Valid));
+    assert_eq!(
+        verify_request(&raw, SECRET),
+        Ok(MessageAuthenticator::Valid)
+    );
 }
 
 #[test]
@@ -119,7 +129,10 @@ fn coa_request_and_ack() {
     let wire = coa.encode_signed(SECRET, None).unwrap();
     assert_eq!(wire, vector("coa_request"));
     let raw = RawPacket::parse(&wire).unwrap();
-    assert_eq!(verify_request(&raw, SECRET), Ok(MessageAuthenticator::Valid));
+    assert_eq!(
+        verify_request(&raw, SECRET),
+        Ok(MessageAuthenticator::Valid)
+    );
 
     // A forged CoA: one attribute byte changed. Both checks must catch it independently.
     let mut forged = wire.clone();

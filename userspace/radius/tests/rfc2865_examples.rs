@@ -25,7 +25,11 @@ fn hex(s: &str) -> Vec<u8> {
 /// Decode a request, check it re-encodes to the same bytes, and return it.
 fn request(bytes: &[u8]) -> Packet {
     let p = Packet::decode(bytes).expect("RFC request decodes");
-    assert_eq!(p.encode().unwrap(), bytes, "request re-encodes byte for byte");
+    assert_eq!(
+        p.encode().unwrap(),
+        bytes,
+        "request re-encodes byte for byte"
+    );
     p
 }
 

@@ -15,7 +15,11 @@ fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
 
 fn ipv6_prefix() -> impl Strategy<Value = Ipv6Prefix> {
     (0u8..=128, any::<u128>()).prop_map(|(len, bits)| {
-        let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - u32::from(len))
+        };
         Ipv6Prefix {
             len,
             prefix: Ipv6Addr::from(bits & mask),
@@ -60,7 +64,8 @@ fn attribute() -> impl Strategy<Value = Attribute> {
     let int = any::<u32>;
     let v4 = || any::<[u8; 4]>().prop_map(Ipv4Addr::from);
     let v6 = || any::<[u8; 16]>().prop_map(Ipv6Addr::from);
-    let tagged_int = || (0u8..=0x1f, 0u32..=0xff_ffff).prop_map(|(tag, value)| TaggedInt { tag, value });
+    let tagged_int =
+        || (0u8..=0x1f, 0u32..=0xff_ffff).prop_map(|(tag, value)| TaggedInt { tag, value });
     let all: Vec<BoxedStrategy<Attribute>> = vec![
         text().prop_map(A::UserName).boxed(),
         text().prop_map(A::UserPassword).boxed(),
@@ -132,7 +137,9 @@ fn attribute() -> impl Strategy<Value = Attribute> {
         ipv6_prefix().prop_map(A::DelegatedIpv6Prefix).boxed(),
         v6().prop_map(A::FramedIpv6Address).boxed(),
         (any::<u8>(), bytes(60))
-            .prop_filter("outside the dictionary", |(t, _)| !Attribute::is_known_type(*t))
+            .prop_filter("outside the dictionary", |(t, _)| {
+                !Attribute::is_known_type(*t)
+            })
             .prop_map(|(typ, value)| A::Other { typ, value })
             .boxed(),
         // An integer attribute with a wrong length stays Malformed, losslessly.
