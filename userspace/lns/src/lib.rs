@@ -4,3 +4,4 @@
 //! are plain data structures driven by the daemon's control loop.
 
 pub mod config;
+pub mod users;
