@@ -25,6 +25,11 @@
 //!   first attribute, the BlastRADIUS mitigation) and verified in replies whenever present;
 //!   [`MessageAuthenticatorPolicy`] decides when its absence is fatal.
 //!
+//! Not done (deliberately, for now): Acct-Delay-Time is not bumped on retransmission (that
+//! would need a new identifier per RFC 5080 §2.2.1, so retransmissions stay byte-identical),
+//! and timers carry no random jitter (RFC 5080 suggests some; the schedule stays exact and
+//! testable; a daemon with many requests spreads them naturally).
+//!
 //! Anything else is counted in [`Stats`] and dropped; [`Client::handle_datagram`] also
 //! returns the reason so the daemon can log it.
 
