@@ -400,7 +400,10 @@ cmd_run() {
 	fi
 	# oops=panic + panic=-1 + -no-reboot: a kernel Oops or KASAN report ends the VM at once
 	# (the trace is on the console first); other faults (BUG:/WARNING) are caught by FAULT_RE.
+	# The RCU stall timeout is raised from 21 s because a TCG guest on a loaded host can be
+	# starved that long without anything being wrong inside it.
 	qargs+=(-kernel "$bzimage" -append "console=ttyS0 loglevel=6 panic=-1 oops=panic kasan.fault=panic \
+rcupdate.rcu_cpu_stall_timeout=60 \
 rootfstype=9p root=/dev/root rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=524288 ro \
 init=/vm/init vm_moddir=$kd/modroot/lib/modules")
 
