@@ -4,4 +4,5 @@
 //! are plain data structures driven by the daemon's control loop.
 
 pub mod config;
+pub mod ip_pool;
 pub mod users;
