@@ -91,3 +91,85 @@ pub fn session_frames(data: &[u8]) {
     }
     assert!(server.poll_timeout().is_none_or(|t| t >= now0));
 }
+
+/// Drives bare LCP and IPCP automata with arbitrary events and packets, to reach every state
+/// with hostile input: each chunk (split at 0x7e) starts with an opcode byte.
+pub fn fsm_events(data: &[u8]) {
+    use crate::entropy::Entropy;
+    use crate::fsm::{Fsm, FsmConfig};
+    use crate::ipcp::{Ipcp, IpcpConfig};
+    use crate::lcp::{Lcp, LcpConfig};
+
+    let mut now = Instant::now();
+    let config = FsmConfig {
+        max_configure: 3,
+        max_terminate: 2,
+        max_failure: 2,
+        restart_interval: Duration::from_secs(1),
+    };
+    let mut lcp = Fsm::new(
+        Lcp::new(LcpConfig::authenticator(), Entropy::new([3; 16])),
+        config,
+        0,
+    );
+    let mut ipcp = Fsm::new(
+        Ipcp::new(IpcpConfig::Server {
+            local: Ipv4Addr::new(10, 0, 0, 1),
+            peer: Ipv4Addr::new(10, 0, 0, 2),
+            dns: [Some(Ipv4Addr::new(10, 0, 0, 53)), None],
+        }),
+        config,
+        0,
+    );
+    for chunk in data.split(|b| *b == 0x7e) {
+        let Some((&op, rest)) = chunk.split_first() else {
+            continue;
+        };
+        let use_lcp = op & 0x10 == 0;
+        match op & 0x0f {
+            0 => {
+                lcp.up(now);
+                ipcp.up(now)
+            }
+            1 => {
+                lcp.down(now);
+                ipcp.down(now)
+            }
+            2 => {
+                lcp.open(now);
+                ipcp.open(now)
+            }
+            3 => {
+                lcp.close(now, rest);
+                ipcp.close(now, rest)
+            }
+            4 => {
+                now += Duration::from_millis(u64::from(rest.first().copied().unwrap_or(0)) * 20);
+                lcp.handle_timeout(now);
+                ipcp.handle_timeout(now);
+            }
+            5 => ipcp.protocol_rejected(now),
+            _ if use_lcp => {
+                let _ = lcp.handle_packet(now, rest);
+            }
+            _ => {
+                let _ = ipcp.handle_packet(now, rest);
+            }
+        }
+        while let Some(o) = lcp.poll_output() {
+            if let crate::fsm::FsmOutput::Send(p) = o {
+                // What we send must itself decode.
+                assert!(ControlPacket::<LcpOption>::decode(&p, true).is_ok());
+            }
+        }
+        while let Some(o) = ipcp.poll_output() {
+            if let crate::fsm::FsmOutput::Send(p) = o {
+                assert!(ControlPacket::<IpcpOption>::decode(&p, false).is_ok());
+            }
+        }
+        // The timer runs exactly in the states the RFC says (§4.6), or not at all.
+        if lcp.poll_timeout().is_some() {
+            assert!(lcp.state().timer_runs());
+        }
+    }
+}
