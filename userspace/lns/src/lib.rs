@@ -3,6 +3,7 @@
 //! Everything here is sans-IO: parsers take text plus a file name for messages, and the tables
 //! are plain data structures driven by the daemon's control loop.
 
+pub mod acct_dump;
 pub mod config;
 pub mod ip_pool;
 pub mod users;
