@@ -22,6 +22,9 @@ pub struct Config {
     pub retransmit: RetransmitConfig,
     /// Send a HELLO after this long without hearing from the peer (RFC 2661 §6.5).
     pub hello_interval: Duration,
+    /// Give up a tunnel or call whose setup (SCCCN, ICRP, ICCN) has not completed after
+    /// this long, although our own messages were acknowledged.
+    pub setup_timeout: Duration,
     /// Answer SCCRQ and ICRQ (the LNS role). A LAC-only engine sets this to false.
     pub accept_incoming: bool,
     pub max_tunnels: usize,
@@ -43,6 +46,7 @@ impl Default for Config {
             receive_window: 128,
             retransmit: RetransmitConfig::default(),
             hello_interval: Duration::from_secs(60),
+            setup_timeout: Duration::from_secs(60),
             accept_incoming: true,
             max_tunnels: 65534,
             max_sessions_per_tunnel: 65534,

@@ -318,7 +318,7 @@ impl Engine {
             if let Some((id, _)) = self
                 .tunnels
                 .iter()
-                .find(|(_, t)| t.peer == from && t.peer_id == pt && t.role == Role::Responder)
+                .find(|(_, t)| t.peer == from && t.peer_id == pt && t.absorbs_sccrq())
             {
                 return Ok(*id);
             }

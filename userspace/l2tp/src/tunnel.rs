@@ -51,6 +51,8 @@ struct Session {
     peer_id: u16,
     state: SessionState,
     call: CallInfo,
+    /// When the setup started; only meaningful before `Established`.
+    since: Instant,
 }
 
 pub(crate) struct Tunnel {
@@ -65,6 +67,7 @@ pub(crate) struct Tunnel {
     peer_host_name: Vec<u8>,
     sessions: HashMap<u16, Session>,
     pub last_rx: Instant,
+    created: Instant,
     /// The application was told about this tunnel (it called `connect` or saw `TunnelUp`).
     announced: bool,
     /// The engine is at `max_tunnels`: refuse the SCCRQ.
@@ -89,6 +92,7 @@ impl Tunnel {
             peer_host_name: Vec::new(),
             sessions: HashMap::new(),
             last_rx: now,
+            created: now,
             announced: role == Role::Initiator,
             over_capacity: false,
         }
@@ -96,6 +100,17 @@ impl Tunnel {
 
     pub fn is_established(&self) -> bool {
         self.state == State::Established
+    }
+    /// An SCCRQ matching this tunnel is a retransmission (duplicate SCCRQ, RFC 2661 §5.8)
+    /// only while our SCCRP may not have arrived, or while we refuse it; once established,
+    /// a new SCCRQ from the same peer and id means the LAC restarted.
+    pub fn absorbs_sccrq(&self) -> bool {
+        self.role == Role::Responder
+            && match self.state {
+                State::Idle | State::WaitCtlConn => true,
+                State::Closing { .. } => !self.announced,
+                _ => false,
+            }
     }
     pub fn never_started(&self) -> bool {
         self.state == State::Idle
@@ -648,6 +663,7 @@ impl Tunnel {
                         peer_id: peer_sid,
                         state: SessionState::WaitConnect,
                         call,
+                        since: now,
                     },
                 );
                 let icrp = Message::new(
@@ -812,6 +828,7 @@ impl Tunnel {
                 peer_id: 0,
                 state: SessionState::WaitReply,
                 call,
+                since: now,
             },
         );
         Ok(local)
@@ -891,6 +908,7 @@ impl Tunnel {
                 return true;
             }
         }
+        self.expire_setups(ctx, now);
         match self.state {
             State::Closing { until } => return now >= until,
             // RFC 2661 §6.5: keepalive after a period of silence, unless something is
@@ -905,15 +923,65 @@ impl Tunnel {
         false
     }
 
+    fn setup_deadline(&self, ctx: &Ctx) -> Option<Instant> {
+        let tunnel = match self.state {
+            State::WaitCtlReply | State::WaitCtlConn => Some(self.created + ctx.cfg.setup_timeout),
+            _ => None,
+        };
+        let calls = self
+            .sessions
+            .values()
+            .filter(|s| s.state != SessionState::Established)
+            .map(|s| s.since + ctx.cfg.setup_timeout)
+            .min();
+        match (tunnel, calls) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Clear a tunnel or calls stuck in setup: the peer acknowledged our message but never
+    /// sent the next one, which no retransmission timer would ever notice.
+    fn expire_setups(&mut self, ctx: &mut Ctx, now: Instant) {
+        if matches!(self.state, State::WaitCtlReply | State::WaitCtlConn)
+            && now >= self.created + ctx.cfg.setup_timeout
+        {
+            return self.fail(
+                ctx,
+                now,
+                result::GENERAL_ERROR,
+                error_code::NONE,
+                "tunnel setup timed out",
+            );
+        }
+        let mut stuck: Vec<u16> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                s.state != SessionState::Established && now >= s.since + ctx.cfg.setup_timeout
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        stuck.sort_unstable();
+        for id in stuck {
+            let rc = ResultCode::with_error(
+                result::GENERAL_ERROR,
+                error_code::NONE,
+                "call setup timed out",
+            );
+            self.drop_session(ctx, now, id, rc);
+        }
+    }
+
     pub fn poll_timeout(&self, ctx: &Ctx) -> Option<Instant> {
         let hello = match self.state {
             State::Established if self.chan.idle() => Some(self.last_rx + ctx.cfg.hello_interval),
             State::Closing { until } => Some(until),
             _ => None,
         };
-        match (self.chan.poll_timeout(), hello) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.chan.poll_timeout(), hello, self.setup_deadline(ctx)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

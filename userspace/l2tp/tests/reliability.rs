@@ -337,3 +337,67 @@ fn replies_piggyback_the_ack_so_setup_needs_one_zlb() {
         ]
     );
 }
+
+/// A ZLB from the LAC acknowledging everything up to `nr` of LNS tunnel `tid`.
+fn zlb(tid: u16, ns: u16, nr: u16) -> Vec<u8> {
+    let mut b = vec![0xc8, 0x02, 0, 12];
+    for x in [tid, 0, ns, nr] {
+        b.extend_from_slice(&x.to_be_bytes());
+    }
+    b
+}
+
+#[test]
+fn tunnel_stuck_in_setup_is_cleared() {
+    // The LAC acknowledges our SCCRP but never sends SCCCN.
+    let mut net = Net::new(lac_config(None), lns_config(None));
+    net.filter = Some(Box::new(|_, _| Fate::Drop));
+    net.lac.connect(net.now, lns_addr()).unwrap();
+    net.run_for(Duration::from_millis(10));
+    let sccrq = net.sent[0].2.clone();
+    net.inject(Dir::ToLns, &sccrq);
+    let sccrp = decode(&net.sent.last().unwrap().2).unwrap();
+    let tid = sccrp.assigned_tunnel_id().unwrap();
+    net.inject(Dir::ToLns, &zlb(tid, 1, 1));
+    net.run_for(Duration::from_secs(59));
+    assert!(net
+        .sent_messages(Dir::ToLac, MessageType::StopCcn)
+        .is_empty());
+    assert_eq!(net.lns.stats().retransmits, 0);
+    net.run_for(Duration::from_secs(2));
+    let stop = &net.sent_messages(Dir::ToLac, MessageType::StopCcn)[0];
+    assert_eq!(stop.result_code().unwrap().result, 2);
+}
+
+#[test]
+fn call_stuck_in_setup_is_cleared() {
+    let (mut net, icrqs) = capture_icrqs(1);
+    let lns_tunnel = tunnel_up(&net.lns_events).unwrap();
+    net.inject(Dir::ToLns, &icrqs[0]);
+    let (icrp_ns, _) = ns_nr(&net.sent[0].2);
+    // Acknowledge the ICRP, never send the ICCN.
+    let (icrq_ns, _) = ns_nr(&icrqs[0]);
+    net.inject(Dir::ToLns, &zlb(lns_tunnel, icrq_ns + 1, icrp_ns + 1));
+    net.run_for(Duration::from_secs(61));
+    let cdn = &net.sent_messages(Dir::ToLac, MessageType::Cdn)[0];
+    assert_eq!(
+        cdn.result_code().unwrap().message.as_deref(),
+        Some(&b"call setup timed out"[..])
+    );
+    assert!(net
+        .lns_events
+        .iter()
+        .any(|e| matches!(e, Event::SessionDown { .. })));
+}
+
+#[test]
+fn new_sccrq_from_a_restarted_lac_opens_a_new_tunnel() {
+    let mut net = Net::new(lac_config(None), lns_config(None));
+    net.establish();
+    let sccrq = net.sent[0].2.clone();
+    assert_eq!(kind(&sccrq), Some(MessageType::Sccrq));
+    net.sent.clear();
+    net.inject(Dir::ToLns, &sccrq);
+    assert_eq!(net.lns.tunnel_count(), 2);
+    assert_eq!(kind(&net.sent[0].2), Some(MessageType::Sccrp));
+}

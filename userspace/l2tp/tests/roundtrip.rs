@@ -185,6 +185,11 @@ proptest! {
         prop_assert_eq!(&buf[start..][h.payload()], &payload[..]);
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
     #[test]
     fn decoders_never_panic(data in bytes(0, 300)) {
         l2tp::fuzzing::decode(&data);
