@@ -482,8 +482,8 @@ impl Session {
             }
             protocol::IPV4 => Ok(self.data(protocol::IPV4, frame.payload)),
             protocol::IPV6 => Ok(self.data(protocol::IPV6, frame.payload)),
-            // CCP and everything else we do not implement: Protocol-Reject (see README of
-            // this crate: the peer's CCP then stops cleanly, RFC 1661 §5.7, RFC 1962 §1).
+            // CCP and everything else we do not implement: Protocol-Reject (see the crate's
+            // README: the peer's CCP then stops cleanly, RFC 1661 §5.7, RFC 1962 §1).
             p => self.protocol_reject(lcp_open, p, frame.payload),
         };
         self.pump(now);
@@ -534,6 +534,11 @@ impl Session {
         }
         self.lcp.close(now, text);
         self.pump(now);
+        // Close in Initial/Closed/Stopped finishes nothing (This-Layer-Finished was already
+        // reported, or never due): do not pin the reason on a later, unrelated finish.
+        if self.lcp.state() != State::Closing {
+            self.close_reason = None;
+        }
     }
 
     fn send(&mut self, proto: u16, packet: &[u8]) {
@@ -896,7 +901,12 @@ impl Session {
                 // The authenticator retransmits its challenge; give up after as many
                 // intervals as Max-Configure allows.
                 self.auth_client = AuthClient::AwaitChallenge {
-                    deadline: now + self.config.fsm.restart_interval * retries.max(1),
+                    deadline: now
+                        + self
+                            .config
+                            .fsm
+                            .restart_interval
+                            .saturating_mul(retries.max(1)),
                 };
             }
         }

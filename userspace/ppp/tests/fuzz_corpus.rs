@@ -16,7 +16,9 @@ const TARGETS: [(&str, Target); 3] = [
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target)
 }
 
 #[test]
@@ -92,7 +94,9 @@ mod seeds {
         let mut frames = conversation(AuthMethod::Pap);
         frames.extend(conversation(AuthMethod::ChapMd5));
         // Extra real messages: Echo, Discard, CCP request, Code-Reject.
-        frames.push(vec![0xc0, 0x21, 9, 1, 0, 12, 1, 2, 3, 4, b'p', b'i', b'n', b'g']);
+        frames.push(vec![
+            0xc0, 0x21, 9, 1, 0, 12, 1, 2, 3, 4, b'p', b'i', b'n', b'g',
+        ]);
         frames.push(vec![0xc0, 0x21, 11, 2, 0, 8, 1, 2, 3, 4]);
         frames.push(vec![0x80, 0xfd, 1, 1, 0, 10, 0x12, 6, 0, 0, 0, 1]);
         frames.push(vec![0xc0, 0x21, 7, 3, 0, 8, 42, 1, 0, 4]);
@@ -111,7 +115,11 @@ mod seeds {
         let talk: Vec<u8> = [0x00u8, 0x7e].repeat(12);
         std::fs::write(dir.join("conversation"), &talk).unwrap();
         std::fs::write(dir.join("timeouts"), [0x9e, 0x7e].repeat(40)).unwrap();
-        for (i, f) in frames.iter().enumerate().filter(|(_, f)| !f.contains(&0x7e)) {
+        for (i, f) in frames
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.contains(&0x7e))
+        {
             let mut seed = talk.clone();
             seed.push((i % 2) as u8);
             seed.extend_from_slice(f);
@@ -135,6 +143,10 @@ mod seeds {
                 std::fs::write(dir.join(format!("packet-{i:03}")), seed).unwrap();
             }
         }
-        std::fs::write(dir.join("lifecycle"), [0, 0x7e, 2, 0x7e, 4, 200, 0x7e, 3, 0x7e, 4, 200, 0x7e, 1]).unwrap();
+        std::fs::write(
+            dir.join("lifecycle"),
+            [0, 0x7e, 2, 0x7e, 4, 200, 0x7e, 3, 0x7e, 4, 200, 0x7e, 1],
+        )
+        .unwrap();
     }
 }

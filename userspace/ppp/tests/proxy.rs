@@ -61,7 +61,10 @@ fn proxy_chap_is_verified_without_renegotiation() {
         response: md5_response(7, SECRET, &challenge).to_vec(),
     };
     s.start_with_proxy(t0, &proxy_lcp(AuthProtocol::CHAP_MD5), Some(&auth));
-    assert!(frames(&mut s).is_empty(), "no LCP Configure-Request, no CHAP Challenge");
+    assert!(
+        frames(&mut s).is_empty(),
+        "no LCP Configure-Request, no CHAP Challenge"
+    );
     let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
     assert_eq!(events[0], Event::ProxyLcpAccepted);
     assert!(matches!(&events[1], Event::LinkUp(n) if n.auth == Some(AuthMethod::ChapMd5)));
@@ -79,14 +82,20 @@ fn proxy_chap_is_verified_without_renegotiation() {
         }
     );
     let n = s.lcp_negotiated();
-    assert_eq!((n.our_magic, n.peer_magic, n.peer_mru), (0xaaaa_0001, 0xbbbb_0002, 1460));
+    assert_eq!(
+        (n.our_magic, n.peer_magic, n.peer_mru),
+        (0xaaaa_0001, 0xbbbb_0002, 1460)
+    );
     assert_eq!(s.phase(), Phase::Authenticate);
 
     assert!(s.auth_verdict(t0, verify(req)));
     let out = frames(&mut s);
     // CHAP Success with the LAC's identifier, then our IPCP Configure-Request.
     assert_eq!(out[0].0, protocol::CHAP);
-    assert!(matches!(ChapPacket::decode(&out[0].1), Ok(ChapPacket::Success { id: 7, .. })));
+    assert!(matches!(
+        ChapPacket::decode(&out[0].1),
+        Ok(ChapPacket::Success { id: 7, .. })
+    ));
     assert_eq!(out[1].0, protocol::IPCP);
     assert_eq!(RawPacket::decode(&out[1].1).unwrap().code, 1);
     assert_eq!(s.phase(), Phase::Network);
@@ -110,10 +119,19 @@ fn proxy_pap_with_wrong_password_is_refused() {
             _ => None,
         })
         .expect("auth request");
-    assert_eq!(req.credentials, Credentials::Pap { id: 3, password: b"guess".to_vec() });
+    assert_eq!(
+        req.credentials,
+        Credentials::Pap {
+            id: 3,
+            password: b"guess".to_vec()
+        }
+    );
     s.auth_verdict(t0, verify(&req));
     let out = frames(&mut s);
-    assert!(matches!(PapPacket::decode(&out[0].1), Ok(PapPacket::Nak { id: 3, .. })));
+    assert!(matches!(
+        PapPacket::decode(&out[0].1),
+        Ok(PapPacket::Nak { id: 3, .. })
+    ));
     // Then LCP Terminate-Request.
     assert_eq!(out[1].0, protocol::LCP);
     assert_eq!(RawPacket::decode(&out[1].1).unwrap().code, 5);
@@ -160,11 +178,18 @@ fn unacceptable_proxy_lcp_is_renegotiated() {
             response: vec![2; 16],
         });
         s.start_with_proxy(t0, &lcp, auth.as_ref());
-        assert_eq!(s.poll_event(), Some(Event::ProxyLcpRejected { reason: why }));
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::ProxyLcpRejected { reason: why })
+        );
         let out = frames(&mut s);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].0, protocol::LCP);
-        assert_eq!(RawPacket::decode(&out[0].1).unwrap().code, 1, "fresh Configure-Request");
+        assert_eq!(
+            RawPacket::decode(&out[0].1).unwrap().code,
+            1,
+            "fresh Configure-Request"
+        );
     }
 }
 

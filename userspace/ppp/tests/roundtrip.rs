@@ -43,13 +43,15 @@ fn lcp_option() -> BoxedStrategy<LcpOption> {
         any::<u16>().prop_map(LcpOption::Mru),
         any::<u32>().prop_map(LcpOption::Accm),
         auth_protocol().prop_map(LcpOption::AuthProtocol),
-        (any::<u16>(), bytes(8)).prop_map(|(protocol, data)| LcpOption::QualityProtocol { protocol, data }),
+        (any::<u16>(), bytes(8))
+            .prop_map(|(protocol, data)| LcpOption::QualityProtocol { protocol, data }),
         any::<u32>().prop_map(LcpOption::MagicNumber),
         Just(LcpOption::Pfc),
         Just(LcpOption::Acfc),
         any::<u16>().prop_map(LcpOption::Mrru),
         Just(LcpOption::Ssnhf),
-        (any::<u8>(), bytes(20)).prop_map(|(class, address)| LcpOption::EndpointDiscriminator { class, address }),
+        (any::<u8>(), bytes(20))
+            .prop_map(|(class, address)| LcpOption::EndpointDiscriminator { class, address }),
         other(|kind, data| LcpOption::Other { kind, data }),
     ]
     .boxed()
@@ -61,7 +63,8 @@ fn ipv4() -> impl Strategy<Value = Ipv4Addr> {
 
 fn ipcp_option() -> BoxedStrategy<IpcpOption> {
     prop_oneof![
-        (any::<u16>(), bytes(8)).prop_map(|(protocol, data)| IpcpOption::IpCompression { protocol, data }),
+        (any::<u16>(), bytes(8))
+            .prop_map(|(protocol, data)| IpcpOption::IpCompression { protocol, data }),
         ipv4().prop_map(IpcpOption::IpAddress),
         ipv4().prop_map(IpcpOption::PrimaryDns),
         ipv4().prop_map(IpcpOption::PrimaryNbns),
@@ -87,15 +90,20 @@ fn control_packet<O: ConfigOption + 'static>(
     let opts = move || vec(opt.clone(), 0..6);
     let known = if lcp { 11 } else { 7 };
     prop_oneof![
-        (any::<u8>(), opts()).prop_map(|(id, options)| ControlPacket::ConfigureRequest { id, options }),
+        (any::<u8>(), opts())
+            .prop_map(|(id, options)| ControlPacket::ConfigureRequest { id, options }),
         (any::<u8>(), opts()).prop_map(|(id, options)| ControlPacket::ConfigureAck { id, options }),
         (any::<u8>(), opts()).prop_map(|(id, options)| ControlPacket::ConfigureNak { id, options }),
-        (any::<u8>(), opts()).prop_map(|(id, options)| ControlPacket::ConfigureReject { id, options }),
-        (any::<u8>(), bytes(30)).prop_map(|(id, data)| ControlPacket::TerminateRequest { id, data }),
+        (any::<u8>(), opts())
+            .prop_map(|(id, options)| ControlPacket::ConfigureReject { id, options }),
+        (any::<u8>(), bytes(30))
+            .prop_map(|(id, data)| ControlPacket::TerminateRequest { id, data }),
         (any::<u8>(), bytes(30)).prop_map(|(id, data)| ControlPacket::TerminateAck { id, data }),
-        (any::<u8>(), bytes(30)).prop_map(|(id, rejected)| ControlPacket::CodeReject { id, rejected }),
+        (any::<u8>(), bytes(30))
+            .prop_map(|(id, rejected)| ControlPacket::CodeReject { id, rejected }),
         (any::<u8>(), any::<u8>(), bytes(30))
-            .prop_filter("unknown code", move |(code, _, _)| *code == 0 || *code > known)
+            .prop_filter("unknown code", move |(code, _, _)| *code == 0
+                || *code > known)
             .prop_map(|(code, id, data)| ControlPacket::Other { code, id, data }),
     ]
 }
@@ -103,31 +111,61 @@ fn control_packet<O: ConfigOption + 'static>(
 fn lcp_packet() -> impl Strategy<Value = ControlPacket<LcpOption>> {
     prop_oneof![
         control_packet(lcp_option(), true),
-        (any::<u8>(), any::<u16>(), bytes(30))
-            .prop_map(|(id, protocol, information)| ControlPacket::ProtocolReject { id, protocol, information }),
-        (any::<u8>(), any::<u32>(), bytes(30)).prop_map(|(id, magic, data)| ControlPacket::EchoRequest { id, magic, data }),
-        (any::<u8>(), any::<u32>(), bytes(30)).prop_map(|(id, magic, data)| ControlPacket::EchoReply { id, magic, data }),
-        (any::<u8>(), any::<u32>(), bytes(30)).prop_map(|(id, magic, data)| ControlPacket::DiscardRequest { id, magic, data }),
+        (any::<u8>(), any::<u16>(), bytes(30)).prop_map(|(id, protocol, information)| {
+            ControlPacket::ProtocolReject {
+                id,
+                protocol,
+                information,
+            }
+        }),
+        (any::<u8>(), any::<u32>(), bytes(30))
+            .prop_map(|(id, magic, data)| ControlPacket::EchoRequest { id, magic, data }),
+        (any::<u8>(), any::<u32>(), bytes(30))
+            .prop_map(|(id, magic, data)| ControlPacket::EchoReply { id, magic, data }),
+        (any::<u8>(), any::<u32>(), bytes(30))
+            .prop_map(|(id, magic, data)| ControlPacket::DiscardRequest { id, magic, data }),
     ]
 }
 
 fn pap_packet() -> impl Strategy<Value = PapPacket> {
     prop_oneof![
-        (any::<u8>(), bytes(255), bytes(255)).prop_map(|(id, peer_id, password)| PapPacket::Request { id, peer_id, password }),
+        (any::<u8>(), bytes(255), bytes(255)).prop_map(|(id, peer_id, password)| {
+            PapPacket::Request {
+                id,
+                peer_id,
+                password,
+            }
+        }),
         (any::<u8>(), bytes(255)).prop_map(|(id, message)| PapPacket::Ack { id, message }),
         (any::<u8>(), bytes(255)).prop_map(|(id, message)| PapPacket::Nak { id, message }),
-        (4u8.., any::<u8>(), bytes(30)).prop_map(|(code, id, data)| PapPacket::Other { code, id, data }),
+        (4u8.., any::<u8>(), bytes(30)).prop_map(|(code, id, data)| PapPacket::Other {
+            code,
+            id,
+            data
+        }),
     ]
 }
 
 fn chap_packet() -> impl Strategy<Value = ChapPacket> {
     let value = || vec(any::<u8>(), 1..=255);
     prop_oneof![
-        (any::<u8>(), value(), bytes(64)).prop_map(|(id, value, name)| ChapPacket::Challenge { id, value, name }),
-        (any::<u8>(), value(), bytes(64)).prop_map(|(id, value, name)| ChapPacket::Response { id, value, name }),
+        (any::<u8>(), value(), bytes(64)).prop_map(|(id, value, name)| ChapPacket::Challenge {
+            id,
+            value,
+            name
+        }),
+        (any::<u8>(), value(), bytes(64)).prop_map(|(id, value, name)| ChapPacket::Response {
+            id,
+            value,
+            name
+        }),
         (any::<u8>(), bytes(64)).prop_map(|(id, message)| ChapPacket::Success { id, message }),
         (any::<u8>(), bytes(64)).prop_map(|(id, message)| ChapPacket::Failure { id, message }),
-        (5u8.., any::<u8>(), bytes(30)).prop_map(|(code, id, data)| ChapPacket::Other { code, id, data }),
+        (5u8.., any::<u8>(), bytes(30)).prop_map(|(code, id, data)| ChapPacket::Other {
+            code,
+            id,
+            data
+        }),
     ]
 }
 
