@@ -180,7 +180,7 @@ fn ipv6cp_interface_identifier_rules() {
     }
     // Compression is rejected.
     let comp = Ipv6cpOption::from_parts(2, &[0x00, 0x4f]);
-    let (code, opts) = request(&mut f, 2, &[comp.clone()]);
+    let (code, opts) = request(&mut f, 2, std::slice::from_ref(&comp));
     assert_eq!((code, opts), (4, vec![comp]));
     let good = [2, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55];
     let (code, _) = request(&mut f, 3, &[Ipv6cpOption::InterfaceIdentifier(good)]);
