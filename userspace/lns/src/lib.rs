@@ -6,4 +6,5 @@
 pub mod acct_dump;
 pub mod config;
 pub mod ip_pool;
+pub mod session_table;
 pub mod users;
