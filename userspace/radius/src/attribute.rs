@@ -8,7 +8,9 @@
 //! lost because of one bad attribute, and the caller decides what an invalid one means (an LNS
 //! should treat an Access-Accept carrying one as a reject).
 
-use crate::value::{AttrValue, ChapPassword, EncodeError, Ipv6Prefix, TaggedInt, TaggedText};
+use crate::value::{
+    AttrValue, ChapPassword, EncodeError, Ipv6Prefix, TaggedInt, TaggedText, TunnelPassword,
+};
 use crate::vsa::Vsa;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -166,6 +168,8 @@ dictionary! {
     TunnelClientEndpoint(TaggedText) = 66 as TUNNEL_CLIENT_ENDPOINT;
     /// Tunnel-Server-Endpoint (RFC 2868 §3.4).
     TunnelServerEndpoint(TaggedText) = 67 as TUNNEL_SERVER_ENDPOINT;
+    /// Tunnel-Password (RFC 2868 §3.5), encrypted: see [`crate::unhide_tunnel_password`].
+    TunnelPassword(TunnelPassword) = 69 as TUNNEL_PASSWORD;
     /// Connect-Info (RFC 2869 §5.11).
     ConnectInfo(Vec<u8>) = 77 as CONNECT_INFO;
     /// EAP-Message (RFC 3579 §3.1).

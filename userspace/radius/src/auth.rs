@@ -253,6 +253,73 @@ pub fn unhide_user_password(
     Ok(out)
 }
 
+/// Encrypt a Tunnel-Password (RFC 2868 §3.5): a length octet, the password and NUL padding
+/// to a multiple of 16, XORed with b(1) = MD5(S + R + salt), b(i) = MD5(S + c(i-1)), where R
+/// is the Request Authenticator of the Access-Request the reply answers.
+pub fn hide_tunnel_password(
+    password: &[u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+    salt: [u8; 2],
+) -> Result<Vec<u8>, PasswordError> {
+    // 3 octets of tag and salt + the string must fit in 253: 240 after padding, so 239.
+    if password.len() > 239 {
+        return Err(PasswordError::TooLong(password.len()));
+    }
+    let mut data = Vec::with_capacity(password.len() + 16);
+    data.push(password.len() as u8);
+    data.extend_from_slice(password);
+    data.resize(data.len().div_ceil(16) * 16, 0);
+    tunnel_chain(&mut data, secret, request_authenticator, salt, true);
+    Ok(data)
+}
+
+/// Decrypt a Tunnel-Password string (the attribute's `encrypted` field).
+pub fn unhide_tunnel_password(
+    encrypted: &[u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+    salt: [u8; 2],
+) -> Result<Vec<u8>, PasswordError> {
+    if encrypted.is_empty() || encrypted.len() % 16 != 0 {
+        return Err(PasswordError::BadHiddenLength(encrypted.len()));
+    }
+    let mut data = encrypted.to_vec();
+    tunnel_chain(&mut data, secret, request_authenticator, salt, false);
+    let len = usize::from(data[0]);
+    if len > data.len() - 1 {
+        return Err(PasswordError::BadHiddenLength(encrypted.len()));
+    }
+    Ok(data[1..1 + len].to_vec())
+}
+
+fn tunnel_chain(
+    data: &mut [u8],
+    secret: &[u8],
+    request_authenticator: &[u8; 16],
+    salt: [u8; 2],
+    hiding: bool,
+) {
+    let mut previous: Option<[u8; 16]> = None;
+    for block in data.chunks_exact_mut(16) {
+        let mut h = Md5::new().chain_update(secret);
+        match previous {
+            None => h = h.chain_update(request_authenticator).chain_update(salt),
+            Some(c) => h = h.chain_update(c),
+        }
+        let b: [u8; 16] = h.finalize().into();
+        let input: [u8; 16] = (&*block).try_into().expect("chunks_exact");
+        for (c, k) in block.iter_mut().zip(b) {
+            *c ^= k;
+        }
+        previous = Some(if hiding {
+            (&*block).try_into().expect("chunks_exact")
+        } else {
+            input
+        });
+    }
+}
+
 /// The CHAP-MD5 response (RFC 1994 §4.1): MD5(Identifier + secret + Challenge). A RADIUS
 /// server computes this to check a CHAP-Password; tests and the LNS use it to build one.
 pub fn chap_md5_response(ident: u8, password: &[u8], challenge: &[u8]) -> [u8; 16] {

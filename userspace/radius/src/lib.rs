@@ -44,8 +44,9 @@ pub use attribute::{
     nas_port_type, service_type, tunnel_medium_type, tunnel_type, types, Attribute,
 };
 pub use auth::{
-    chap_md5_response, hide_user_password, sign, unhide_user_password, verify_request,
-    verify_response, AuthError, MessageAuthenticator, PasswordError, SignError,
+    chap_md5_response, hide_tunnel_password, hide_user_password, sign, unhide_tunnel_password,
+    unhide_user_password, verify_request, verify_response, AuthError, MessageAuthenticator,
+    PasswordError, SignError,
 };
 pub use client::{
     Client, ClientConfig, ConfigError, Event, MessageAuthenticatorPolicy, ReplyError, Request,
@@ -53,7 +54,7 @@ pub use client::{
 };
 pub use code::Code;
 pub use packet::Packet;
-pub use value::{ChapPassword, EncodeError, Ipv6Prefix, TaggedInt, TaggedText};
+pub use value::{ChapPassword, EncodeError, Ipv6Prefix, TaggedInt, TaggedText, TunnelPassword};
 pub use vsa::Vsa;
 pub use wire::{DecodeError, RawAttribute, RawPacket};
 

@@ -233,6 +233,43 @@ impl AttrValue for TaggedText {
     }
 }
 
+/// Tunnel-Password value (RFC 2868 §3.5): tag, salt, and the encrypted string, as on the
+/// wire. See [`crate::unhide_tunnel_password`] to read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelPassword {
+    pub tag: u8,
+    /// Its most significant bit is set by the sender (RFC 2868 §3.5).
+    pub salt: [u8; 2],
+    /// A multiple of 16 octets, at least 16.
+    pub encrypted: Vec<u8>,
+}
+
+impl AttrValue for TunnelPassword {
+    fn decode(value: &[u8]) -> Option<Self> {
+        let [tag, s0, s1, encrypted @ ..] = value else {
+            return None;
+        };
+        let well_formed = *tag <= MAX_TAG && !encrypted.is_empty() && encrypted.len() % 16 == 0;
+        well_formed.then(|| TunnelPassword {
+            tag: *tag,
+            salt: [*s0, *s1],
+            encrypted: encrypted.to_vec(),
+        })
+    }
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), &'static str> {
+        if self.tag > MAX_TAG {
+            return Err("tag above 0x1F");
+        }
+        if self.encrypted.is_empty() || self.encrypted.len() % 16 != 0 {
+            return Err("Tunnel-Password string must be a non-empty multiple of 16 octets");
+        }
+        out.push(self.tag);
+        out.extend_from_slice(&self.salt);
+        out.extend_from_slice(&self.encrypted);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,9 @@
 //! still print exactly these lines.
 
 use radius::{
-    hide_user_password, verify_request, verify_response, Attribute, Code, MessageAuthenticator,
-    Packet, RawPacket, Vsa,
+    hide_tunnel_password, hide_user_password, unhide_tunnel_password, verify_request,
+    verify_response, Attribute, Code, MessageAuthenticator, Packet, RawPacket, TaggedInt,
+    TaggedText, TunnelPassword, Vsa,
 };
 use std::net::Ipv4Addr;
 use std::process::Command;
@@ -18,6 +19,7 @@ access_accept 022a0059928d84aa2653750089918741a776d10c501256d5067d865031b9cbe14f
 accounting_request 0407003d1c44ed4d40a1addea1873e3f0b57556050121af4941161571492021779942a5ecafc2806000000012c0a30303030303032410107616c696365
 coa_request 2b0900482a0ec24257e6cd33f3a34fae9e6e99b50107616c6963651a1b000000090115737562736372696265723a726174653d31304d501250b72eaffde7e19379ca6e76137e182d
 coa_ack 2c09001445a6a11075d3218365f6f63aa671e896
+tunnel_accept 022a00575513b28b75fa41cdee5ce49e777682df4006010000034106010000014312016c6e732e6578616d706c652e6e657445250185115ed0a582705a69a0988649ba049b4ccdf4c617bce64f5dbc1e8cee05d3ef47ff
 ";
 
 fn vector(name: &str) -> Vec<u8> {
@@ -186,5 +188,52 @@ fn message_authenticator_failures_are_distinguished() {
         Err(radius::SignError::MissingRequestAuthenticator(
             Code::AccessAccept
         ))
+    );
+}
+
+#[test]
+fn tunnel_attributes_and_tunnel_password() {
+    let request_authenticator: [u8; 16] = core::array::from_fn(|i| i as u8);
+    let salt = [0x85, 0x11];
+    let password = b"tunnel secret that is long";
+    let encrypted = hide_tunnel_password(password, SECRET, &request_authenticator, salt).unwrap();
+    let mut accept = Packet::new(Code::AccessAccept, 42);
+    accept.attributes = vec![
+        Attribute::TunnelType(TaggedInt {
+            tag: 1,
+            value: radius::tunnel_type::L2TP,
+        }),
+        Attribute::TunnelMediumType(TaggedInt {
+            tag: 1,
+            value: radius::tunnel_medium_type::IPV4,
+        }),
+        Attribute::TunnelServerEndpoint(TaggedText {
+            tag: Some(1),
+            value: b"lns.example.net".to_vec(),
+        }),
+        Attribute::TunnelPassword(TunnelPassword {
+            tag: 1,
+            salt,
+            encrypted,
+        }),
+    ];
+    let wire = accept
+        .encode_signed(SECRET, Some(&request_authenticator))
+        .unwrap();
+    assert_eq!(wire, vector("tunnel_accept"));
+    let decoded = Packet::decode(&wire).unwrap();
+    assert_eq!(decoded.attributes, accept.attributes);
+    let Some(Attribute::TunnelPassword(tp)) = decoded.attributes.last() else {
+        panic!("Tunnel-Password decoded");
+    };
+    assert_eq!(
+        unhide_tunnel_password(&tp.encrypted, SECRET, &request_authenticator, tp.salt).unwrap(),
+        password
+    );
+    // The salt is part of the key: another salt does not reveal the password.
+    assert_ne!(
+        unhide_tunnel_password(&tp.encrypted, SECRET, &request_authenticator, [0x80, 0])
+            .unwrap_or_default(),
+        password
     );
 }

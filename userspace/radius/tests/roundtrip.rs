@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 use radius::{
     hide_user_password, unhide_user_password, verify_request, verify_response, Attribute,
-    ChapPassword, Code, Ipv6Prefix, Packet, RawPacket, TaggedInt, TaggedText, Vsa,
+    ChapPassword, Code, Ipv6Prefix, Packet, RawPacket, TaggedInt, TaggedText, TunnelPassword, Vsa,
 };
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -118,6 +118,15 @@ fn attribute() -> impl Strategy<Value = Attribute> {
         tagged_int().prop_map(A::TunnelMediumType).boxed(),
         tagged_text().prop_map(A::TunnelClientEndpoint).boxed(),
         tagged_text().prop_map(A::TunnelServerEndpoint).boxed(),
+        (0u8..=0x1f, any::<[u8; 2]>(), 1usize..=15, any::<[u8; 16]>())
+            .prop_map(|(tag, salt, blocks, fill)| {
+                A::TunnelPassword(TunnelPassword {
+                    tag,
+                    salt,
+                    encrypted: fill.repeat(blocks),
+                })
+            })
+            .boxed(),
         text().prop_map(A::ConnectInfo).boxed(),
         text().prop_map(A::EapMessage).boxed(),
         any::<[u8; 16]>().prop_map(A::MessageAuthenticator).boxed(),
@@ -231,6 +240,21 @@ proptest! {
                 }
             }
         }
+    }
+
+    #[test]
+    fn tunnel_password_round_trips(
+        password in prop::collection::vec(any::<u8>(), 0..=239),
+        secret in prop::collection::vec(any::<u8>(), 1..40),
+        auth in any::<[u8; 16]>(),
+        salt in any::<[u8; 2]>(),
+    ) {
+        let encrypted = radius::hide_tunnel_password(&password, &secret, &auth, salt).unwrap();
+        prop_assert!(encrypted.len() % 16 == 0 && encrypted.len() + 3 <= 253);
+        prop_assert_eq!(
+            radius::unhide_tunnel_password(&encrypted, &secret, &auth, salt).unwrap(),
+            password
+        );
     }
 
     #[test]
