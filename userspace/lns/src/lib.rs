@@ -5,6 +5,8 @@
 
 pub mod acct_dump;
 pub mod config;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod ip_pool;
 pub mod session_table;
 pub mod users;

@@ -237,6 +237,11 @@ impl Users {
         }
     }
 
+    /// The user names (`enable` excluded), in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
     /// How `user`'s password is stored.
     pub fn secret(&self, user: &str) -> Option<&Secret> {
         self.users.get(user)

@@ -319,6 +319,9 @@ impl Parser<'_> {
             },
             ["no", "router", "bgp", ..] => self.config.bgp = None,
             ["ip", "access-list", kind, name] => {
+                if let Err(e) = statements::name(name, "access-list name") {
+                    return self.error(line, "ip access-list".into(), ErrorKind::BadStatement(e));
+                }
                 let kind = match *kind {
                     "standard" => AclKind::Standard,
                     "extended" => AclKind::Extended,
@@ -540,13 +543,22 @@ impl Config {
             out.push_str(&format!("router bgp {}\n", b.local_as));
             for n in &b.neighbours {
                 if let Some(a) = n.remote_as {
-                    out.push_str(&format!(" neighbour {} remote-as {a}\n", n.peer));
+                    out.push_str(&format!(
+                        " neighbour {} remote-as {a}\n",
+                        values::quote(&n.peer)
+                    ));
                 }
                 if let Some((k, h)) = n.timers {
-                    out.push_str(&format!(" neighbour {} timers {k} {h}\n", n.peer));
+                    out.push_str(&format!(
+                        " neighbour {} timers {k} {h}\n",
+                        values::quote(&n.peer)
+                    ));
                 }
                 if let Some(s) = n.update_source {
-                    out.push_str(&format!(" neighbour {} update-source {s}\n", n.peer));
+                    out.push_str(&format!(
+                        " neighbour {} update-source {s}\n",
+                        values::quote(&n.peer)
+                    ));
                 }
             }
             out.push_str("exit\n");
@@ -556,7 +568,10 @@ impl Config {
                 AclKind::Standard => "standard",
                 AclKind::Extended => "extended",
             };
-            out.push_str(&format!("ip access-list {kind} {}\n", a.name));
+            out.push_str(&format!(
+                "ip access-list {kind} {}\n",
+                values::quote(&a.name)
+            ));
             for r in &a.rules {
                 out.push_str(&format!(" {}\n", render_rule(a.kind, r)));
             }

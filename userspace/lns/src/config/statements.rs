@@ -30,6 +30,7 @@ impl BgpConfig {
                 Ok(())
             }
             ["neighbour", peer, rest @ ..] => {
+                name(peer, "BGP peer")?;
                 let n = match self.neighbours.iter().position(|n| n.peer == *peer) {
                     Some(i) => &mut self.neighbours[i],
                     None => {
@@ -303,7 +304,7 @@ impl Forward {
             return Err("expected setforward USER-MASK REMOTE-LNS-IP PORT SECRET".into());
         };
         Ok(Self {
-            user_mask: mask.to_string(),
+            user_mask: name(mask, "user mask")?,
             lns: ip
                 .parse()
                 .map_err(|_| format!("remote LNS {ip:?} is not an IPv4 address"))?,
@@ -315,8 +316,16 @@ impl Forward {
 
 /// A plugin name as `load plugin` takes it: the original loads `/usr/lib/l2tpns/<name>.so`.
 pub(crate) fn plugin_name(v: &str) -> Result<String, String> {
-    if v.is_empty() || v.contains('/') || v.starts_with('.') {
+    if v.contains('/') || v.starts_with('.') {
         return Err(format!("{v:?} is not a plugin name"));
+    }
+    name(v, "plugin name")
+}
+
+/// A name (plugin, access list, BGP peer): not empty, no control characters.
+pub(crate) fn name(v: &str, what: &str) -> Result<String, String> {
+    if v.is_empty() || v.chars().any(char::is_control) {
+        return Err(format!("{v:?} is not a valid {what}"));
     }
     Ok(v.to_string())
 }

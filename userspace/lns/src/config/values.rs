@@ -90,13 +90,22 @@ impl Render for Vec<Ipv4Addr> {
     }
 }
 
-/// Quotes a string value. The CLI has no escapes, so a value holding `"` is quoted with `'`.
+/// Quotes a string value so that the CLI lexer reads it back unchanged. The CLI has no
+/// escapes, but quoted runs join into one word, so a `"` is written as `'"'` between
+/// `"…"` runs.
 pub fn quote(s: &str) -> String {
-    if s.contains('"') {
-        format!("'{s}'")
-    } else {
-        format!("\"{s}\"")
+    let mut out = String::with_capacity(s.len() + 2);
+    for (i, part) in s.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("'\"'");
+        }
+        if !part.is_empty() || i == 0 {
+            out.push('"');
+            out.push_str(part);
+            out.push('"');
+        }
     }
+    out
 }
 
 /// `yes`/`true`/`1` and `no`/`false`/`0`, any case. The original takes anything else as "no";
@@ -423,6 +432,14 @@ impl Render for Vec<AuthType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting_round_trips_through_the_lexer() {
+        for v in ["", "a", "a b", "a\"b", "\"", "a'b\"c'", "# x", "''", "\"\""] {
+            let words = super::super::lexer::words(&format!("set k {}", quote(v))).unwrap();
+            assert_eq!(words, ["set", "k", v], "{v:?} quoted as {}", quote(v));
+        }
+    }
 
     #[test]
     fn booleans() {
