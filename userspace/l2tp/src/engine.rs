@@ -179,6 +179,9 @@ pub struct Engine {
     ctx: Ctx,
     tunnels: HashMap<u16, Tunnel>,
     transmits: VecDeque<Transmit>,
+    /// Tunnels that may have output since the last flush (avoids a scan of every tunnel
+    /// per datagram).
+    touched: Vec<u16>,
 }
 
 impl Engine {
@@ -195,6 +198,7 @@ impl Engine {
             },
             tunnels: HashMap::new(),
             transmits: VecDeque::new(),
+            touched: Vec::new(),
         })
     }
 
@@ -285,6 +289,7 @@ impl Engine {
         if t.peer.ip() != from.ip() {
             return Err(Dropped::WrongPeer { tunnel: tid });
         }
+        self.touched.push(tid);
         if t.peer != from {
             // RFC 2661 §8.1: the responder may answer from another port; follow it once.
             if !t.awaiting_reply() {
@@ -351,6 +356,7 @@ impl Engine {
         let mut t = Tunnel::new(&self.ctx, id, peer, Role::Initiator, now);
         t.start(&mut self.ctx, now)?;
         self.tunnels.insert(id, t);
+        self.touched.push(id);
         self.flush();
         Ok(id)
     }
@@ -367,6 +373,7 @@ impl Engine {
             .tunnels
             .get_mut(&tunnel)
             .ok_or(Error::UnknownTunnel(tunnel))?;
+        self.touched.push(tunnel);
         let r = t.open_session(&mut self.ctx, now, call);
         self.flush();
         r
@@ -384,6 +391,7 @@ impl Engine {
             .tunnels
             .get_mut(&tunnel)
             .ok_or(Error::UnknownTunnel(tunnel))?;
+        self.touched.push(tunnel);
         let r = t.close_session(&mut self.ctx, now, session, result);
         self.flush();
         r
@@ -400,6 +408,7 @@ impl Engine {
             .tunnels
             .get_mut(&tunnel)
             .ok_or(Error::UnknownTunnel(tunnel))?;
+        self.touched.push(tunnel);
         t.close(&mut self.ctx, now, result);
         self.flush();
         Ok(())
@@ -418,6 +427,7 @@ impl Engine {
             .tunnels
             .get_mut(&tunnel)
             .ok_or(Error::UnknownTunnel(tunnel))?;
+        self.touched.push(tunnel);
         let r = t.send_link_info(&mut self.ctx, now, session, send_accm, receive_accm);
         self.flush();
         r
@@ -435,6 +445,7 @@ impl Engine {
             .tunnels
             .get_mut(&tunnel)
             .ok_or(Error::UnknownTunnel(tunnel))?;
+        self.touched.push(tunnel);
         let r = t.send_wan_error(&mut self.ctx, now, session, errors);
         self.flush();
         r
@@ -481,6 +492,7 @@ impl Engine {
                 gone.push(*id);
             }
         }
+        self.touched.extend(self.tunnels.keys().copied());
         self.flush();
         for id in gone {
             self.tunnels.remove(&id);
@@ -506,7 +518,12 @@ impl Engine {
     /// Move what tunnels queued into the transmit queue; acknowledge with a ZLB what no
     /// outgoing message acknowledged.
     fn flush(&mut self) {
-        for t in self.tunnels.values_mut() {
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        for id in self.touched.drain(..) {
+            let Some(t) = self.tunnels.get_mut(&id) else {
+                continue;
+            };
             if t.chan.ack_needed {
                 t.send_zlb();
                 self.ctx.stats.zlb_sent += 1;
