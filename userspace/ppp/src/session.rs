@@ -650,6 +650,12 @@ impl Session {
         };
         match handled {
             Some(r) => r.map(|_| Inbound::Control),
+            // In the Network phase without this NCP (e.g. the grant has no IPv4 address):
+            // Protocol-Reject, so the peer stops instead of retrying until Max-Configure.
+            None if self.phase == Phase::Network => {
+                let open = self.lcp.state() == State::Opened;
+                self.protocol_reject(open, proto, payload)
+            }
             None => {
                 self.stats.dropped += 1;
                 Ok(Inbound::Dropped)

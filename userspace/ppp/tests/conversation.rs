@@ -226,3 +226,29 @@ fn lossy_reordering_link_still_converges() {
     assert!(dropped > 100, "the link really dropped frames ({dropped})");
     assert!(worst < Duration::from_secs(120));
 }
+
+#[test]
+fn ipv6_only_grant_protocol_rejects_ipcp() {
+    let (s, c) = sessions(AuthMethod::ChapMd5, SECRET, 5);
+    let mut conv = Conversation::new(s, c, clean_link(), 5);
+    conv.grant_override = Some(ppp::session::Grant {
+        ipv4: None,
+        ..grant()
+    });
+    conv.start();
+    let done = |c: &Conversation| {
+        c.client.ipv6cp_state() == Some(State::Opened)
+            && c.server.ipv6cp_state() == Some(State::Opened)
+            && has(&c.client_events, |e| {
+                *e == Event::ProtocolRejected(ppp::frame::protocol::IPCP)
+            })
+    };
+    assert!(conv.run_until(Duration::from_secs(10), done));
+    assert_eq!(conv.server.ipcp_state(), None);
+    assert_ne!(conv.client.ipcp_state(), Some(State::Opened));
+    // The link stays up for IPv6 (no IPv4-first requirement, unlike l2tpns).
+    let settle = conv.now + Duration::from_secs(60);
+    conv.run_until(Duration::from_secs(61), |c| c.now >= settle);
+    assert_eq!(conv.client.ipv6cp_state(), Some(State::Opened));
+    assert!(!has(&conv.server_events, |e| matches!(e, Event::Closed(_))));
+}

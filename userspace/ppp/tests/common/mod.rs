@@ -84,6 +84,8 @@ pub struct Conversation {
     /// Pending verdict: when the "RADIUS" answer arrives.
     verdict_at: Option<(Instant, Verdict)>,
     pub radius_delay: Duration,
+    /// Replaces the grant of an accepted request.
+    pub grant_override: Option<Grant>,
     pub frames_sent: u64,
     pub frames_dropped: u64,
 }
@@ -104,6 +106,7 @@ impl Conversation {
             link,
             verdict_at: None,
             radius_delay: Duration::from_millis(150),
+            grant_override: None,
             frames_sent: 0,
             frames_dropped: 0,
         }
@@ -118,7 +121,11 @@ impl Conversation {
         }
         while let Some(e) = self.server.poll_event() {
             if let Event::AuthRequest(r) = &e {
-                self.verdict_at = Some((self.now + self.radius_delay, verify(r)));
+                let verdict = match (verify(r), &self.grant_override) {
+                    (Verdict::Accept(_), Some(g)) => Verdict::Accept(g.clone()),
+                    (v, _) => v,
+                };
+                self.verdict_at = Some((self.now + self.radius_delay, verdict));
             }
             self.server_events.push(e);
         }
