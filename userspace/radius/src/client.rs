@@ -6,6 +6,42 @@
 //! [`Client::handle_timeout`]) and [`Client::poll_event`] (replies and give-ups), and feeds
 //! every datagram received on the client socket to [`Client::handle_datagram`].
 //!
+//! A minimal blocking driver (the daemon uses its event loop instead):
+//!
+//! ```no_run
+//! use radius::{Attribute, Client, ClientConfig, Event, Request, ServerConfig};
+//! use std::net::UdpSocket;
+//! use std::time::{Duration, Instant};
+//!
+//! let server = ServerConfig { address: "192.0.2.1:1812".parse()?, secret: b"s3cret".to_vec() };
+//! let mut client = Client::new(ClientConfig::new(vec![server]), [0x42; 32])?; // seed from the OS
+//! let socket = UdpSocket::bind("0.0.0.0:0")?;
+//! let request = Request::access(vec![Attribute::UserName(b"alice".to_vec())])
+//!     .with_user_password("wonderland");
+//! client.send(Instant::now(), request)?;
+//! let (mut out, mut buf) = (Vec::new(), [0u8; 4096]);
+//! let event = loop {
+//!     while let Some(t) = client.poll_transmit(&mut out) {
+//!         socket.send_to(&out, t.destination)?;
+//!     }
+//!     if let Some(event) = client.poll_event() {
+//!         break event;
+//!     }
+//!     let wait = client.poll_timeout().map(|t| t.saturating_duration_since(Instant::now()));
+//!     socket.set_read_timeout(Some(wait.unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(1))))?;
+//!     match socket.recv_from(&mut buf) {
+//!         // Dropped replies are counted in `client.stats()`; the error says why.
+//!         Ok((n, from)) => { let _ = client.handle_datagram(Instant::now(), from, &buf[..n]); }
+//!         Err(_) => client.handle_timeout(Instant::now()),
+//!     }
+//! };
+//! match event {
+//!     Event::Response { packet, .. } => println!("{:?}", packet.code),
+//!     Event::TimedOut { attempts, .. } => println!("no answer after {attempts} sends"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Policy, with the RFC behind each choice:
 //! * Identifiers are per server (a server tells requests apart by source address, port and
 //!   Identifier, RFC 2865 §3 / RFC 5080 §2.2.1). A request in flight holds one identifier on
