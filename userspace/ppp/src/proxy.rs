@@ -72,3 +72,22 @@ pub struct ProxyAuth {
     /// AVP 33 Proxy Authen Response: the CHAP response, or the PAP password in clear.
     pub response: Vec<u8>,
 }
+
+impl ProxyAuth {
+    /// From the ICCN's AVP 29-33 values as an L2TP decoder holds them (absent ones empty).
+    pub fn from_avps(
+        auth_type: u16,
+        name: Option<&[u8]>,
+        challenge: Option<&[u8]>,
+        id: Option<u16>,
+        response: Option<&[u8]>,
+    ) -> Self {
+        ProxyAuth {
+            auth_type: ProxyAuthType::from_u16(auth_type),
+            name: name.unwrap_or_default().to_vec(),
+            challenge: challenge.unwrap_or_default().to_vec(),
+            id: id.unwrap_or(0),
+            response: response.unwrap_or_default().to_vec(),
+        }
+    }
+}

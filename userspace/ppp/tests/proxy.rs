@@ -199,3 +199,16 @@ fn proxy_auth_type_values_round_trip() {
         assert_eq!(ProxyAuthType::from_u16(v).to_u16(), v);
     }
 }
+
+#[test]
+fn from_avps_needs_both_lcp_confreqs() {
+    assert_eq!(
+        ProxyLcp::from_avps(None, Some(&[1, 4, 5, 0xdc]), None),
+        None
+    );
+    let p = ProxyLcp::from_avps(Some(&[7]), Some(&[1, 4, 5, 0xdc]), Some(&[])).unwrap();
+    assert_eq!(p.initial_received, Some(vec![7]));
+    let a = ProxyAuth::from_avps(2, Some(b"u"), Some(&[9; 16]), Some(3), None);
+    assert_eq!(a.auth_type, ProxyAuthType::Chap);
+    assert_eq!((a.id, a.response.len()), (3, 0));
+}
