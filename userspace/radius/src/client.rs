@@ -136,7 +136,7 @@ pub enum ConfigError {
     EmptySecret(SocketAddr),
     #[error("max_attempts must be at least 1")]
     ZeroAttempts,
-    #[error("initial_timeout must be non-zero and not above max_timeout")]
+    #[error("initial_timeout must be non-zero, not above max_timeout, which is at most an hour")]
     BadTimeouts,
 }
 
@@ -268,6 +268,9 @@ pub struct Stats {
     pub rx_missing_message_authenticator: u64,
 }
 
+/// Ceiling for [`ClientConfig::max_timeout`]; keeps deadline arithmetic far from overflow.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// Identifiers per server: the Identifier field is one octet.
 const IDENTIFIERS: usize = 256;
 
@@ -355,7 +358,10 @@ impl Client {
         if config.max_attempts == 0 {
             return Err(ConfigError::ZeroAttempts);
         }
-        if config.initial_timeout.is_zero() || config.initial_timeout > config.max_timeout {
+        if config.initial_timeout.is_zero()
+            || config.initial_timeout > config.max_timeout
+            || config.max_timeout > MAX_TIMEOUT
+        {
             return Err(ConfigError::BadTimeouts);
         }
         Ok(Client {

@@ -434,6 +434,12 @@ fn invalid_requests_and_configs_are_refused() {
         Client::new(ClientConfig::new(vec![]), SEED).err(),
         Some(radius::ConfigError::NoServers)
     );
+    let mut config = ClientConfig::new(vec![primary()]);
+    config.max_timeout = Duration::MAX;
+    assert_eq!(
+        Client::new(config, SEED).err(),
+        Some(radius::ConfigError::BadTimeouts)
+    );
     let mut empty = primary();
     empty.secret.clear();
     assert!(Client::new(ClientConfig::new(vec![empty]), SEED).is_err());
