@@ -54,8 +54,17 @@ fn free_udp_port() -> u16 {
         .port()
 }
 
+/// Module directory: Debian ships /usr/lib/freeradius, RHEL /usr/lib64/freeradius.
+fn module_dir() -> &'static str {
+    ["/usr/lib/freeradius", "/usr/lib64/freeradius"]
+        .into_iter()
+        .find(|d| Path::new(d).join("rlm_pap.so").exists())
+        .unwrap_or("/usr/lib/freeradius")
+}
+
 fn write_config(dir: &Path, auth_port: u16, acct_port: u16) {
     let d = dir.display();
+    let libdir = module_dir();
     fs::create_dir_all(dir.join("run")).unwrap();
     fs::create_dir_all(dir.join("log")).unwrap();
     fs::write(
@@ -69,7 +78,7 @@ localstatedir = /var
 sbindir = /usr/sbin
 datarootdir = /usr/share
 dictdir = /usr/share/freeradius
-libdir = /usr/lib/freeradius
+libdir = {libdir}
 raddbdir = {d}
 confdir = {d}
 modconfdir = {d}
