@@ -15,6 +15,22 @@ pub struct ProxyLcp {
     pub last_received: Vec<u8>,
 }
 
+impl ProxyLcp {
+    /// From the ICCN's AVP 26-28 values as an L2TP decoder holds them; `None` unless both
+    /// AVP 27 and AVP 28 are present (without them there is nothing to reuse).
+    pub fn from_avps(
+        initial_received: Option<&[u8]>,
+        last_sent: Option<&[u8]>,
+        last_received: Option<&[u8]>,
+    ) -> Option<Self> {
+        Some(ProxyLcp {
+            initial_received: initial_received.map(<[u8]>::to_vec),
+            last_sent: last_sent?.to_vec(),
+            last_received: last_received?.to_vec(),
+        })
+    }
+}
+
 /// AVP 29 Proxy Authen Type values (RFC 2661 §4.4.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyAuthType {
