@@ -67,8 +67,10 @@ pub enum ConfigError {
     Secret(usize),
     #[error("receive_window must be at least 1")]
     ReceiveWindow,
-    #[error("retransmit.initial must be non-zero and not above retransmit.max")]
+    #[error("retransmit.initial must be non-zero and not above retransmit.max (at most 1 h), max_retries at most 100")]
     Retransmit,
+    #[error("{0} must be between 1 s and 1 day")]
+    Interval(&'static str),
 }
 
 impl Config {
@@ -87,9 +89,56 @@ impl Config {
         if self.receive_window == 0 {
             return Err(ConfigError::ReceiveWindow);
         }
-        if self.retransmit.initial.is_zero() || self.retransmit.initial > self.retransmit.max {
+        let r = &self.retransmit;
+        if r.initial.is_zero()
+            || r.initial > r.max
+            || r.max > Duration::from_secs(3600)
+            || r.max_retries > 100
+        {
             return Err(ConfigError::Retransmit);
         }
+        // Bounded so that `now + interval` can never overflow an Instant.
+        let sane = Duration::from_secs(1)..=Duration::from_secs(86_400);
+        if !sane.contains(&self.hello_interval) {
+            return Err(ConfigError::Interval("hello_interval"));
+        }
+        if !sane.contains(&self.setup_timeout) {
+            return Err(ConfigError::Interval("setup_timeout"));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unworkable_values() {
+        assert_eq!(Config::default().validate(), Ok(()));
+        let bad = |f: fn(&mut Config)| {
+            let mut c = Config::default();
+            f(&mut c);
+            c.validate().unwrap_err()
+        };
+        assert_eq!(bad(|c| c.host_name.clear()), ConfigError::HostName(0));
+        assert_eq!(bad(|c| c.secret = Some(vec![])), ConfigError::Secret(0));
+        assert_eq!(bad(|c| c.receive_window = 0), ConfigError::ReceiveWindow);
+        assert_eq!(
+            bad(|c| c.retransmit.max_retries = 1000),
+            ConfigError::Retransmit
+        );
+        assert_eq!(
+            bad(|c| c.retransmit.initial = Duration::ZERO),
+            ConfigError::Retransmit
+        );
+        assert_eq!(
+            bad(|c| c.hello_interval = Duration::MAX),
+            ConfigError::Interval("hello_interval")
+        );
+        assert_eq!(
+            bad(|c| c.setup_timeout = Duration::ZERO),
+            ConfigError::Interval("setup_timeout")
+        );
     }
 }

@@ -285,7 +285,7 @@ fn sequence_numbers_wrap_around() {
     // Drive 70000 HELLO exchanges' worth of Ns through a tunnel quickly by shrinking the
     // HELLO interval; the 16-bit counters wrap and nothing breaks.
     let mut lac = lac_config(None);
-    lac.hello_interval = Duration::from_millis(1);
+    lac.hello_interval = Duration::from_secs(1);
     let mut net = Net::new(lac, lns_config(None));
     net.latency = Duration::from_micros(1);
     let (lt, nt) = net.establish();
@@ -297,7 +297,7 @@ fn sequence_numbers_wrap_around() {
         }
         Fate::Deliver
     }));
-    assert!(net.run_until(Duration::from_secs(3600), |_| hellos.get() > 66_000));
+    assert!(net.run_until(Duration::from_secs(100_000), |_| hellos.get() > 66_000));
     net.sent.clear();
     let (ls, _) = {
         let s = net
