@@ -376,7 +376,8 @@ impl Tunnel {
             );
             return false;
         }
-        if msg.protocol_version() != Some((1, 0)) {
+        // RFC 2661 §4.4.3 says 1.0; some old LACs send 0.0, which the original accepted too.
+        if !matches!(msg.protocol_version(), Some((1, 0)) | Some((0, 0))) {
             self.fail(
                 ctx,
                 now,

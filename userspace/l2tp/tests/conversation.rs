@@ -512,3 +512,43 @@ fn unknown_message_type_with_m_bit_stops_tunnel() {
         .iter()
         .any(|e| matches!(e, Event::TunnelDown { .. })));
 }
+
+#[test]
+fn protocol_version_other_than_1_0_is_refused_with_result_5() {
+    for (version, accepted) in [
+        ((1, 0), true),
+        ((0, 0), true),
+        ((2, 0), false),
+        ((1, 1), false),
+    ] {
+        let mut net = Net::new(lac_config(None), lns_config(None));
+        let m = l2tp::Message::new(
+            MessageType::Sccrq,
+            vec![
+                Avp::m(AvpValue::ProtocolVersion {
+                    version: version.0,
+                    revision: version.1,
+                }),
+                Avp::m(AvpValue::HostName(b"x".to_vec())),
+                Avp::m(AvpValue::FramingCapabilities(3)),
+                Avp::m(AvpValue::AssignedTunnelId(5)),
+            ],
+        );
+        net.inject(Dir::ToLns, &m.encode(0, 0, 0, 0, None).unwrap());
+        let stops = net.sent_messages(Dir::ToLac, MessageType::StopCcn);
+        assert_eq!(
+            net.sent_messages(Dir::ToLac, MessageType::Sccrp).len() == 1,
+            accepted,
+            "{version:?}"
+        );
+        if !accepted {
+            assert_eq!(
+                stops[0].result_code().unwrap().result,
+                result::STOPCCN_BAD_VERSION
+            );
+            // The StopCCN is addressed to the LAC's tunnel id.
+            let b = &net.sent[0].2;
+            assert_eq!(&b[4..6], &[0, 5]);
+        }
+    }
+}
