@@ -1145,8 +1145,13 @@ impl Session {
                 self.start_authentication(now);
             }
             LayerSignal::Down => {
-                // RFC 1661 §3.7: leaving Opened takes the network layer down with it.
-                self.phase = Phase::Terminate;
+                // RFC 1661 §3.7: leaving Opened takes the network layer down with it. The
+                // automaton's new state says whether the link terminates or renegotiates.
+                self.phase = match self.lcp.state() {
+                    State::Closing | State::Stopping => Phase::Terminate,
+                    State::Initial | State::Starting => Phase::Dead,
+                    _ => Phase::Establish,
+                };
                 self.echo_deadline = None;
                 if let Some(f) = &mut self.ipcp {
                     f.down(now);
@@ -1154,7 +1159,7 @@ impl Session {
                 if let Some(f) = &mut self.ipv6cp {
                     f.down(now);
                 }
-                self.drain_ncp_down(now);
+                self.drain_ncp_down();
                 self.ipcp = None;
                 self.ipv6cp = None;
                 self.auth_server = AuthServer::Idle;
@@ -1169,7 +1174,7 @@ impl Session {
         }
     }
 
-    fn drain_ncp_down(&mut self, _now: Instant) {
+    fn drain_ncp_down(&mut self) {
         if let Some(f) = &mut self.ipcp {
             while let Some(o) = f.poll_output() {
                 if o == FsmOutput::Signal(LayerSignal::Down) {

@@ -310,3 +310,61 @@ fn ipcp_before_authentication_is_dropped() {
     assert_eq!(s.handle_frame(t0, &ip), Ok(Inbound::Dropped));
     assert!(out(&mut s).iter().all(|p| p.0 != protocol::IPCP));
 }
+
+#[test]
+fn peer_renegotiating_lcp_takes_network_down_and_reauthenticates() {
+    let t0 = Instant::now();
+    let mut cfg = server();
+    cfg.lcp.auth = vec![AuthMethod::Pap];
+    let mut s = opened(t0, cfg);
+    let pap = ppp::pap::PapPacket::Request {
+        id: 1,
+        peer_id: b"u".to_vec(),
+        password: b"p".to_vec(),
+    };
+    s.handle_frame(
+        t0,
+        &encode_frame(protocol::PAP, &pap.encode(), false, false),
+    )
+    .unwrap();
+    assert!(matches!(s.poll_event(), Some(Event::AuthRequest(_))));
+    s.auth_verdict(
+        t0,
+        ppp::session::Verdict::Accept(ppp::session::Grant {
+            ipv4: Some(Ipv4Addr::new(10, 0, 0, 2)),
+            ..Default::default()
+        }),
+    );
+    assert_eq!(s.phase(), ppp::session::Phase::Network);
+    assert_eq!(s.ipcp_state(), Some(State::ReqSent));
+    out(&mut s);
+    // The peer sends a new LCP Configure-Request: Opened + RCR+ → tld, scr, sca (§4.1).
+    let req = encode_options(&[LcpOption::MagicNumber(PEER_MAGIC + 1)]);
+    s.handle_frame(t0, &lcp(&encode_packet(1, 2, &[&req])))
+        .unwrap();
+    assert_eq!(s.lcp_state(), State::AckSent);
+    assert_eq!(s.phase(), ppp::session::Phase::Establish);
+    assert_eq!(
+        s.ipcp_state(),
+        None,
+        "IPCP is gone with the LCP layer below it"
+    );
+    let sent = out(&mut s);
+    let codes: Vec<u8> = sent.iter().map(|p| p.1).collect();
+    assert_eq!(codes, [code::CONFIGURE_REQUEST, code::CONFIGURE_ACK]);
+    // When LCP opens again the peer must authenticate again before any NCP runs.
+    let (_, _, id, data) = sent[0].clone();
+    s.handle_frame(t0, &lcp(&encode_packet(2, id, &[&data])))
+        .unwrap();
+    assert_eq!(s.lcp_state(), State::Opened);
+    assert_eq!(s.phase(), ppp::session::Phase::Authenticate);
+    assert_eq!(s.ipcp_state(), None);
+    let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(
+        events.contains(&Event::Ipv4Down) || !events.iter().any(|e| matches!(e, Event::Ipv4Up(_)))
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::LinkUp(_))),
+        "{events:?}"
+    );
+}
