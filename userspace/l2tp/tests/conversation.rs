@@ -552,3 +552,48 @@ fn protocol_version_other_than_1_0_is_refused_with_result_5() {
         }
     }
 }
+
+#[test]
+fn fast_path_framing_reaches_the_peer_engine() {
+    let mut net = Net::new(lac_config(None), lns_config(None));
+    let (lt, nt) = net.establish();
+    let (ls, ns) = up_session(&mut net, lt, 1);
+    // The daemon's downstream path: an IP packet read into a buffer with headroom, a PPP
+    // header and then the L2TP header written in front of it in place.
+    let route = net.lns.data_route(nt, ns).unwrap();
+    let mut buf = [0u8; 64];
+    let ip = [0x45u8, 0, 0, 20];
+    buf[32..36].copy_from_slice(&ip);
+    buf[28..32].copy_from_slice(&[0xff, 0x03, 0x00, 0x21]);
+    let start =
+        l2tp::header::write_data_header(&mut buf, 28, route.peer_tunnel_id, route.peer_session_id)
+            .unwrap();
+    net.inject(Dir::ToLac, &buf[start..36]);
+    assert_eq!(
+        net.lac_events.last(),
+        Some(&Event::Payload {
+            tunnel: lt,
+            session: ls,
+            data: vec![0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 20]
+        })
+    );
+    // Upstream: the LNS parses the header without allocating and finds its own ids.
+    net.lac
+        .send_data(lt, ls, &[0xff, 0x03, 0x00, 0x21, 0x45])
+        .unwrap();
+    net.run_for(Duration::from_millis(50));
+    let (_, _, wire) = net
+        .sent
+        .iter()
+        .rev()
+        .find(|(d, _, _)| *d == Dir::ToLns)
+        .unwrap();
+    let h = l2tp::header::parse_data_header(wire).unwrap().unwrap();
+    assert_eq!((h.tunnel_id, h.session_id), (nt, ns));
+    assert_eq!(&wire[h.payload()], &[0xff, 0x03, 0x00, 0x21, 0x45]);
+    // Data for an unknown session is counted and dropped.
+    let mut bad = wire.clone();
+    bad[4..6].copy_from_slice(&(ns ^ 0xffff).to_be_bytes());
+    assert!(net.lns.handle_datagram(net.now, lac_addr(), &bad).is_err());
+    assert_eq!(net.lns.stats().unknown_session, 1);
+}
