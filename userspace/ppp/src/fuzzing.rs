@@ -62,7 +62,17 @@ pub fn session_frames(data: &[u8]) {
         } else {
             &mut client
         };
-        let _ = target.handle_frame(now, frame);
+        // Datagrams are delivered only through an open NCP in the Network phase.
+        match target.handle_frame(now, frame) {
+            Ok(crate::session::Inbound::Ipv4(_)) => {
+                assert_eq!(target.ipcp_state(), Some(crate::fsm::State::Opened));
+                assert_eq!(target.phase(), crate::session::Phase::Network);
+            }
+            Ok(crate::session::Inbound::Ipv6(_)) => {
+                assert_eq!(target.ipv6cp_state(), Some(crate::fsm::State::Opened));
+            }
+            _ => {}
+        }
         while let Some(ev) = server.poll_event() {
             if let crate::session::Event::AuthRequest(_) = ev {
                 let verdict = if ctl & 2 == 0 {
