@@ -85,7 +85,12 @@ impl LnsHarness {
         }
     }
 
-    /// Advance the clock by `step` × 100 ms, deliver `datagram`, run due timers, and return
+    /// The tunnel id the engine assigned (from its SCCRP), once known.
+    pub fn tunnel(&self) -> Option<u16> {
+        self.our_tunnel.map(u16::from_be_bytes)
+    }
+
+    /// Advance the clock by `step` × 100 ms, deliver `datagram` (if not empty), run due timers, and return
     /// what the engine sent. Once the engine has told us its tunnel id, a non-zero tunnel id
     /// in the datagram is replaced by it, so arbitrary input gets past the tunnel lookup.
     pub fn step(&mut self, step: u8, datagram: &[u8]) -> Vec<Vec<u8>> {
@@ -101,7 +106,10 @@ impl LnsHarness {
                 dgram[at..at + 2].copy_from_slice(&id);
             }
         }
-        let _ = self.engine.handle_datagram(self.now, Self::PEER, &dgram);
+        // An empty record only lets time pass (timers: retransmissions, HELLO, setup).
+        if !dgram.is_empty() {
+            let _ = self.engine.handle_datagram(self.now, Self::PEER, &dgram);
+        }
         if self.engine.poll_timeout().is_some_and(|t| t <= self.now) {
             self.engine.handle_timeout(self.now);
         }

@@ -43,6 +43,35 @@ fn engine_corpus() {
     replay("engine", l2tp::fuzzing::engine);
 }
 
+/// Replay an `engine` seed into a fresh harness.
+fn replay_engine_seed(name: &str) -> LnsHarness {
+    let data = fs::read(corpus_dir("engine").join(name)).unwrap();
+    let mut h = LnsHarness::new();
+    let mut rest = &data[..];
+    while rest.len() >= 2 {
+        let len = (rest[1] as usize).min(rest.len() - 2);
+        h.step(rest[0], &rest[2..2 + len]);
+        rest = &rest[2 + len..];
+    }
+    h
+}
+
+#[test]
+fn engine_seeds_reach_deep_states() {
+    // The seeds are only useful if they still get through authentication and call setup.
+    let h = replay_engine_seed("session-data-wen");
+    let t = h.tunnel().unwrap();
+    assert!(h.engine.is_established(t));
+    assert_eq!(h.engine.sessions(t).len(), 1);
+    assert_eq!(h.engine.stats().auth_failures, 0);
+    let h = replay_engine_seed("lifecycle-hello-teardown");
+    assert_eq!(h.engine.stats().malformed, 0);
+    assert!(!h.engine.is_established(h.tunnel().unwrap()));
+    let h = replay_engine_seed("silent-peer-timeout");
+    assert_eq!(h.engine.tunnel_count(), 0, "given up after retransmissions");
+    assert!(h.engine.stats().retransmits > 0);
+}
+
 fn msg_type(b: &[u8]) -> String {
     match l2tp::header::parse(b) {
         Ok(l2tp::header::Header::Control(h)) if h.body.is_empty() => "zlb".into(),
@@ -216,8 +245,11 @@ fn regenerate_seed_corpora() {
 
     let mut seed = EngineSeed::new();
     seed.tunnel();
-    for _ in 0..8 {
-        seed.idle(40); // no acks from us: the LNS retransmits and gives up
+    for _ in 0..3 {
+        seed.idle(255); // past 60 s of silence: the LNS sends a HELLO
+    }
+    for _ in 0..12 {
+        seed.idle(40); // which we never acknowledge: it retransmits, then gives up
     }
     fs::write(dir.join("silent-peer-timeout"), &seed.records).unwrap();
 }
