@@ -4,7 +4,8 @@
 # Build xt_DADDR.ko against the reference guest kernel (tests/vm) and install it into the
 # guest's module tree, so the VM tests can `modprobe xt_DADDR` and netfilter can autoload it
 # by its ipt_DADDR/ip6t_DADDR aliases. Run on the host from anywhere in the repository:
-#   kmod-daddr/build-vm.sh            -> prints the guest path of the installed module
+#   kmod-daddr/build-vm.sh [OUTDIR]   -> prints the guest path of the installed module; with
+#                                        OUTDIR, also copies xt_DADDR.ko and kver there
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -20,4 +21,9 @@ cp -rL "$HERE"/Kbuild "$HERE"/Makefile "$HERE"/*.c "$HERE"/*.h "$HERE"/*.rs "$HE
 "$REPO/tests/vm/vm.sh" chroot nice make -s -C "$dst" KDIR="$VM_KOUT" >&2
 "$REPO/tests/vm/vm.sh" chroot make -s -C "$dst" KDIR="$VM_KOUT" \
 	INSTALL_MOD_PATH="$VM_INSTALL_MOD_PATH" DEPMOD=/sbin/depmod modules_install >&2
+if [ -n "${1:-}" ]; then
+	mkdir -p "$1"
+	cp "$VM_ROOT$dst/xt_DADDR.ko" "$1/"
+	echo "$VM_KVER" >"$1/kver"
+fi
 echo "/lib/modules/$VM_KVER/extra/xt_DADDR.ko"

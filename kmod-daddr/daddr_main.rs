@@ -66,11 +66,13 @@ const fn nul_terminated<const N: usize>(s: &str) -> [u8; N] {
 
 /// Default of the C `table` parameter: one definition, in `daddr-core`.
 #[no_mangle]
+#[allow(non_upper_case_globals)]
 pub static daddr_default_tables: [u8; checkentry::DEFAULT_TABLE_PARAM.len() + 1] =
     nul_terminated(checkentry::DEFAULT_TABLE_PARAM);
 
 /// Bytes of transport header the shim makes writable.
 #[no_mangle]
+#[allow(non_upper_case_globals)]
 pub static daddr_l4_window: u32 = rewrite::l4::L4_WINDOW as u32;
 
 /// Allowed tables (bit 0 raw, bit 1 mangle), set once in `init` before registration.
@@ -163,10 +165,10 @@ pub unsafe extern "C" fn daddr_rust_checkentry(
 #[no_mangle]
 pub extern "C" fn daddr_rust_allowed_tables() -> *const c_char {
     let text: &'static CStr = match (allowed().raw, allowed().mangle) {
-        (true, true) => c_str!("raw or mangle"),
-        (true, false) => c_str!("raw"),
-        (false, true) => c_str!("mangle"),
-        (false, false) => c_str!("no"),
+        (true, true) => kernel::c_str!("raw or mangle"),
+        (true, false) => kernel::c_str!("raw"),
+        (false, true) => kernel::c_str!("mangle"),
+        (false, false) => kernel::c_str!("no"),
     };
     text.as_char_ptr()
 }

@@ -11,6 +11,7 @@
 #include <linux/ipv6.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
+#include <net/ip.h>
 #include <net/ipv6.h>
 
 #include "xt_DADDR.h"

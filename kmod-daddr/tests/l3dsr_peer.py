@@ -79,6 +79,7 @@ def tcp(vip, port, size, dstopts):
     want = hashlib.sha256(payload).hexdigest()
     s = client_socket(vip, socket.SOCK_STREAM, dstopts)
     s.connect((vip, port))
+    peer = s.getpeername()[0]
     s.sendall(payload)
     s.shutdown(socket.SHUT_WR)
     got = b""
@@ -87,7 +88,6 @@ def tcp(vip, port, size, dstopts):
         if not data:
             break
         got += data
-    peer = s.getpeername()[0]
     s.close()
     print(f"tcp sent {size} bytes to {vip}:{port}; peer {peer}; digest {'match' if got.decode() == want else 'MISMATCH ' + got.decode()}")
     return got.decode() == want

@@ -52,6 +52,10 @@ in_ns cl ip route add default via 10.0.4.1
 in_ns cl ip -6 route add default via fd04::1
 in_ns rt ip route add 10.9.9.0/24 via 10.0.5.2
 in_ns rt ip -6 route add fd09::/64 via fd05::2
+# The original destinations go to sink as well: a packet DADDR wrongly let through unchanged
+# shows up in the capture.
+in_ns rt ip route add 203.0.113.0/24 via 10.0.5.2
+in_ns rt ip -6 route add 2001:db8:113::/64 via fd05::2
 in_ns rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 in_ns rt ethtool -K rt1 tx off >/dev/null
 # Resolve the next hop now so the first probes are not queued behind ARP/ND.
@@ -66,12 +70,14 @@ rules() { # rules -A|-D TABLE
 capture() { # capture LABEL SENDER-ARGS...: run the probes with tcpdump on sink, then check
 	local label=$1
 	shift
-	in_ns sink tcpdump -i sk0 -U -s 0 -w /tmp/$label.pcap >/tmp/$label.tcpdump 2>&1 &
+	# Started directly (not through a function) so $! is tcpdump itself; TERM, because a
+	# background job of a script ignores INT.
+	ip netns exec sink tcpdump -i sk0 -U -s 0 -w /tmp/$label.pcap >/tmp/$label.tcpdump 2>&1 &
 	local tcpdump=$!
 	for _ in $(seq 50); do grep -q listening /tmp/$label.tcpdump && break; sleep 0.1; done
 	check "$label: probes sent" in_ns cl $PROBE send $DST4 $DST6
 	sleep 1
-	kill -INT $tcpdump
+	kill -TERM $tcpdump
 	wait $tcpdump
 	echo "# $label: $(cat /tmp/$label.tcpdump | tail -2 | tr '\n' ' ')"
 	# One TAP line per kind, printed by the checker.
