@@ -8,7 +8,7 @@
 //! external crates), so what `cargo test -p daddr-core` checks is what runs here. The C shim
 //! (`daddr_shim.c`) registers the xt targets and calls the `daddr_rust_*` functions below.
 
-use core::ffi::{c_char, c_int};
+use kernel::ffi::{c_char, c_int};
 use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::prelude::*;
 
