@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 900
 #
 # DADDR checksums checked independently of the kernel's stack, and malformed packets through
 # the rule (a KASAN report or oops fails the run: tests/vm/vm.sh watches the console).
@@ -23,8 +24,12 @@ export XTABLES_LIBDIR=/vm/bin:$SYSXT
 
 in_ns() { ip netns exec "$@"; }
 
-if [ ! -e /vm/bin/libxt_DADDR.so ] || ! modinfo xt_DADDR >/dev/null 2>&1; then
-	tap_not_ok "xt_DADDR.ko and libxt_DADDR.so available" "run kmod-daddr/build-vm.sh and set VM_BIN_DIR"
+. /vm/src/kmod-daddr/tests/guest_module.sh
+if [ ! -e /vm/bin/libxt_DADDR.so ]; then
+	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
+	tap_done
+fi
+if ! check "xt_DADDR.ko built in the guest from /vm/src/kmod-daddr and installed" daddr_build_module; then
 	tap_done
 fi
 check "modprobe xt_DADDR" modprobe xt_DADDR

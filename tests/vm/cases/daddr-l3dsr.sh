@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 1200
 #
 # DADDR end to end (L3DSR), in the guest. Needs xt_DADDR.ko in the guest's module tree
-# (kmod-daddr/build-vm.sh) and libxt_DADDR.so in /vm/bin (VM_BIN_DIR on the host).
+# Builds xt_DADDR.ko from /vm/src/kmod-daddr in the guest; needs libxt_DADDR.so in /vm/bin
+# (cargo build --release -p xt-daddr; VM_BIN_DIR on the host).
 #
 #   cl (client) --veth-- lb ("load balancer") --veth-- srv (real server, VIPs on lo)
 #
@@ -28,8 +30,8 @@ if [ ! -e /vm/bin/libxt_DADDR.so ]; then
 	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
 	tap_done
 fi
-if ! modinfo xt_DADDR >/dev/null 2>&1; then
-	tap_not_ok "xt_DADDR.ko in the guest module tree" "run kmod-daddr/build-vm.sh on the host first"
+. /vm/src/kmod-daddr/tests/guest_module.sh
+if ! check "xt_DADDR.ko built in the guest from /vm/src/kmod-daddr and installed" daddr_build_module; then
 	tap_done
 fi
 echo "# module: $(modinfo -n xt_DADDR)"

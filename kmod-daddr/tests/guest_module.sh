@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by tests/vm/cases/daddr-*.sh inside the guest.
+#
+# daddr_build_module: build xt_DADDR.ko from the repository (/vm/src/kmod-daddr, the sources as
+# they are now) against the running kernel's build tree, which is part of the guest's root (the
+# toolchain root), and install it under /lib/modules/<kver>/extra (a writable overlay), so
+# modprobe and netfilter's autoload by alias find it.
+daddr_build_module() {
+	local kver kdir d work=/tmp/kmod-daddr
+	kver=$(uname -r)
+	kdir=/lib/modules/$kver/build
+	if [ ! -e "$kdir/Makefile" ]; then
+		for d in /build/kernel-*/obj; do
+			[ "$(cat "$d/include/config/kernel.release" 2>/dev/null)" = "$kver" ] && kdir=$d
+		done
+	fi
+	[ -e "$kdir/Makefile" ] || {
+		echo "no build tree for $kver"
+		return 1
+	}
+	rm -rf "$work"
+	mkdir -p "$work"
+	(cd /vm/src/kmod-daddr && cp -rL Kbuild Makefile ./*.c ./*.h ./*.rs daddr_core "$work/") || return 1
+	make -s -C "$work" KDIR="$kdir" || return 1
+	install -D -m 0644 "$work/xt_DADDR.ko" "/lib/modules/$kver/extra/xt_DADDR.ko" || return 1
+	depmod -a "$kver"
+}
