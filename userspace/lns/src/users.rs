@@ -85,13 +85,20 @@ fn check_crypt(h: &str) -> Result<(), String> {
         let parts: Vec<&str> = rest.split('$').collect();
         let (salt, digest) = match parts.as_slice() {
             [salt, digest] => (*salt, *digest),
-            [rounds, salt, digest] if id != "$1$" && rounds.starts_with("rounds=") => {
+            [rounds, salt, digest]
+                if id != "$1$"
+                    && rounds.strip_prefix("rounds=").is_some_and(|n| {
+                        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+                    }) =>
+            {
                 (*salt, *digest)
             }
             _ => return Err(format!("malformed {id} hash (expected {id}SALT$DIGEST)")),
         };
+        // Salt and digest use crypt's base-64 alphabet only (pwhash panics on some other bytes).
         if salt.is_empty()
             || salt.len() > 16
+            || !salt.chars().all(is_crypt_char)
             || digest.len() != digest_len
             || !digest.chars().all(is_crypt_char)
         {

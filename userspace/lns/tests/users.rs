@@ -112,4 +112,11 @@ fn bad_lines_are_errors_with_file_line_and_user() {
     assert_eq!(e[0].to_string(), "u:2: a: listed twice (first on line 1)");
     let e = Users::parse("u", ":x\nbad user:y\n").unwrap_err();
     assert_eq!(e.len(), 2);
+    // Found by fuzzing: a control character in the salt made pwhash panic.
+    let e = Users::parse(
+        "u",
+        "a:$1$sa\u{0}t$RwMqRjSWhXMKbW72DwzGd1\nb:$6$rounds=x$s$d\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.len(), 2);
 }

@@ -492,6 +492,10 @@ impl Parser<'_> {
 
 /// The known key nearest to a mistyped one (also catches the sample config's `nexthop`).
 fn suggest(key: &str) -> Option<&'static str> {
+    // No key is longer than 40 bytes; a long word is not a typo of one.
+    if key.len() > 64 {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
     if let Some(k) = KEYS.iter().find(|k| k.name.to_ascii_lowercase() == lower) {
         return Some(k.name);
