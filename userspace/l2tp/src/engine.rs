@@ -145,6 +145,9 @@ pub struct DataRoute {
     pub peer: SocketAddr,
     pub peer_tunnel_id: u16,
     pub peer_session_id: u16,
+    /// The LAC sent Sequencing Required: data must carry Ns/Nr
+    /// ([`header::write_sequenced_data_header`]).
+    pub sequencing: bool,
 }
 
 /// State shared by all tunnels of an engine.
@@ -460,6 +463,7 @@ impl Engine {
             peer: t.peer,
             peer_tunnel_id: t.peer_id,
             peer_session_id,
+            sequencing: t.sequencing_required(session),
         })
     }
 
@@ -468,15 +472,31 @@ impl Engine {
         let r = self
             .data_route(tunnel, session)
             .ok_or(Error::SessionNotEstablished { tunnel, session })?;
-        let mut contents = vec![0u8; header::DATA_HEADER_LEN + ppp_frame.len()];
-        contents[header::DATA_HEADER_LEN..].copy_from_slice(ppp_frame);
-        header::write_data_header(
-            &mut contents,
-            header::DATA_HEADER_LEN,
-            r.peer_tunnel_id,
-            r.peer_session_id,
-        )
-        .expect("buffer has header room");
+        let head = if r.sequencing {
+            header::SEQUENCED_DATA_HEADER_LEN
+        } else {
+            header::DATA_HEADER_LEN
+        };
+        let mut contents = vec![0u8; head + ppp_frame.len()];
+        contents[head..].copy_from_slice(ppp_frame);
+        let written = if r.sequencing {
+            let ns = self
+                .tunnels
+                .get_mut(&tunnel)
+                .map_or(0, |t| t.take_data_ns(session));
+            // Nr is ignored on data messages (RFC 2661 §3.1): send 0.
+            header::write_sequenced_data_header(
+                &mut contents,
+                head,
+                r.peer_tunnel_id,
+                r.peer_session_id,
+                ns,
+                0,
+            )
+        } else {
+            header::write_data_header(&mut contents, head, r.peer_tunnel_id, r.peer_session_id)
+        };
+        written.expect("buffer has header room");
         self.transmits.push_back(Transmit {
             destination: r.peer,
             contents,

@@ -28,6 +28,8 @@ const VERSION_MASK: u16 = 0x000f;
 pub const CONTROL_HEADER_LEN: usize = 12;
 /// Length of the minimal data header written by [`write_data_header`] (no L, S, O).
 pub const DATA_HEADER_LEN: usize = 6;
+/// Length of the data header with Ns/Nr written by [`write_sequenced_data_header`].
+pub const SEQUENCED_DATA_HEADER_LEN: usize = 10;
 
 /// Why a header was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -194,6 +196,33 @@ pub fn write_data_header(
     Ok(start)
 }
 
+/// Like [`write_data_header`] but with the S bit and Ns/Nr, for sessions whose LAC sent the
+/// Sequencing Required AVP (RFC 2661 §4.4.6: the LNS then MUST sequence data messages).
+/// Needs [`SEQUENCED_DATA_HEADER_LEN`] bytes of headroom.
+pub fn write_sequenced_data_header(
+    buf: &mut [u8],
+    payload_start: usize,
+    peer_tunnel_id: u16,
+    peer_session_id: u16,
+    ns: u16,
+    nr: u16,
+) -> Result<usize, HeaderError> {
+    if payload_start < SEQUENCED_DATA_HEADER_LEN || payload_start > buf.len() {
+        return Err(HeaderError::NoHeadroom {
+            need: SEQUENCED_DATA_HEADER_LEN,
+            have: payload_start,
+        });
+    }
+    let start = payload_start - SEQUENCED_DATA_HEADER_LEN;
+    let h = &mut buf[start..payload_start];
+    h[0..2].copy_from_slice(&(FLAG_S | VERSION).to_be_bytes());
+    h[2..4].copy_from_slice(&peer_tunnel_id.to_be_bytes());
+    h[4..6].copy_from_slice(&peer_session_id.to_be_bytes());
+    h[6..8].copy_from_slice(&ns.to_be_bytes());
+    h[8..10].copy_from_slice(&nr.to_be_bytes());
+    Ok(start)
+}
+
 /// Append a control header (T, L, S set) to `out`; the length is patched by
 /// [`finish_control`] once the AVPs are written.
 pub(crate) fn begin_control(out: &mut Vec<u8>, tunnel_id: u16, session_id: u16, ns: u16, nr: u16) {
@@ -233,6 +262,22 @@ mod tests {
             write_data_header(&mut buf, 3, 1, 1),
             Err(HeaderError::NoHeadroom { need: 6, have: 3 })
         );
+    }
+
+    #[test]
+    fn sequenced_data_header_round_trip() {
+        let mut buf = [0u8; 32];
+        buf[20..22].copy_from_slice(b"\x00\x21");
+        let start = write_sequenced_data_header(&mut buf[..22], 20, 7, 8, 300, 2).unwrap();
+        assert_eq!(start, 10);
+        assert_eq!(&buf[10..12], &[0x08, 0x02]);
+        let h = parse_data_header(&buf[start..22]).unwrap().unwrap();
+        assert_eq!(
+            (h.tunnel_id, h.session_id, h.sequence),
+            (7, 8, Some((300, 2)))
+        );
+        assert_eq!(h.payload(), 10..12);
+        assert!(write_sequenced_data_header(&mut buf, 9, 1, 1, 0, 0).is_err());
     }
 
     #[test]

@@ -53,6 +53,8 @@ struct Session {
     call: CallInfo,
     /// When the setup started; only meaningful before `Established`.
     since: Instant,
+    /// Ns of the next data message, used when the LAC required sequencing.
+    data_ns: u16,
 }
 
 pub(crate) struct Tunnel {
@@ -129,6 +131,20 @@ impl Tunnel {
             .get(&id)
             .filter(|s| s.state == SessionState::Established)
             .map(|s| s.peer_id)
+    }
+    /// Whether data of this call must carry Ns/Nr (Sequencing Required AVP, RFC 2661 §4.4.6).
+    pub fn sequencing_required(&self, id: u16) -> bool {
+        self.sessions
+            .get(&id)
+            .is_some_and(|s| s.call.sequencing_required)
+    }
+    /// Take the Ns for the next data message of call `id`.
+    pub fn take_data_ns(&mut self, id: u16) -> u16 {
+        self.sessions.get_mut(&id).map_or(0, |s| {
+            let ns = s.data_ns;
+            s.data_ns = ns.wrapping_add(1);
+            ns
+        })
     }
     pub fn established_sessions(&self) -> Vec<u16> {
         let mut v: Vec<u16> = self
@@ -665,6 +681,7 @@ impl Tunnel {
                         state: SessionState::WaitConnect,
                         call,
                         since: now,
+                        data_ns: 0,
                     },
                 );
                 let icrp = Message::new(
@@ -830,6 +847,7 @@ impl Tunnel {
                 state: SessionState::WaitReply,
                 call,
                 since: now,
+                data_ns: 0,
             },
         );
         Ok(local)

@@ -597,3 +597,50 @@ fn fast_path_framing_reaches_the_peer_engine() {
     assert!(net.lns.handle_datagram(net.now, lac_addr(), &bad).is_err());
     assert_eq!(net.lns.stats().unknown_session, 1);
 }
+
+#[test]
+fn sequencing_required_makes_data_carry_ns() {
+    let mut net = Net::new(lac_config(None), lns_config(None));
+    let (lt, nt) = net.establish();
+    let s = net
+        .lac
+        .open_session(
+            net.now,
+            lt,
+            CallInfo {
+                serial: 1,
+                sequencing_required: true,
+                ..CallInfo::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        net.run_until(Duration::from_secs(5), |n| !sessions_up(&n.lns_events)
+            .is_empty())
+    );
+    let ns = sessions_up(&net.lns_events)[0].1;
+    assert!(net.lns.data_route(nt, ns).unwrap().sequencing);
+    assert!(net.lac.data_route(lt, s).unwrap().sequencing);
+    for _ in 0..3 {
+        net.lns.send_data(nt, ns, b"\xc0\x21\x09").unwrap();
+    }
+    net.run_for(Duration::from_millis(50));
+    let seqs: Vec<Option<(u16, u16)>> = net
+        .sent
+        .iter()
+        .filter(|(d, _, b)| *d == Dir::ToLac && !l2tp::header::is_control(b))
+        .map(|(_, _, b)| {
+            l2tp::header::parse_data_header(b)
+                .unwrap()
+                .unwrap()
+                .sequence
+        })
+        .collect();
+    assert_eq!(seqs, [Some((0, 0)), Some((1, 0)), Some((2, 0))]);
+    let payloads = net
+        .lac_events
+        .iter()
+        .filter(|e| matches!(e, Event::Payload { data, .. } if data == b"\xc0\x21\x09"))
+        .count();
+    assert_eq!(payloads, 3);
+}
