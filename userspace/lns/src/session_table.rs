@@ -11,7 +11,7 @@
 //! Framed-Route prefixes are kept per prefix length (at most 33 maps probed, longest first,
 //! only for the lengths in use), instead of the original's one entry per routed address.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -253,6 +253,8 @@ pub struct SessionTable<S> {
     free_slots: Vec<u32>,
     len: usize,
     by_ids: HashMap<L2tpIds, SessionKey>,
+    /// Tunnel id → its session ids (tunnel teardown visits only its own sessions).
+    by_tunnel: HashMap<u16, HashSet<u16>>,
     by_address: HashMap<Ipv4Addr, SessionKey>,
     by_route: HashMap<Route, SessionKey>,
     route_length_counts: [u32; 33],
@@ -274,6 +276,7 @@ impl<S> SessionTable<S> {
             free_slots: Vec::new(),
             len: 0,
             by_ids: HashMap::new(),
+            by_tunnel: HashMap::new(),
             by_address: HashMap::new(),
             by_route: HashMap::new(),
             route_length_counts: [0; 33],
@@ -340,6 +343,10 @@ impl<S> SessionTable<S> {
             }
         };
         self.by_ids.insert(ids, key);
+        self.by_tunnel
+            .entry(ids.tunnel)
+            .or_default()
+            .insert(ids.session);
         self.len += 1;
         Ok(key)
     }
@@ -388,6 +395,12 @@ impl<S> SessionTable<S> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free_slots.push(key.index);
         self.by_ids.remove(&entry.ids);
+        if let Some(set) = self.by_tunnel.get_mut(&entry.ids.tunnel) {
+            set.remove(&entry.ids.session);
+            if set.is_empty() {
+                self.by_tunnel.remove(&entry.ids.tunnel);
+            }
+        }
         self.len -= 1;
         Some(entry.state)
     }
@@ -414,16 +427,16 @@ impl<S> SessionTable<S> {
         self.by_ids.get(&ids).copied()
     }
 
-    /// The sessions of one tunnel (O(sessions); for tunnel teardown, which visits them all).
+    /// The sessions of one tunnel, in session id order (O(sessions of that tunnel)).
     pub fn in_tunnel(&self, tunnel: u16) -> Vec<SessionKey> {
-        let mut v: Vec<SessionKey> = self
-            .by_ids
-            .iter()
-            .filter(|(ids, _)| ids.tunnel == tunnel)
-            .map(|(_, &k)| k)
-            .collect();
-        v.sort();
-        v
+        let Some(set) = self.by_tunnel.get(&tunnel) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<u16> = set.iter().copied().collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .filter_map(|session| self.by_ids(L2tpIds { tunnel, session }))
+            .collect()
     }
 
     pub fn counters(&self, key: SessionKey) -> Option<&Arc<SessionCounters>> {

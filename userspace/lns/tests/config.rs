@@ -568,6 +568,14 @@ fn reload_diff_says_what_needs_a_restart() {
         "bind_address: 0.0.0.0 -> 192.0.2.1 (needs a restart)"
     );
     assert!(d.changed("debug") && !d.changed("hostname"));
+
+    // reload(): a bad file leaves nothing changed; a good one gives the diff.
+    assert!(old.reload("startup-config", "set debug x\n").is_err());
+    let (loaded, d) = old
+        .reload("startup-config", &format!("{SAMPLE}\nset debug 1\n"))
+        .unwrap();
+    assert_eq!(loaded.config.settings.debug, 1);
+    assert_eq!(d.changes.len(), 1);
 }
 
 #[test]

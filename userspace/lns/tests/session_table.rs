@@ -55,6 +55,11 @@ fn insert_lookup_remove_and_stale_keys() {
         Err(TableError::NoSuchSession)
     );
     assert_eq!(t.in_tunnel(1), [k2]);
+    let k4 = t.insert(ids(1, 0), "four".into()).unwrap();
+    assert_eq!(t.in_tunnel(1), [k4, k2], "in session id order");
+    assert_eq!(t.in_tunnel(2), [k3]);
+    assert!(t.in_tunnel(9).is_empty());
+    t.remove(k4);
     assert_eq!(t.iter().count(), 2);
 }
 

@@ -507,6 +507,7 @@ fn suggest(key: &str) -> Option<&'static str> {
         return Some(k.name);
     }
     KEYS.iter()
+        .filter(|k| k.name.len().abs_diff(lower.len()) <= 8)
         .map(|k| (edit_distance(&lower, k.name), k.name))
         .filter(|&(d, name)| d <= 2.max(name.len() / 5))
         .min()
@@ -592,6 +593,14 @@ impl Config {
         }
         out.push_str("# end\n");
         out
+    }
+
+    /// Reads `text` as the new config for a SIGHUP reload: the new config and what changed
+    /// from `self`. On error the running config stays as it is.
+    pub fn reload(&self, file: &str, text: &str) -> Result<(Loaded, ConfigDiff), ConfigErrors> {
+        let loaded = parse(file, text)?;
+        let diff = self.diff(&loaded.config);
+        Ok((loaded, diff))
     }
 
     /// What changed from `self` (running) to `new` (just read), for a SIGHUP reload.
