@@ -445,7 +445,7 @@ impl<S> SessionTable<S> {
 
     /// Gives the session its IPv4 address (pool or static). The address is claimed at once,
     /// so two sessions can never hold the same one; the data plane sees it once published.
-    /// Changing the address of a session drops its routes and unpublishes it (as
+    /// Changing an address the session already had drops its routes and unpublishes it (as
     /// [`Self::clear_address`]); publish it again afterwards.
     pub fn set_address(&mut self, key: SessionKey, address: Ipv4Addr) -> Result<(), TableError> {
         self.entry_mut(key)?;
@@ -454,7 +454,9 @@ impl<S> SessionTable<S> {
             Some(_) => return Err(TableError::AddressInUse(address)),
             None => {}
         }
-        self.clear_address(key)?;
+        if self.entry(key).is_some_and(|e| e.address.is_some()) {
+            self.clear_address(key)?;
+        }
         self.by_address.insert(address, key);
         self.entry_mut(key)?.address = Some(address);
         Ok(())

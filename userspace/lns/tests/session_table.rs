@@ -282,3 +282,135 @@ fn readers_never_see_a_torn_session_while_the_control_plane_churns() {
         .by_destination(Ipv4Addr::new(10, 1, 0, 1))
         .is_none());
 }
+
+mod model {
+    //! The table against a naive model: after any sequence of operations, lookups by
+    //! destination (control and data plane) and by ids agree with a linear search.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u16),
+        Remove(usize),
+        SetAddress(usize, u8),
+        AddRoute(usize, u8, u8),
+        Publish(usize),
+        Unpublish(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u16..6).prop_map(Op::Insert),
+            1 => (0usize..8).prop_map(Op::Remove),
+            3 => (0usize..8, 0u8..8).prop_map(|(s, a)| Op::SetAddress(s, a)),
+            2 => (0usize..8, 0u8..4, 24u8..=30).prop_map(|(s, n, l)| Op::AddRoute(s, n, l)),
+            2 => (0usize..8).prop_map(Op::Publish),
+            1 => (0usize..8).prop_map(Op::Unpublish),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    struct M {
+        key: lns::session_table::SessionKey,
+        session: u16,
+        address: Option<Ipv4Addr>,
+        routes: Vec<(u32, u8)>,
+        published: bool,
+    }
+
+    fn covers((net, len): (u32, u8), d: u32) -> bool {
+        d & (u32::MAX << (32 - len)) == net
+    }
+
+    fn expect(
+        m: &[M],
+        dst: Ipv4Addr,
+        only_published: bool,
+    ) -> Option<lns::session_table::SessionKey> {
+        let live = || m.iter().filter(|s| !only_published || s.published);
+        if let Some(s) = live().find(|s| s.address == Some(dst)) {
+            return Some(s.key);
+        }
+        live()
+            .flat_map(|s| s.routes.iter().map(move |r| (r.1, s.key, *r)))
+            .filter(|(_, _, r)| covers(*r, u32::from(dst)))
+            .max_by_key(|(l, _, _)| *l)
+            .map(|(_, k, _)| k)
+    }
+
+    proptest! {
+        #[test]
+        fn lookups_match_a_linear_search(ops in proptest::collection::vec(op(), 1..80)) {
+            let mut t: SessionTable<()> = SessionTable::new();
+            let view = t.data_plane();
+            let mut m: Vec<M> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Insert(s) => {
+                        let r = t.insert(ids(1, s), ());
+                        if m.iter().any(|x| x.session == s) {
+                            prop_assert!(r.is_err());
+                        } else {
+                            m.push(M { key: r.unwrap(), session: s, address: None, routes: vec![], published: false });
+                        }
+                    }
+                    Op::Remove(i) if i < m.len() => {
+                        let s = m.remove(i);
+                        prop_assert!(t.remove(s.key).is_some());
+                    }
+                    Op::SetAddress(i, a) if i < m.len() => {
+                        let addr = Ipv4Addr::new(10, 0, 0, a);
+                        let r = t.set_address(m[i].key, addr);
+                        if m[i].address == Some(addr) {
+                            prop_assert!(r.is_ok());
+                        } else if m.iter().any(|x| x.address == Some(addr)) {
+                            prop_assert_eq!(r, Err(TableError::AddressInUse(addr)));
+                        } else {
+                            prop_assert!(r.is_ok());
+                            if m[i].address.is_some() {
+                                m[i].routes.clear();
+                                m[i].published = false;
+                            }
+                            m[i].address = Some(addr);
+                        }
+                    }
+                    Op::AddRoute(i, n, l) if i < m.len() => {
+                        let net = u32::from(Ipv4Addr::new(192, 0, 2, 0)) | (u32::from(n) << (32 - l));
+                        let r = t.add_route(m[i].key, Ipv4Addr::from(net), l);
+                        let owner = m.iter().position(|x| x.routes.contains(&(net, l)));
+                        match owner {
+                            Some(o) if o == i => prop_assert!(r.is_ok()),
+                            Some(_) => prop_assert!(r.is_err()),
+                            None => {
+                                prop_assert!(r.is_ok());
+                                m[i].routes.push((net, l));
+                            }
+                        }
+                    }
+                    Op::Publish(i) if i < m.len() => {
+                        let r = t.publish(m[i].key, info(m[i].session));
+                        prop_assert_eq!(r.is_ok(), m[i].address.is_some());
+                        m[i].published |= m[i].address.is_some();
+                    }
+                    Op::Unpublish(i) if i < m.len() => {
+                        t.unpublish(m[i].key);
+                        m[i].published = false;
+                    }
+                    _ => {}
+                }
+                let p = view.pin();
+                for d in (0..8).map(|a| Ipv4Addr::new(10, 0, 0, a)).chain((0..=255).step_by(7).map(|x| Ipv4Addr::new(192, 0, 2, x))) {
+                    prop_assert_eq!(t.by_destination(d), expect(&m, d, false), "control {}", d);
+                    prop_assert_eq!(p.by_destination(d).map(|x| x.key), expect(&m, d, true), "data plane {}", d);
+                }
+                for s in &m {
+                    prop_assert_eq!(t.by_ids(ids(1, s.session)), Some(s.key));
+                    prop_assert_eq!(p.by_ids(ids(1, s.session)).map(|x| x.key), s.published.then_some(s.key));
+                }
+                prop_assert_eq!(t.len(), m.len());
+            }
+        }
+    }
+}
