@@ -341,6 +341,8 @@ mod model {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
         #[test]
         fn lookups_match_a_linear_search(ops in proptest::collection::vec(op(), 1..80)) {
             let mut t: SessionTable<()> = SessionTable::new();

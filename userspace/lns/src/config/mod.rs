@@ -433,8 +433,7 @@ impl Parser<'_> {
         {
             Ok(()) => {
                 self.key_lines.insert(info.name, line);
-                let is_default =
-                    Settings::default().render(key) == self.config.settings.render(key);
+                let is_default = default_settings().render(key) == self.config.settings.render(key);
                 match info.support {
                     Support::Implemented => {}
                     // A not-implemented feature left at its default ("off") needs no warning.
@@ -488,6 +487,11 @@ impl Parser<'_> {
             .max()
             .unwrap_or(0)
     }
+}
+
+fn default_settings() -> &'static Settings {
+    static DEFAULT: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(Settings::default)
 }
 
 /// The known key nearest to a mistyped one (also catches the sample config's `nexthop`).
