@@ -6,8 +6,9 @@
 //! MD5-crypt, anything else is plain text. Every comparison is constant-time.
 //!
 //! The original uses this file only for its telnet CLI, never for PPP: PAP and CHAP always go to
-//! RADIUS. [`Users::chap_secret`] serves a local CHAP check, which needs the plain secret; for
-//! hashed entries none exists, so it returns `None` and CHAP cannot be offered for that user.
+//! RADIUS. [`Users::verify_chap`] is a local CHAP-MD5 check, which needs the plain secret
+//! ([`Users::chap_secret`]); for hashed entries none exists, so CHAP always fails for those users
+//! and a daemon authenticating locally must offer them PAP.
 //!
 //! Deviations: `$5$`/`$6$` (SHA-crypt) without `{crypt}` are taken as hashes too (the original
 //! would compare them as plain text); a line without `:` or a malformed hash is an error (the
@@ -72,6 +73,16 @@ fn crypt_verify(hash: &str, password: &str) -> bool {
     } else {
         pwhash::unix_crypt::verify(password, hash)
     }
+}
+
+/// The CHAP-MD5 response value (RFC 1994 §4.1).
+pub fn chap_md5(identifier: u8, secret: &[u8], challenge: &[u8]) -> [u8; 16] {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update([identifier]);
+    h.update(secret);
+    h.update(challenge);
+    h.finalize().into()
 }
 
 fn is_crypt_char(c: char) -> bool {
@@ -247,6 +258,25 @@ impl Users {
     /// The user names (`enable` excluded), in no particular order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.users.keys().map(String::as_str)
+    }
+
+    /// Checks a CHAP-MD5 response (RFC 1994 §4.1: MD5 over identifier, secret, challenge)
+    /// against the user's plain secret, in constant time. False for unknown users and for
+    /// hashed entries, which cannot answer CHAP.
+    pub fn verify_chap(
+        &self,
+        user: &str,
+        identifier: u8,
+        challenge: &[u8],
+        response: &[u8],
+    ) -> bool {
+        let Some(secret) = self.chap_secret(user) else {
+            return false;
+        };
+        chap_md5(identifier, secret, challenge)
+            .as_slice()
+            .ct_eq(response)
+            .into()
     }
 
     /// How `user`'s password is stored.

@@ -81,6 +81,34 @@ fn chap_needs_the_plain_secret() {
 }
 
 #[test]
+fn chap_md5_check() {
+    let u = users();
+    let challenge = *b"0123456789abcdef";
+    // MD5(0x2a || "s3cret" || challenge), computed with Python's hashlib.
+    let expected = hex("54a5dd0561c62d6c6ec0e6d5c0afff26");
+    let computed = lns::users::chap_md5(0x2a, b"s3cret", &challenge);
+    assert_eq!(computed.to_vec(), expected);
+    assert!(u.verify_chap("plain", 0x2a, &challenge, &expected));
+    assert!(
+        !u.verify_chap("plain", 0x2b, &challenge, &expected),
+        "identifier is part of the hash"
+    );
+    assert!(!u.verify_chap("plain", 0x2a, &challenge, &expected[..15]));
+    assert!(
+        !u.verify_chap("md5", 0x2a, &challenge, &expected),
+        "hashed entries cannot do CHAP"
+    );
+    assert!(!u.verify_chap("nobody", 0x2a, &challenge, &expected));
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
 fn debian_sample_has_no_users() {
     let u = Users::parse("users", include_str!("data/debian-l2tpns-2.4.1/users")).unwrap();
     assert!(u.is_empty());
