@@ -114,7 +114,7 @@ ip route add 198.51.100.0/24 dev veth0
 ip -6 route add 2001:db8:ffff::/64 dev veth0
 ip netns exec peer socat -u UDP4-RECV:9999 OPEN:/tmp/got4,creat,append &
 recv4=$!
-ip netns exec peer socat -u UDP6-RECV:9999 OPEN:/tmp/got6,creat,append &
+ip netns exec peer socat -u UDP6-RECV:9999,ipv6only=1 OPEN:/tmp/got6,creat,append &
 recv6=$!
 udp_delivered() { # udp_delivered FILE SOCAT-ADDRESS: send until FILE shows the datagram
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
