@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Sourced by tests/vm/cases/daddr-*.sh inside the guest.
 #
-# daddr_build_module: build xt_DADDR.ko from the repository (/vm/src/kmod-daddr, the sources as
+# daddr_build_module: use the xt_DADDR.ko that kmod-daddr/build-vm.sh installed into the guest's
+# module tree if it is newer than every source file; otherwise build xt_DADDR.ko from the repository (/vm/src/kmod-daddr, the sources as
 # they are now) against the running kernel's build tree, which is part of the guest's root (the
 # toolchain root), and install it under /lib/modules/<kver>/extra (a writable overlay), so
 # modprobe and netfilter's autoload by alias find it.
@@ -13,6 +14,11 @@ daddr_build_module() {
 		for d in /build/kernel-*/obj; do
 			[ "$(cat "$d/include/config/kernel.release" 2>/dev/null)" = "$kver" ] && kdir=$d
 		done
+	fi
+	local ko=/lib/modules/$kver/extra/xt_DADDR.ko
+	if [ -e "$ko" ] && [ -z "$(find -L /vm/src/kmod-daddr -type f \( -name '*.rs' -o -name '*.c' -o -name '*.h' -o -name Kbuild \) -newer "$ko" | head -1)" ]; then
+		echo "using $ko (built on the host by kmod-daddr/build-vm.sh, newer than the sources)"
+		return 0
 	fi
 	[ -e "$kdir/Makefile" ] || {
 		echo "no build tree for $kver"

@@ -29,7 +29,7 @@ if [ ! -e /vm/bin/libxt_DADDR.so ]; then
 	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
 	tap_done
 fi
-if ! check "xt_DADDR.ko built in the guest from /vm/src/kmod-daddr and installed" daddr_build_module; then
+if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
 	tap_done
 fi
 check "modprobe xt_DADDR" modprobe xt_DADDR
