@@ -18,7 +18,7 @@ TOP := $(CURDIR)
 # ------------------------------------------------------------------------------------------------
 # Configuration, with the origin of every value recorded for print-config
 # ------------------------------------------------------------------------------------------------
-CONFIG_VARS := NAME VERSION RELEASE COMPONENTS \
+CONFIG_VARS := NAME VERSION RELEASE PACKAGER COMPONENTS \
   OS_ID OS_VERSION_MAJOR OS_FAMILY ARCH RPM_OS DIST \
   PREFIX BINDIR SBINDIR LIBDIR XTLIBDIR MANDIR SYSCONFDIR LOCALSTATEDIR UNITDIR TMPFILESDIR \
   KERNEL_DIR KVERREL CARGO CARGO_TARGET_DIR RPM_DEBUGINFO RPM_NODEPS \
@@ -121,15 +121,18 @@ install: $(addprefix install-,$(COMPONENTS))
 # ------------------------------------------------------------------------------------------------
 SRC_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION).tar.gz
 VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
-# Reproducible archives: content-only, so an unchanged tree keeps its tarball and timestamp.
-TAR_REPRO := --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu
+# Reproducible archives: files dated by the last commit, so an unchanged tree keeps its tarball.
+SOURCE_DATE_EPOCH ?= $(or $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null),1700000000)
+export SOURCE_DATE_EPOCH
+TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu
 
 .PHONY: tarball FORCE
 tarball: $(SRC_TARBALL) $(VENDOR_TARBALL)
 $(SRC_TARBALL): FORCE
 	@mkdir -p $(@D)
 	@if git -C $(TOP) rev-parse --git-dir >/dev/null 2>&1; then \
-	  git -C $(TOP) ls-files -co --exclude-standard -z | xargs -0 -n1 sh -c 'test -e "$$0" && printf "%s\0" "$$0"'; \
+	  git -C $(TOP) ls-files -co --exclude-standard -z \
+	    | while IFS= read -r -d '' f; do if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
 	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
 	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|' -cf - \
 	  | gzip -n > $@.tmp
@@ -146,13 +149,17 @@ $(VENDOR_TARBALL): $(TOP)/Cargo.lock
 # ------------------------------------------------------------------------------------------------
 RPM_SPECS := $(foreach c,$(COMPONENTS),$($(c)_RPM_SPECS))
 RPMBUILD_TOP := $(TOP)/build-rpmbuild
-RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_sourcedir $(SRPMDIR)' \
-  --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
+# rpmbuild --rebuild removes the sources it unpacked (--rmsource): it gets a _sourcedir of its own,
+# so that the tarballs in build-src/ stay for the DEB build.
+RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
   --define '_unitdir $(UNITDIR)' --define '_tmpfilesdir $(TMPFILESDIR)' \
   --define 'xtlibdir $(XTLIBDIR)' --define 'kverrel $(KVERREL)' --define 'kernel_dir $(KERNEL_DIR)' \
   --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
   $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
-  $(if $(filter 1,$(RPM_NODEPS)),--nodeps)
+  --define 'packager $(PACKAGER)' \
+  $(if $(filter 1,$(RPM_NODEPS)),--nodeps $(RPM_FOREIGN_HOST_DEFINES))
+# On a non-RPM host (Debian's rpm): its brp-compress needs bash but says #!/bin/sh (dash there).
+RPM_FOREIGN_HOST_DEFINES = --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}'
 SRPM_FILES := $(foreach s,$(RPM_SPECS),$(SRPMDIR)/$(s)-$(VERSION)-$(RELEASE)$(DIST).src.rpm)
 
 .PHONY: srpm rpm
@@ -161,12 +168,12 @@ $(SRPMDIR)/%-$(VERSION)-$(RELEASE)$(DIST).src.rpm: $(TOP)/rpm/%.spec $(SRC_TARBA
 	@mkdir -p $(RPMBUILD_TOP)/SPECS
 	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(RELEASE)/g' -e 's/@NAME@/$(NAME)/g' \
 	  $< > $(RPMBUILD_TOP)/SPECS/$*.spec
-	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) $(RPMBUILD_TOP)/SPECS/$*.spec
+	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) --define '_sourcedir $(SRPMDIR)' $(RPMBUILD_TOP)/SPECS/$*.spec
 
 # A stamp per SRPM: the binary RPM names depend on the spec's subpackages.
 rpm: deps $(SRPM_FILES:.src.rpm=.rpm-stamp)
 $(SRPMDIR)/%.rpm-stamp: $(SRPMDIR)/%.src.rpm
-	rpmbuild --rebuild --quiet $(RPMBUILD_DEFINES) $< > $(RPMBUILD_TOP)/$*.log 2>&1 \
+	rpmbuild --rebuild --quiet $(RPMBUILD_DEFINES) --define '_sourcedir $(RPMBUILD_TOP)/SOURCES' $< > $(RPMBUILD_TOP)/$*.log 2>&1 \
 	  || { tail -n 40 $(RPMBUILD_TOP)/$*.log; echo "rpmbuild failed: $(RPMBUILD_TOP)/$*.log"; exit 1; }
 	@grep '^Wrote: ' $(RPMBUILD_TOP)/$*.log || true
 	@touch $@

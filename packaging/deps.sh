@@ -21,7 +21,8 @@ debian_pkgs() {
     case $1 in
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev" ;;  # libclang: bindgen for libxt_DADDR.so
-        check) echo "rpmlint lintian debootstrap iproute2 iptables python3" ;;
+        check) echo "rpmlint lintian debootstrap iproute2 iptables python3
+                     freeradius xl2tpd" ;;  # real peers of the RADIUS and L2TP tests
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -30,7 +31,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iptables python3" ;;
+        check) echo "rpmlint iproute iptables python3 freeradius xl2tpd" ;;
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac

@@ -26,13 +26,17 @@ cleanup() {
 trap cleanup EXIT
 
 # --- build ---------------------------------------------------------------------------------------
-check "make rpm srpm deb builds the packages" make --no-print-directory rpm srpm deb >"$work/build.log" 2>&1 \
-    || { tail -n 30 "$work/build.log"; exit 1; }
+if make --no-print-directory rpm srpm deb >"$work/build.log" 2>&1; then
+    ok "make rpm srpm deb builds the packages"
+else
+    tail -n 30 "$work/build.log"; notok "make rpm srpm deb builds the packages"; exit 1
+fi
 
 # Files that may appear in a package: the FHS places for a distro package (no /usr/local, /opt,
 # /home, /tmp, nothing at the top level).
 fhs_ok() {
-    grep -vE '^/(usr/(bin|sbin|lib|lib64|libexec|share|include)(/|$)|etc/|var/(lib|log|cache|spool)/|lib/(modules|systemd)/|lib64?/[^/]*xtables|usr$|etc$|var$|lib$)' "$1" > "$1.bad"
+    # (dpkg -L lists the directories too, down to "/.")
+    grep -vE '^/(\.|usr|etc|var|lib|lib64|lib/systemd|lib/modules)$|^/(usr/(bin|sbin|lib|lib64|libexec|share|include)(/|$)|etc/|var/(lib|log|cache|spool)/|lib/(modules|systemd)/)' "$1" > "$1.bad"
     if [ -s "$1.bad" ]; then echo "  outside FHS places:"; sed 's/^/    /' "$1.bad"; return 1; fi
 }
 
@@ -46,7 +50,7 @@ for c in $components; do
     done
 done
 for p in $rpms $srpms; do
-    rpmlint -r "$top/rpm/rpmlint.toml" "$p" >"$work/rpmlint.out" 2>&1
+    rpmlint -c "$top/rpm/rpmlint.toml" "$p" >"$work/rpmlint.out" 2>&1
     errors=$(sed -n 's/.* \([0-9]*\) errors, .*/\1/p' "$work/rpmlint.out" | tail -n 1)
     if [ "${errors:-1}" = 0 ]; then ok "rpmlint: no errors in $(basename "$p")"
     else notok "rpmlint: errors in $(basename "$p")"; grep -E ' E: |errors' "$work/rpmlint.out" | sed 's/^/  /'; fi
