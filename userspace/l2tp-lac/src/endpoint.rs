@@ -1,0 +1,328 @@
+//! An L2TP engine whose sessions each carry a PPP link: the composition both the LAC
+//! simulator and the in-memory LNS of the tests use.
+//!
+//! Still sans-IO: datagrams and `now` in, datagrams and events out. Each established L2TP
+//! call (RFC 2661 §7.4) gets a [`ppp::session::Session`] built by the owner's
+//! [`SessionFactory`]; PPP frames travel as L2TP data messages (RFC 2661 §3.1), and a PPP
+//! link that closes clears its call with CDN.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use l2tp::{CallInfo, CloseCause, Dropped, Engine, Event as L2tpEvent, ResultCode};
+use ppp::frame::{encode_frame, protocol};
+use ppp::session::{Event as PppEvent, Inbound, Session, SessionConfig, Verdict};
+
+/// A call: (our tunnel id, our session id).
+pub type CallId = (u16, u16);
+
+/// Builds the PPP configuration and 16-byte seed of a call when it comes up.
+pub type SessionFactory = Box<dyn FnMut(CallId, &CallInfo) -> (SessionConfig, [u8; 16]) + Send>;
+
+/// What the owner of an [`Endpoint`] must know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointEvent {
+    TunnelUp {
+        tunnel: u16,
+    },
+    TunnelDown {
+        tunnel: u16,
+        cause: CloseCause,
+    },
+    /// The L2TP call is connected and its PPP link started.
+    CallUp {
+        call: CallId,
+    },
+    /// The L2TP call is gone (CDN either way, or its tunnel went down).
+    CallDown {
+        call: CallId,
+        cause: CloseCause,
+    },
+    /// An event of the call's PPP link (authentication requests, IPCP up, close, ...).
+    Ppp {
+        call: CallId,
+        event: PppEvent,
+    },
+    /// An IPv4 datagram received over an opened IPCP.
+    Ipv4 {
+        call: CallId,
+        packet: Vec<u8>,
+    },
+}
+
+/// Counters of the composition (the engine and each PPP link keep their own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Datagrams the L2TP engine refused (malformed, unknown tunnel, ...).
+    pub l2tp_dropped: u64,
+    /// PPP frames that failed to decode.
+    pub ppp_malformed: u64,
+    /// PPP data frames dropped (no open NCP, IPv6, ...).
+    pub ppp_dropped: u64,
+}
+
+/// Why an IPv4 datagram could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("no PPP link on call {0:?}")]
+    UnknownCall(CallId),
+    #[error("IPCP is not open on call {0:?}")]
+    NotOpen(CallId),
+    #[error(transparent)]
+    L2tp(#[from] l2tp::Error),
+}
+
+/// An L2TP engine plus one PPP link per established call.
+pub struct Endpoint {
+    engine: Engine,
+    links: HashMap<CallId, Session>,
+    factory: SessionFactory,
+    events: VecDeque<EndpointEvent>,
+    stats: EndpointStats,
+}
+
+impl Endpoint {
+    pub fn new(engine: Engine, factory: SessionFactory) -> Self {
+        Endpoint {
+            engine,
+            links: HashMap::new(),
+            factory,
+            events: VecDeque::new(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+
+    /// The PPP link of a call, while the call is up.
+    pub fn link(&self, call: CallId) -> Option<&Session> {
+        self.links.get(&call)
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Open a tunnel (LAC role); [`EndpointEvent::TunnelUp`] follows.
+    pub fn connect(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, l2tp::Error> {
+        let t = self.engine.connect(now, peer);
+        self.pump(now, &[]);
+        t
+    }
+
+    /// Place a call on an established tunnel (LAC role); [`EndpointEvent::CallUp`] follows.
+    pub fn open_session(
+        &mut self,
+        now: Instant,
+        tunnel: u16,
+        call: CallInfo,
+    ) -> Result<u16, l2tp::Error> {
+        let s = self.engine.open_session(now, tunnel, call);
+        self.pump(now, &[]);
+        s
+    }
+
+    /// Feed a received datagram. A refused datagram is counted and reported, never fatal.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        bytes: &[u8],
+    ) -> Result<(), Dropped> {
+        let r = self.engine.handle_datagram(now, from, bytes);
+        if r.is_err() {
+            self.stats.l2tp_dropped += 1;
+        }
+        self.pump(now, &[]);
+        r
+    }
+
+    /// Run the timers of the engine and of every PPP link that is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.engine.poll_timeout().is_some_and(|t| t <= now) {
+            self.engine.handle_timeout(now);
+        }
+        let mut due = Vec::new();
+        for (id, link) in self.links.iter_mut() {
+            if link.poll_timeout().is_some_and(|t| t <= now) {
+                link.handle_timeout(now);
+                due.push(*id);
+            }
+        }
+        self.pump(now, &due);
+    }
+
+    /// The earliest instant at which [`Endpoint::handle_timeout`] has work.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let links = self.links.values().filter_map(Session::poll_timeout).min();
+        match (self.engine.poll_timeout(), links) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<l2tp::Transmit> {
+        self.engine.poll_transmit()
+    }
+
+    pub fn poll_event(&mut self) -> Option<EndpointEvent> {
+        self.events.pop_front()
+    }
+
+    /// The authenticator's verdict on a call's [`ppp::session::Event::AuthRequest`].
+    pub fn auth_verdict(&mut self, now: Instant, call: CallId, verdict: Verdict) -> bool {
+        let Some(link) = self.links.get_mut(&call) else {
+            return false;
+        };
+        let taken = link.auth_verdict(now, verdict);
+        self.pump(now, &[call]);
+        taken
+    }
+
+    /// Close a call's PPP link (LCP Terminate-Request); the call is cleared once it is down.
+    pub fn close_link(&mut self, now: Instant, call: CallId, reason: &[u8]) {
+        if let Some(link) = self.links.get_mut(&call) {
+            link.close(now, reason);
+        }
+        self.pump(now, &[call]);
+    }
+
+    /// Send an IPv4 datagram over a call's opened IPCP (the slow path: one allocation).
+    pub fn send_ipv4(&mut self, call: CallId, packet: &[u8]) -> Result<(), SendError> {
+        let link = self.links.get(&call).ok_or(SendError::UnknownCall(call))?;
+        if link.ipcp_state() != Some(ppp::fsm::State::Opened) {
+            return Err(SendError::NotOpen(call));
+        }
+        let n = link.lcp_negotiated();
+        let frame = encode_frame(protocol::IPV4, packet, n.tx_acfc, n.tx_pfc);
+        self.engine.send_data(call.0, call.1, &frame)?;
+        Ok(())
+    }
+
+    /// Route engine events to the PPP links, then PPP output to the engine, until both
+    /// are quiet. `touched` are links that may have output already.
+    fn pump(&mut self, now: Instant, touched: &[CallId]) {
+        let mut dirty: Vec<CallId> = touched.to_vec();
+        loop {
+            while let Some(e) = self.engine.poll_event() {
+                self.on_l2tp_event(now, e, &mut dirty);
+            }
+            if dirty.is_empty() {
+                return;
+            }
+            for call in std::mem::take(&mut dirty) {
+                self.drain_link(now, call);
+            }
+        }
+    }
+
+    fn on_l2tp_event(&mut self, now: Instant, e: L2tpEvent, dirty: &mut Vec<CallId>) {
+        match e {
+            L2tpEvent::TunnelUp { tunnel, .. } => {
+                self.events.push_back(EndpointEvent::TunnelUp { tunnel })
+            }
+            L2tpEvent::TunnelDown { tunnel, cause } => {
+                // The engine reports no SessionDown for calls of a dead tunnel: end them here.
+                let calls: Vec<CallId> = self
+                    .links
+                    .keys()
+                    .filter(|c| c.0 == tunnel)
+                    .copied()
+                    .collect();
+                for call in calls {
+                    self.drop_link(now, call, cause.clone());
+                }
+                self.events
+                    .push_back(EndpointEvent::TunnelDown { tunnel, cause });
+            }
+            L2tpEvent::SessionUp {
+                tunnel,
+                session,
+                call,
+            } => {
+                let id = (tunnel, session);
+                let (cfg, seed) = (self.factory)(id, &call);
+                let mut link = Session::new(cfg, seed);
+                link.start(now);
+                self.links.insert(id, link);
+                self.events.push_back(EndpointEvent::CallUp { call: id });
+                dirty.push(id);
+            }
+            L2tpEvent::SessionDown {
+                tunnel,
+                session,
+                cause,
+            } => self.drop_link(now, (tunnel, session), cause),
+            L2tpEvent::Payload {
+                tunnel,
+                session,
+                data,
+            } => {
+                let id = (tunnel, session);
+                let Some(link) = self.links.get_mut(&id) else {
+                    self.stats.ppp_dropped += 1;
+                    return;
+                };
+                match link.handle_frame(now, &data) {
+                    Ok(Inbound::Ipv4(p)) => self.events.push_back(EndpointEvent::Ipv4 {
+                        call: id,
+                        packet: p.to_vec(),
+                    }),
+                    Ok(Inbound::Control) => {}
+                    Ok(Inbound::Ipv6(_) | Inbound::Dropped) => self.stats.ppp_dropped += 1,
+                    Err(_) => self.stats.ppp_malformed += 1,
+                }
+                dirty.push(id);
+            }
+            // Neither matters to a simulator over UDP: there is no serial line behind it.
+            L2tpEvent::WanError { .. } | L2tpEvent::SetLinkInfo { .. } => {}
+        }
+    }
+
+    fn drop_link(&mut self, now: Instant, call: CallId, cause: CloseCause) {
+        if let Some(mut link) = self.links.remove(&call) {
+            link.lower_layer_down(now);
+            self.events
+                .push_back(EndpointEvent::CallDown { call, cause });
+        }
+    }
+
+    fn drain_link(&mut self, now: Instant, call: CallId) {
+        let Some(link) = self.links.get_mut(&call) else {
+            return;
+        };
+        let mut closed = false;
+        while let Some(frame) = link.poll_transmit() {
+            // A call cleared meanwhile has nowhere to send: the frame is moot.
+            let _ = self.engine.send_data(call.0, call.1, &frame);
+        }
+        while let Some(event) = link.poll_event() {
+            closed |= matches!(event, PppEvent::Closed(_));
+            self.events.push_back(EndpointEvent::Ppp { call, event });
+        }
+        if closed {
+            // RFC 2661 §5.4: the PPP link is over, clear the call it rode on.
+            self.links.remove(&call);
+            // Result 3: call disconnected for administrative reasons (RFC 2661 §4.4.2).
+            let result = ResultCode::new(3);
+            let _ = self
+                .engine
+                .close_session(now, call.0, call.1, result.clone());
+            self.events.push_back(EndpointEvent::CallDown {
+                call,
+                cause: CloseCause::Local(result),
+            });
+            while let Some(e) = self.engine.poll_event() {
+                let mut ignored = Vec::new();
+                self.on_l2tp_event(now, e, &mut ignored);
+            }
+        }
+    }
+}

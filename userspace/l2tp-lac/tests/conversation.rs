@@ -1,0 +1,433 @@
+//! Whole LAC↔LNS conversations in memory with our engines on both sides: the l2tp LAC with
+//! PPP peers against the l2tp LNS with PPP authenticators, a fake clock, and a link that
+//! drops and reorders L2TP control messages. PAP and CHAP, with and without tunnel
+//! authentication, up to IPCP opened and an IPv4 datagram each way.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use l2tp::fuzzing::TestRng;
+use l2tp::{CallInfo, Config, Engine};
+use l2tp_lac::probe::{self, Probe};
+use l2tp_lac::{CallId, Endpoint, EndpointEvent};
+use ppp::chap::md5_response;
+use ppp::fsm::State;
+use ppp::lcp::AuthMethod;
+use ppp::session::{Credentials, Event as PppEvent, Grant, SessionConfig, Verdict};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const USER: &[u8] = b"alice@isp.example";
+const PASSWORD: &[u8] = b"correct horse";
+const LNS_IP: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
+const SERVER: &str = "198.51.100.7:9000";
+
+fn lac_addr() -> SocketAddr {
+    "192.0.2.1:1701".parse().unwrap()
+}
+fn lns_addr() -> SocketAddr {
+    "192.0.2.2:1701".parse().unwrap()
+}
+
+/// Per-direction link behaviour.
+#[derive(Clone, Copy)]
+struct Link {
+    /// Percentage of L2TP control messages dropped.
+    control_loss: u32,
+    /// Control messages are delayed uniformly in 0..=this (so they reorder); data 1 ms.
+    max_delay_ms: u64,
+}
+
+struct Net {
+    now: Instant,
+    lac: Endpoint,
+    lns: Endpoint,
+    link: Link,
+    rng: ChaCha8Rng,
+    /// (delivery time, order) -> (to the LNS?, bytes)
+    in_flight: BTreeMap<(Instant, u64), (bool, Vec<u8>)>,
+    order: u64,
+    lac_events: Vec<EndpointEvent>,
+    lns_events: Vec<EndpointEvent>,
+    control_dropped: u64,
+    method: AuthMethod,
+    next_ip: u32,
+}
+
+fn lac_endpoint(secret: Option<&[u8]>, password: &'static [u8]) -> Endpoint {
+    let cfg = Config {
+        host_name: b"lac.example".to_vec(),
+        secret: secret.map(<[u8]>::to_vec),
+        accept_incoming: false,
+        ..Config::default()
+    };
+    let engine = Engine::new(cfg, Box::new(TestRng(11))).unwrap();
+    Endpoint::new(
+        engine,
+        Box::new(move |(t, s), _| {
+            let mut c = SessionConfig::peer(USER, password);
+            c.echo_interval = None;
+            (c, [t as u8 ^ s as u8; 16])
+        }),
+    )
+}
+
+fn lns_endpoint(secret: Option<&[u8]>, method: AuthMethod) -> Endpoint {
+    let cfg = Config {
+        host_name: b"lns.example".to_vec(),
+        secret: secret.map(<[u8]>::to_vec),
+        ..Config::default()
+    };
+    let engine = Engine::new(cfg, Box::new(TestRng(22))).unwrap();
+    Endpoint::new(
+        engine,
+        Box::new(move |(t, s), _| {
+            let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
+            c.lcp.auth = vec![method];
+            c.echo_interval = None;
+            (c, [0x80 ^ t as u8 ^ s as u8; 16])
+        }),
+    )
+}
+
+impl Net {
+    fn new(secret: Option<&[u8]>, method: AuthMethod, password: &'static [u8], link: Link) -> Net {
+        Net {
+            now: Instant::now(),
+            lac: lac_endpoint(secret, password),
+            lns: lns_endpoint(secret, method),
+            link,
+            rng: ChaCha8Rng::seed_from_u64(7),
+            in_flight: BTreeMap::new(),
+            order: 0,
+            lac_events: Vec::new(),
+            lns_events: Vec::new(),
+            control_dropped: 0,
+            method,
+            next_ip: u32::from(Ipv4Addr::new(100, 64, 0, 2)),
+        }
+    }
+
+    /// Move what both sides transmit onto the link, dropping and delaying control messages.
+    fn collect(&mut self) {
+        let mut out = Vec::new();
+        while let Some(t) = self.lac.poll_transmit() {
+            out.push((true, t.contents));
+        }
+        while let Some(t) = self.lns.poll_transmit() {
+            out.push((false, t.contents));
+        }
+        for (to_lns, bytes) in out {
+            let delay = if l2tp::header::is_control(&bytes) {
+                if self.rng.next_u32() % 100 < self.link.control_loss {
+                    self.control_dropped += 1;
+                    continue;
+                }
+                self.rng.next_u64() % (self.link.max_delay_ms + 1)
+            } else {
+                1
+            };
+            self.order += 1;
+            let at = self.now + Duration::from_millis(delay);
+            self.in_flight.insert((at, self.order), (to_lns, bytes));
+        }
+    }
+
+    /// Answer authentication requests as a users file would: the LNS knows only USER/PASSWORD.
+    fn serve_auth(&mut self) {
+        while let Some(e) = self.lns.poll_event() {
+            if let EndpointEvent::Ppp {
+                call,
+                event: PppEvent::AuthRequest(req),
+            } = &e
+            {
+                let good = req.username == USER
+                    && match &req.credentials {
+                        Credentials::Pap { password, .. } => password == PASSWORD,
+                        Credentials::Chap {
+                            id,
+                            challenge,
+                            response,
+                        } => response[..] == md5_response(*id, PASSWORD, challenge),
+                    };
+                let verdict = if good {
+                    self.next_ip += 1;
+                    Verdict::Accept(Grant {
+                        ipv4: Some(Ipv4Addr::from(self.next_ip)),
+                        dns: [Some(Ipv4Addr::new(192, 0, 2, 53)), None],
+                        ..Grant::default()
+                    })
+                } else {
+                    Verdict::Reject {
+                        message: b"bad password".to_vec(),
+                    }
+                };
+                let now = self.now;
+                assert!(self.lns.auth_verdict(now, *call, verdict));
+            }
+            self.lns_events.push(e);
+        }
+    }
+
+    /// Advance the fake clock to the next delivery or timer, and run it.
+    fn step(&mut self) -> bool {
+        self.collect();
+        let next_msg = self.in_flight.keys().next().map(|k| k.0);
+        let timers = [self.lac.poll_timeout(), self.lns.poll_timeout()];
+        let Some(next) = timers.into_iter().flatten().chain(next_msg).min() else {
+            return false;
+        };
+        self.now = self.now.max(next);
+        while let Some(entry) = self.in_flight.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let (to_lns, bytes) = entry.remove();
+            // A refused datagram is counted inside the endpoint; the link is lossy anyway.
+            let _ = if to_lns {
+                self.lns.handle_datagram(self.now, lac_addr(), &bytes)
+            } else {
+                self.lac.handle_datagram(self.now, lns_addr(), &bytes)
+            };
+        }
+        self.lac.handle_timeout(self.now);
+        self.lns.handle_timeout(self.now);
+        self.serve_auth();
+        self.lac_events
+            .extend(std::iter::from_fn(|| self.lac.poll_event()));
+        true
+    }
+
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if done(self) {
+                return true;
+            }
+            if !self.step() {
+                return done(self);
+            }
+        }
+        done(self)
+    }
+
+    fn ipv4_up(events: &[EndpointEvent]) -> Vec<(CallId, Ipv4Addr, Ipv4Addr)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EndpointEvent::Ppp {
+                    call,
+                    event: PppEvent::Ipv4Up(n),
+                } => Some((*call, n.local?, n.peer?)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Open one tunnel with `sessions` calls and wait until every IPCP is open on both sides.
+    fn bring_up(&mut self, sessions: usize) -> Vec<(CallId, Ipv4Addr, Ipv4Addr)> {
+        let now = self.now;
+        let tunnel = self.lac.connect(now, lns_addr()).unwrap();
+        let tunnel_up = self.run_until(Duration::from_secs(60), |n| {
+            n.lac_events.contains(&EndpointEvent::TunnelUp { tunnel })
+        });
+        assert!(tunnel_up, "tunnel up despite the lossy link");
+        for serial in 0..sessions {
+            let now = self.now;
+            let call = CallInfo {
+                serial: serial as u32,
+                ..CallInfo::default()
+            };
+            self.lac.open_session(now, tunnel, call).unwrap();
+        }
+        let up = self.run_until(Duration::from_secs(120), |n| {
+            Self::ipv4_up(&n.lac_events).len() == sessions
+                && Self::ipv4_up(&n.lns_events).len() == sessions
+        });
+        assert!(
+            up,
+            "{} of {sessions} LAC links and {} LNS links reached IPCP Opened",
+            Self::ipv4_up(&self.lac_events).len(),
+            Self::ipv4_up(&self.lns_events).len()
+        );
+        Self::ipv4_up(&self.lac_events)
+    }
+
+    /// One probe from each LAC session to the server and one back; asserts both arrive intact.
+    fn ping_both_ways(&mut self, links: &[(CallId, Ipv4Addr, Ipv4Addr)]) {
+        let server: SocketAddrV4 = SERVER.parse().unwrap();
+        let lns_links = Self::ipv4_up(&self.lns_events);
+        for (i, &(call, ours, lns_side)) in links.iter().enumerate() {
+            assert_eq!(lns_side, LNS_IP, "LAC learnt the LNS address");
+            let from = SocketAddrV4::new(ours, 40000);
+            let p = Probe {
+                session: i as u32,
+                seq: 1,
+                sent_ns: 0,
+            };
+            self.lac
+                .send_ipv4(call, &probe::build(from, server, p, 200))
+                .unwrap();
+            // The LNS answers on the call whose peer address is `ours`.
+            let (lns_call, _, _) = *lns_links
+                .iter()
+                .find(|(_, _, peer)| *peer == ours)
+                .expect("LNS granted this address");
+            let back = Probe { seq: 2, ..p };
+            self.lns
+                .send_ipv4(lns_call, &probe::build(server, from, back, 300))
+                .unwrap();
+        }
+        let n = links.len();
+        let count = |ev: &[EndpointEvent]| {
+            ev.iter()
+                .filter(|e| matches!(e, EndpointEvent::Ipv4 { .. }))
+                .count()
+        };
+        assert!(self.run_until(Duration::from_secs(5), |net| {
+            count(&net.lac_events) == n && count(&net.lns_events) == n
+        }));
+        for e in self.lns_events.iter().chain(&self.lac_events) {
+            if let EndpointEvent::Ipv4 { call, packet } = e {
+                let r = probe::parse(packet).expect("a probe arrived intact");
+                let upstream = r.to == server;
+                let (ours, _, _) = links[r.probe.session as usize];
+                assert_eq!(r.probe.seq, if upstream { 1 } else { 2 });
+                assert_eq!(packet.len(), if upstream { 200 } else { 300 });
+                if !upstream {
+                    assert_eq!(*call, ours, "downstream arrived on its own call");
+                }
+            }
+        }
+    }
+}
+
+fn lossy() -> Link {
+    Link {
+        control_loss: 25,
+        max_delay_ms: 300,
+    }
+}
+
+fn full_conversation(secret: Option<&[u8]>, method: AuthMethod, link: Link, sessions: usize) {
+    let mut net = Net::new(secret, method, PASSWORD, link);
+    let links = net.bring_up(sessions);
+    // Each side agrees on the method it asked for.
+    for (call, _, _) in &links {
+        let n = net.lac.link(*call).unwrap().lcp_negotiated();
+        assert_eq!(n.auth, Some(net.method));
+        assert_eq!(
+            net.lac.link(*call).unwrap().ipcp_state(),
+            Some(State::Opened)
+        );
+    }
+    net.ping_both_ways(&links);
+    if link.control_loss > 0 {
+        assert!(
+            net.control_dropped > 0,
+            "the link really dropped control messages"
+        );
+    }
+    assert_eq!(
+        net.lac.stats().ppp_malformed + net.lns.stats().ppp_malformed,
+        0
+    );
+}
+
+#[test]
+fn pap_clean_link() {
+    full_conversation(
+        None,
+        AuthMethod::Pap,
+        Link {
+            control_loss: 0,
+            max_delay_ms: 1,
+        },
+        1,
+    );
+}
+
+#[test]
+fn chap_clean_link_with_tunnel_auth() {
+    full_conversation(
+        Some(b"tunnel secret"),
+        AuthMethod::ChapMd5,
+        Link {
+            control_loss: 0,
+            max_delay_ms: 1,
+        },
+        2,
+    );
+}
+
+#[test]
+fn pap_lossy_link_with_tunnel_auth() {
+    full_conversation(Some(b"tunnel secret"), AuthMethod::Pap, lossy(), 5);
+}
+
+#[test]
+fn chap_lossy_link() {
+    full_conversation(None, AuthMethod::ChapMd5, lossy(), 5);
+}
+
+#[test]
+fn chap_lossy_link_with_tunnel_auth_many_sessions() {
+    full_conversation(Some(b"s3cr3t"), AuthMethod::ChapMd5, lossy(), 20);
+}
+
+/// A wrong password: the authenticator refuses, the PPP link closes and the call is cleared
+/// on both sides.
+#[test]
+fn wrong_password_clears_the_call() {
+    let mut net = Net::new(None, AuthMethod::ChapMd5, b"wrong", lossy());
+    let now = net.now;
+    let tunnel = net.lac.connect(now, lns_addr()).unwrap();
+    assert!(net.run_until(Duration::from_secs(60), |n| n
+        .lac_events
+        .contains(&EndpointEvent::TunnelUp { tunnel })));
+    let now = net.now;
+    net.lac
+        .open_session(now, tunnel, CallInfo::default())
+        .unwrap();
+    let down = |ev: &[EndpointEvent]| {
+        ev.iter()
+            .any(|e| matches!(e, EndpointEvent::CallDown { .. }))
+    };
+    let ok = net.run_until(Duration::from_secs(120), |n| {
+        down(&n.lac_events) && down(&n.lns_events)
+    });
+    assert!(ok, "{:#?}\n{:#?}", net.lac_events, net.lns_events);
+    assert!(net.lac_events.iter().any(|e| matches!(
+        e,
+        EndpointEvent::Ppp {
+            event: PppEvent::AuthFailed { .. },
+            ..
+        }
+    )));
+    assert!(Net::ipv4_up(&net.lac_events).is_empty());
+    assert_eq!(net.lac.link_count() + net.lns.link_count(), 0);
+}
+
+/// Tunnel secrets that differ: the tunnel never comes up, nothing is left behind.
+#[test]
+fn tunnel_secret_mismatch_fails() {
+    let mut net = Net::new(
+        Some(b"one"),
+        AuthMethod::Pap,
+        PASSWORD,
+        Link {
+            control_loss: 0,
+            max_delay_ms: 1,
+        },
+    );
+    net.lns = lns_endpoint(Some(b"two"), AuthMethod::Pap);
+    let now = net.now;
+    let tunnel = net.lac.connect(now, lns_addr()).unwrap();
+    assert!(
+        net.run_until(Duration::from_secs(120), |n| n.lac_events.iter().any(
+            |e| matches!(e, EndpointEvent::TunnelDown { tunnel: t, .. } if *t == tunnel)
+        ))
+    );
+    assert!(!net.lac_events.contains(&EndpointEvent::TunnelUp { tunnel }));
+}
