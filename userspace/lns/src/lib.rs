@@ -8,5 +8,7 @@ pub mod config;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod ip_pool;
+pub mod logging;
 pub mod session_table;
+pub mod startup;
 pub mod users;

@@ -1,0 +1,97 @@
+//! `l2tpns`: the daemon's command line (reference §1.2). The options are the original's
+//! (`-c FILE`, `-d`, `-v`, `-h HOST`) plus `--help`, `--version` and `--check-config`.
+//! Everything else lives in the `lns` library; this file only turns options into calls.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Parser};
+use lns::startup::{self, Startup};
+
+/// L2TP Network Server: terminates L2TP tunnels and PPP sessions from LACs, authenticates
+/// users with RADIUS and routes their traffic through one TUN device.
+#[derive(Debug, Parser)]
+#[command(version, disable_help_flag = true)]
+struct Cli {
+    /// The startup-config; `users` and `ip_pool` are read from the same directory.
+    #[arg(short = 'c', value_name = "FILE", default_value = lns::config::DEFAULT_PATH)]
+    config: PathBuf,
+    /// Detach from the terminal and run in the background.
+    #[arg(short = 'd')]
+    daemonize: bool,
+    /// More log output: each -v raises `debug` by one (at most 5).
+    #[arg(short = 'v', action = ArgAction::Count)]
+    verbose: u8,
+    /// The L2TP Host Name to announce (overrides `set hostname`).
+    #[arg(short = 'h', value_name = "HOST")]
+    hostname: Option<String>,
+    /// Read startup-config, users and ip_pool, report every error (file:line: key: reason)
+    /// and exit: 0 when all are valid, 1 otherwise.
+    #[arg(long)]
+    check_config: bool,
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    help: Option<bool>,
+}
+
+/// Exit status for files that do not load (as `--check-config` and a failed start).
+const EXIT_CONFIG: u8 = 1;
+/// Exit status when the daemon cannot run (see `main`).
+const EXIT_UNAVAILABLE: u8 = 69; // EX_UNAVAILABLE of sysexits.h
+
+fn load(cli: &Cli) -> Result<Startup, ExitCode> {
+    startup::load(&cli.config, cli.hostname.as_deref()).map_err(|errors| {
+        for e in &errors.0 {
+            eprintln!("l2tpns: {e}");
+        }
+        eprintln!("l2tpns: {} error(s) in the configuration", errors.0.len());
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn check_config(cli: &Cli) -> ExitCode {
+    let s = match load(cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    for w in &s.warnings {
+        eprintln!("l2tpns: warning: {w}");
+    }
+    let file = s.config_path.display();
+    for n in &s.loaded.not_implemented {
+        eprintln!("l2tpns: note: {file}:{n}");
+    }
+    println!(
+        "{file}: configuration OK ({} management user(s), {} pool address(es))",
+        s.users.len(),
+        s.pool.len()
+    );
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.check_config {
+        return check_config(&cli);
+    }
+    let s = match load(&cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let settings = &s.loaded.config.settings;
+    let debug = settings.debug.saturating_add(cli.verbose).min(5);
+    lns::logging::reconfigure(&settings.log_file, debug);
+    for w in &s.warnings {
+        log::warn!("{w}");
+    }
+    for n in &s.loaded.not_implemented {
+        log::warn!("{}:{n}", s.config_path.display());
+    }
+    // The control loop (UDP 1701, TUN, L2TP/PPP/RADIUS engines) is not part of this build yet:
+    // refuse to pretend to serve rather than start a daemon that accepts no tunnels.
+    let _ = cli.daemonize;
+    log::error!(
+        "the L2TP/PPP event loop is not implemented in this build; only --check-config is available"
+    );
+    ExitCode::from(EXIT_UNAVAILABLE)
+}
