@@ -11,4 +11,5 @@ pub mod ip_pool;
 pub mod logging;
 pub mod session_table;
 pub mod startup;
+pub mod tun_device;
 pub mod users;
