@@ -12,4 +12,5 @@ pub mod logging;
 pub mod session_table;
 pub mod startup;
 pub mod tun_device;
+pub mod udp_batch;
 pub mod users;
