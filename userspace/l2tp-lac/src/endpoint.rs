@@ -129,6 +129,18 @@ impl Endpoint {
         s
     }
 
+    /// Clear a tunnel and its calls with StopCCN (RFC 2661 §5.7).
+    pub fn close_tunnel(
+        &mut self,
+        now: Instant,
+        tunnel: u16,
+        result: ResultCode,
+    ) -> Result<(), l2tp::Error> {
+        let r = self.engine.close_tunnel(now, tunnel, result);
+        self.pump(now, &[]);
+        r
+    }
+
     /// Feed a received datagram. A refused datagram is counted and reported, never fatal.
     pub fn handle_datagram(
         &mut self,
