@@ -9,6 +9,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod ip_pool;
 pub mod logging;
+pub mod routes;
 pub mod session_table;
 pub mod startup;
 pub mod tun_device;

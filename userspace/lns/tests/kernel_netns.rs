@@ -1,6 +1,7 @@
-//! The TUN device against the real kernel, in a network namespace of the test's own thread
-//! (namespaces are per thread, so the host and other tests are untouched). Needs root (or
-//! CAP_NET_ADMIN and CAP_SYS_ADMIN); elsewhere the test says so and passes without checking.
+//! The TUN device and rtnetlink routes against the real kernel, in a network namespace of the
+//! test's own thread (namespaces are per thread, so the host and other tests are untouched).
+//! Needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN); elsewhere the test says so and passes
+//! without checking.
 
 use std::net::{Ipv4Addr, UdpSocket};
 use std::process::Command;
@@ -112,4 +113,43 @@ fn bad_names_are_refused_before_the_kernel_sees_them() {
         let e = TunDevice::open(name).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{name:?}");
     }
+}
+
+#[test]
+fn session_routes_are_added_marked_and_removed() {
+    use lns::routes::{RouteStyle, Routes};
+    std::thread::spawn(|| {
+        if !private_netns() {
+            return;
+        }
+        let tun = TunDevice::open("lnstest1").expect("open tun");
+        tun.configure(Ipv4Addr::new(10, 98, 0, 1), 1500)
+            .expect("configure");
+        let style = RouteStyle {
+            protocol: 42,
+            metric: 7,
+        };
+        let mut routes = Routes::new(tun.name(), style).expect("rtnetlink");
+        routes.add(Ipv4Addr::new(10, 98, 5, 9), 32).unwrap();
+        routes.add(Ipv4Addr::new(10, 98, 8, 0), 24).unwrap();
+        // Adding again replaces rather than fails (restart over routes left behind).
+        routes.add(Ipv4Addr::new(10, 98, 5, 9), 32).unwrap();
+        let shown = ip(&["-4", "route", "show", "proto", "42"]);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 2, "{shown}");
+        assert!(
+            shown.contains("10.98.5.9 dev lnstest1 scope link metric 7"),
+            "{shown}"
+        );
+        assert!(shown.contains("10.98.8.0/24 dev lnstest1"), "{shown}");
+
+        assert!(routes.remove(Ipv4Addr::new(10, 98, 5, 9), 32).unwrap());
+        assert!(!routes.remove(Ipv4Addr::new(10, 98, 5, 9), 32).unwrap());
+        let shown = ip(&["-4", "route", "show", "proto", "42"]);
+        assert!(!shown.contains("10.98.5.9"), "{shown}");
+        assert!(shown.contains("10.98.8.0/24"), "{shown}");
+        assert!(Routes::new("no-such-if0", style).is_err());
+    })
+    .join()
+    .unwrap();
 }
