@@ -5,6 +5,7 @@
 
 pub mod acct_dump;
 pub mod config;
+pub mod data_plane;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod ip_pool;
