@@ -72,6 +72,10 @@ struct Args {
     /// Seconds to wait for the last replies after sending stops.
     #[arg(long, default_value_t = 1.0)]
     drain: f64,
+    /// Socket send and receive buffer size in bytes (capped by net.core.[rw]mem_max): room
+    /// to absorb scheduling stalls on a busy host.
+    #[arg(long, default_value_t = 4 << 20)]
+    socket_buffer: usize,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -268,6 +272,11 @@ fn run(args: &Args) -> Result<Report, String> {
     }
     let lns = resolve_lns(&args.lns)?;
     let sock = UdpSocket::bind(args.bind).map_err(|e| format!("bind {}: {e}", args.bind))?;
+    let sock2 = socket2::SockRef::from(&sock);
+    sock2
+        .set_recv_buffer_size(args.socket_buffer)
+        .and_then(|()| sock2.set_send_buffer_size(args.socket_buffer))
+        .map_err(|e| format!("socket buffers: {e}"))?;
     let cfg = Config {
         host_name: args.hostname.as_bytes().to_vec(),
         secret: args.secret.as_ref().map(|s| s.as_bytes().to_vec()),
@@ -354,9 +363,10 @@ fn run(args: &Args) -> Result<Report, String> {
         let mut seq = 0u64;
         while Instant::now() < end {
             let now = Instant::now();
-            // Send what is due (bounded burst so receiving keeps up).
+            // Send what is due, in bursts small enough not to overflow the LNS's socket
+            // after a stall of ours; receiving comes between bursts.
             let mut burst = 0;
-            while args.rate > 0 && next <= now && next < stop && burst < 256 {
+            while args.rate > 0 && next <= now && next < stop && burst < 32 {
                 let i = (seq % calls.len() as u64) as usize;
                 let (call, addr) = calls[i];
                 let header = Probe {
