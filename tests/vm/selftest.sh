@@ -41,7 +41,7 @@ echo shares-ok
 EOF
 "$VM" run --timeout 120 --log "$tmp/shares.log" --output "$tmp/shares.out" "$tmp/shares.sh" 2>"$tmp/shares.err"
 rc=$?
-if [ $rc -eq 0 ] && grep -qx shares-ok "$tmp/shares.out"; then ok "run: shares mounted, /etc /var /tmp /run /root /lib/modules writable, background daemon does not hang the run"; else not_ok "run: shares (rc=$rc)" "$tmp/shares.out"; fi
+if [ $rc -eq 0 ] && grep -qx shares-ok "$tmp/shares.out"; then ok "run: shares mounted, /etc /var /tmp /run /root /lib/modules writable, background daemon does not hang the run"; else not_ok "run: shares (rc=$rc)" "$tmp/shares.err"; fi
 
 # 3. a kernel Oops fails the run fast with the reason
 cat >"$tmp/oops.sh" <<'EOF'
