@@ -219,13 +219,14 @@ all: rpm deb
 CHECK_DIR := $(TOP)/build-check
 LAYER = $(TOP)/tests/run-layer.sh $(CHECK_DIR)
 
-.PHONY: check check-start check-fmt check-clippy check-unit check-integration check-packaging check-vm check-summary
+.PHONY: check check-start check-fmt check-clippy check-unit check-integration check-packaging check-vm-harness check-vm
 check: check-start
 	$(MAKE) --no-print-directory check-fmt
 	$(MAKE) --no-print-directory check-clippy
 	$(MAKE) --no-print-directory check-unit
 	$(MAKE) --no-print-directory check-integration
 	$(MAKE) --no-print-directory check-packaging
+	$(MAKE) --no-print-directory check-vm-harness
 	$(MAKE) --no-print-directory check-vm
 	@$(TOP)/tests/summary.sh $(CHECK_DIR)
 
@@ -242,9 +243,21 @@ check-integration:
 	@$(LAYER) integration tap -- $(TOP)/tests/run-host-tests.sh
 check-packaging:
 	@$(LAYER) packaging tap -- $(TOP)/tests/packaging/check-packages.sh
+check-vm-harness:
+	@$(LAYER) vm-harness tap -- $(TOP)/tests/vm/selftest.sh
 check-vm:
 	@$(CARGO) build --locked --release --workspace --bins
+	@$(CARGO) build --locked --release -p xt-daddr
+	@$(TOP)/kmod-daddr/build-vm.sh >/dev/null
 	@$(LAYER) vm tap -- $(TOP)/tests/vm/vm.sh cases
+
+# The reference kernel pipeline (tests/vm/README.md): a Debian trixie toolchain root and a
+# Rust-enabled 6.12 guest kernel, cached under /var/cache/netedge/vm by content hash.
+VM := $(TOP)/tests/vm/vm.sh
+.PHONY: vm-hostdeps vm-root vm-kernel
+vm-hostdeps: ; $(VM) hostdeps
+vm-root: ; $(VM) root
+vm-kernel: ; $(VM) kernel
 
 # ------------------------------------------------------------------------------------------------
 # Benchmarks (side by side with the reference implementations; see docs/BENCHMARKS.md)
