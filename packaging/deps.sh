@@ -22,7 +22,7 @@ debian_pkgs() {
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev" ;;  # libclang: bindgen for libxt_DADDR.so
         check) echo "rpmlint lintian debootstrap iproute2 iptables python3
-                     freeradius xl2tpd" ;;  # real peers of the RADIUS and L2TP tests
+                     freeradius xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -31,7 +31,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iptables python3 freeradius xl2tpd" ;;
+        check) echo "rpmlint iproute iptables python3 freeradius xl2tpd" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
