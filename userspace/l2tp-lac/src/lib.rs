@@ -3,6 +3,7 @@
 //! a clock and reporting; the tests run the same composition in memory on both sides.
 
 pub mod endpoint;
+pub mod fuzzing;
 pub mod probe;
 
 pub use endpoint::{CallId, Endpoint, EndpointEvent, EndpointStats, SendError, SessionFactory};
