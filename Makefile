@@ -263,8 +263,13 @@ vm-kernel: ; $(VM) kernel
 # Benchmarks (side by side with the reference implementations; see docs/BENCHMARKS.md)
 # ------------------------------------------------------------------------------------------------
 .PHONY: bench
+# Each tests/bench/*-bench.sh runs in the reference VM (IPVS, PPP need the guest kernel) and prints
+# "# bench: ..." lines with both implementations' times and their ratio.
+BENCH_VM_TIMEOUT ?= 3600
 bench: deps
-	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do echo "== $$b"; $$b || exit 1; done
+	$(CARGO) build --locked --release --workspace --bins
+	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do \
+	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 
 # ------------------------------------------------------------------------------------------------
 .PHONY: clean distclean
