@@ -59,7 +59,8 @@ TMPFILESDIR := /usr/lib/tmpfiles.d
 KERNEL_DIR := reference
 KVERREL := reference
 CARGO := cargo
-CARGO_TARGET_DIR := $(TOP)/target
+# The environment may name another (.ci/run keeps it under /var/cache/netedge).
+CARGO_TARGET_DIR ?= $(TOP)/target
 # -debuginfo packages need find-debuginfo (debugedit), which Debian's rpm lacks.
 RPM_DEBUGINFO := $(if $(wildcard /usr/bin/find-debuginfo /usr/lib/rpm/find-debuginfo.sh),1,0)
 # BuildRequires can only be checked where the rpm database holds the system's packages.
@@ -237,7 +238,10 @@ check-fmt:
 	@$(LAYER) fmt single -- $(CARGO) fmt --all --check
 check-clippy:
 	@$(LAYER) clippy single -- $(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+# xt-daddr's tests load the libxt_DADDR.so cdylib into the real iptables; cargo test does not
+# build a cdylib-only library, so build it first.
 check-unit:
+	@$(CARGO) build --locked -p xt-daddr
 	@$(LAYER) unit cargo -- $(CARGO) test --locked --workspace
 check-integration:
 	@$(LAYER) integration tap -- $(TOP)/tests/run-host-tests.sh

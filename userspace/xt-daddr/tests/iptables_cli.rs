@@ -17,7 +17,11 @@ fn extension_dir() -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let so = profile.join("libxt_DADDR.so");
-    assert!(so.exists(), "{} not built", so.display());
+    assert!(
+        so.exists(),
+        "{} not built: run `cargo build -p xt-daddr` first (make check does)",
+        so.display()
+    );
     let dir = std::env::temp_dir().join(format!("xt-daddr-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::copy(&so, dir.join("libxt_DADDR.so")).expect("copy libxt_DADDR.so");
