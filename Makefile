@@ -141,6 +141,7 @@ $(SRC_TARBALL): FORCE
 $(VENDOR_TARBALL): $(TOP)/Cargo.lock
 	@mkdir -p $(@D); rm -rf $(SRPMDIR)/vendor.tmp
 	$(CARGO) vendor --locked --versioned-dirs -q $(SRPMDIR)/vendor.tmp/vendor >/dev/null
+	$(TOP)/packaging/prune-vendor.sh $(SRPMDIR)/vendor.tmp/vendor
 	tar -C $(SRPMDIR)/vendor.tmp $(TAR_REPRO) -cf - vendor | gzip -n > $@
 	rm -rf $(SRPMDIR)/vendor.tmp
 
