@@ -7,25 +7,35 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// The cdylib cargo built next to this test's `deps/` directory, copied into a directory of
-/// its own so libxtables finds it by name.
-fn extension_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>");
-    let so = profile.join("libxt_DADDR.so");
-    assert!(
-        so.exists(),
-        "{} not built: run `cargo build -p xt-daddr` first (make check does)",
-        so.display()
-    );
-    let dir = std::env::temp_dir().join(format!("xt-daddr-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::copy(&so, dir.join("libxt_DADDR.so")).expect("copy libxt_DADDR.so");
-    dir
+/// its own so libxtables finds it by name. Copied once per test process: the tests run in
+/// parallel threads, and a second copy truncating the file while another test's iptables is
+/// loading it made that iptables silently skip the extension.
+fn extension_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        let profile = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let so = profile.join("libxt_DADDR.so");
+        assert!(
+            so.exists(),
+            "{} not built: run `cargo build -p xt-daddr` first (make check does)",
+            so.display()
+        );
+        // Next to the build, not in /tmp: a noexec /tmp would make dlopen refuse it. Copied
+        // under a private name and renamed, so a concurrent run never sees a partial file.
+        let dir = profile.join("xt-daddr-test-extensions");
+        std::fs::create_dir_all(&dir).expect("extension dir");
+        let partial = dir.join(format!(".libxt_DADDR.so.{}", std::process::id()));
+        std::fs::copy(&so, &partial).expect("copy libxt_DADDR.so");
+        std::fs::rename(&partial, dir.join("libxt_DADDR.so")).expect("rename libxt_DADDR.so");
+        dir
+    })
 }
 
 fn system_xtlibdir() -> String {
