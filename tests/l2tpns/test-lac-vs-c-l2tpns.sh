@@ -237,7 +237,7 @@ mount --bind "$lns_dir/users" /etc/l2tpns/users || exit 1
 exec /usr/sbin/l2tpns -c "$lns_dir/startup-config"
 EOF
 chmod +x "$lns_dir/run.sh"
-setsid ip netns exec "$ns_lns" unshare --mount --propagation private "$lns_dir/run.sh" \
+setsid ip netns exec "$ns_lns" unshare --mount --propagation private /bin/sh "$lns_dir/run.sh" \
     </dev/null >"$lns_dir/stdout.log" 2>&1 &
 lns_pid=$!
 pids+=($lns_pid)
