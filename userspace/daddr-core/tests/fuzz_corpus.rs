@@ -1,24 +1,10 @@
 //! Replays every committed fuzz seed through the same entry points cargo-fuzz uses.
 
-use std::fs;
-use std::path::Path;
-
-/// A corpus directory name and the entry point its files go through.
-type Target = (&'static str, fn(&[u8]));
-
 #[test]
-fn replay_corpora() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [Target; 1] = [("rewrite", daddr_core::fuzzing::rewrite)];
-    for (name, run) in targets {
-        let dir = root.join(name);
-        let mut count = 0;
-        for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.expect("corpus entry").path();
-            let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            run(&data);
-            count += 1;
-        }
-        assert!(count > 0, "corpus {name} is empty");
-    }
+fn rewrite_corpus() {
+    corpus_replay::replay(
+        env!("CARGO_MANIFEST_DIR"),
+        "rewrite",
+        daddr_core::fuzzing::rewrite,
+    );
 }

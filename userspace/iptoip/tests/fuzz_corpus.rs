@@ -2,7 +2,7 @@
 //! targets, on stable (this is how `make check` covers the corpora).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use iptoip::ipvs::message::IpvsMessage;
 use iptoip::table::{DestKey, DestSpec, Forward, Protocol, ServiceKey};
@@ -10,22 +10,11 @@ use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
 use netlink_packet_generic::GenlMessage;
 
 fn corpus(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target)
+    corpus_replay::corpus_dir(env!("CARGO_MANIFEST_DIR"), target)
 }
 
 fn replay(target: &str, f: fn(&[u8])) {
-    let dir = corpus(target);
-    let mut n = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| f(&data));
-        assert!(outcome.is_ok(), "{} panicked", path.display());
-        n += 1;
-    }
-    assert!(n > 0, "empty corpus {}", dir.display());
+    corpus_replay::replay(env!("CARGO_MANIFEST_DIR"), target, f);
 }
 
 #[test]

@@ -7,16 +7,7 @@ use std::path::Path;
 use l2tp_lac::fuzzing;
 
 fn replay(target: &str, f: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target);
-    let mut n = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        f(&fs::read(&path).unwrap());
-        n += 1;
-    }
-    n
+    corpus_replay::replay(env!("CARGO_MANIFEST_DIR"), target, f)
 }
 
 #[test]
