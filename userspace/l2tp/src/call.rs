@@ -5,7 +5,7 @@ use crate::avp::{Avp, AvpValue};
 use crate::message::Message;
 
 /// Proxy authentication done by the LAC (RFC 2661 §4.4.5, AVPs 29–33).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProxyAuth {
     /// 1 text, 2 CHAP, 3 PAP, 4 none, 5 MS-CHAPv1.
     pub kind: u16,
@@ -16,7 +16,7 @@ pub struct ProxyAuth {
 }
 
 /// The parameters of an incoming call: the LAC sets them, the LNS receives them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallInfo {
     pub serial: u32,
     pub bearer_type: Option<u32>,

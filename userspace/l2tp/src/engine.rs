@@ -519,6 +519,34 @@ impl Engine {
         }
     }
 
+    pub(crate) fn tunnels_iter(&self) -> impl Iterator<Item = &Tunnel> {
+        self.tunnels.values()
+    }
+
+    /// The engine side of [`Engine::resume`]: limits, id clash, insertion.
+    pub(crate) fn insert_resumed(
+        &mut self,
+        now: Instant,
+        snap: crate::snapshot::TunnelSnapshot,
+    ) -> Result<u16, crate::snapshot::ResumeError> {
+        use crate::snapshot::ResumeError;
+        if self.tunnels.contains_key(&snap.id) {
+            return Err(ResumeError::TunnelIdInUse(snap.id));
+        }
+        if self.tunnels.len() >= self.ctx.cfg.max_tunnels {
+            return Err(ResumeError::Limit("max_tunnels"));
+        }
+        if snap.sessions.len() > self.ctx.cfg.max_sessions_per_tunnel {
+            return Err(ResumeError::Limit("max_sessions_per_tunnel"));
+        }
+        let id = snap.id;
+        self.tunnels
+            .insert(id, Tunnel::resume(&self.ctx, snap, now));
+        self.touched.push(id);
+        self.flush();
+        Ok(id)
+    }
+
     /// The earliest instant at which [`Engine::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.tunnels

@@ -54,6 +54,7 @@ pub mod header;
 pub mod hidden;
 pub mod message;
 pub mod reliable;
+pub mod snapshot;
 mod tunnel;
 
 pub use avp::{Avp, AvpValue, CallErrors, ResultCode};
@@ -64,3 +65,4 @@ pub use engine::{
 };
 pub use message::{Message, MessageType};
 pub use reliable::RetransmitConfig;
+pub use snapshot::{ResumeError, SessionSnapshot, TunnelSnapshot};

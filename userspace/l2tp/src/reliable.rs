@@ -88,6 +88,15 @@ pub(crate) struct Reliable {
     pub ack_needed: bool,
 }
 
+/// What [`Reliable::resumed`] continues from.
+pub(crate) struct ResumedChannel {
+    pub ns_next: u16,
+    pub nr: u16,
+    pub peer_window: u16,
+    pub unacknowledged: Vec<(u16, Vec<u8>)>,
+    pub ack_needed: bool,
+}
+
 /// The retransmission limit was reached for message `ns`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GaveUp {
@@ -227,6 +236,36 @@ impl Reliable {
     /// Nothing sent is unacknowledged and nothing waits for the window.
     pub fn idle(&self) -> bool {
         self.in_flight.is_empty() && self.waiting.is_empty()
+    }
+
+    /// Every message not yet acknowledged (sent or waiting for the window), in Ns order,
+    /// as (Ns, encoded datagram): what a snapshot must carry so nothing is lost.
+    pub fn unacknowledged(&self) -> impl Iterator<Item = (u16, &[u8])> {
+        self.in_flight
+            .iter()
+            .map(|f| (f.ns, f.bytes.as_slice()))
+            .chain(self.waiting.iter().map(|(ns, b)| (*ns, b.as_slice())))
+    }
+
+    /// A channel resumed from a snapshot at `now`: the sequence numbers continue, and the
+    /// unacknowledged messages go out again at once (the peer may have missed them while we
+    /// were down; a duplicate only costs it a ZLB, RFC 2661 §5.8) with fresh retry budgets.
+    pub fn resumed(
+        now: Instant,
+        our_window: u16,
+        cfg: RetransmitConfig,
+        state: ResumedChannel,
+        out: &mut VecDeque<Vec<u8>>,
+    ) -> Self {
+        let mut r = Reliable::new(our_window, cfg);
+        r.ns_next = state.ns_next;
+        r.nr = state.nr;
+        r.peer_window = state.peer_window.max(1);
+        r.waiting = state.unacknowledged.into();
+        r.fill_window(now, out);
+        // A message that went out carries our Nr: it acknowledges as well as a ZLB would.
+        r.ack_needed = state.ack_needed && r.in_flight.is_empty();
+        r
     }
 }
 

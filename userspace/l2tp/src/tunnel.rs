@@ -12,7 +12,8 @@ use crate::call::CallInfo;
 use crate::engine::{result, Admission, CloseCause, Ctx, Error, Event};
 use crate::header::{self, ControlHeader};
 use crate::message::{Message, MessageType};
-use crate::reliable::{Reliable, Verdict};
+use crate::reliable::{Reliable, ResumedChannel, Verdict};
+use crate::snapshot::{SessionSnapshot, TunnelSnapshot};
 
 /// Which side opened the control connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1002,5 +1003,88 @@ impl Tunnel {
             .into_iter()
             .flatten()
             .min()
+    }
+}
+
+/// Snapshot and resume (see [`crate::snapshot`] for what survives and why).
+impl Tunnel {
+    /// The resumable part of this tunnel: `None` unless it is established. Calls still in
+    /// setup are left out (the peer's next setup message then meets an unknown call and the
+    /// call fails cleanly, which a half-restored handshake could not guarantee).
+    pub fn snapshot(&self) -> Option<TunnelSnapshot> {
+        if self.state != State::Established {
+            return None;
+        }
+        let mut sessions: Vec<SessionSnapshot> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.state == SessionState::Established)
+            .map(|(id, s)| SessionSnapshot {
+                id: *id,
+                peer_id: s.peer_id,
+                call: s.call.clone(),
+                data_ns: s.data_ns,
+            })
+            .collect();
+        sessions.sort_unstable_by_key(|s| s.id);
+        Some(TunnelSnapshot {
+            id: self.id,
+            peer_id: self.peer_id,
+            peer: self.peer,
+            initiator: self.role == Role::Initiator,
+            peer_host_name: self.peer_host_name.clone(),
+            ns_next: self.chan.ns_next,
+            nr: self.chan.nr,
+            peer_window: self.chan.peer_window,
+            unacknowledged: self
+                .chan
+                .unacknowledged()
+                .map(|(ns, b)| (ns, b.to_vec()))
+                .collect(),
+            ack_needed: self.chan.ack_needed,
+            sessions,
+        })
+    }
+
+    /// An established tunnel rebuilt from `snap` at `now`: retransmission timers restart at
+    /// `now`, and the HELLO timer counts silence from `now` (we heard nothing while down).
+    /// The snapshot must be valid ([`TunnelSnapshot::validate`]).
+    pub fn resume(ctx: &Ctx, snap: TunnelSnapshot, now: Instant) -> Self {
+        let role = if snap.initiator {
+            Role::Initiator
+        } else {
+            Role::Responder
+        };
+        let mut t = Tunnel::new(ctx, snap.id, snap.peer, role, now);
+        t.peer_id = snap.peer_id;
+        t.state = State::Established;
+        t.announced = true;
+        t.peer_host_name = snap.peer_host_name;
+        t.chan = Reliable::resumed(
+            now,
+            ctx.cfg.receive_window,
+            ctx.cfg.retransmit,
+            ResumedChannel {
+                ns_next: snap.ns_next,
+                nr: snap.nr,
+                peer_window: snap.peer_window,
+                unacknowledged: snap.unacknowledged,
+                ack_needed: snap.ack_needed,
+            },
+            &mut t.outbox,
+        );
+        for s in snap.sessions {
+            t.sessions.insert(
+                s.id,
+                Session {
+                    peer_id: s.peer_id,
+                    state: SessionState::Established,
+                    call: s.call,
+                    since: now,
+                    data_ns: s.data_ns,
+                },
+            );
+        }
+        t
     }
 }
