@@ -256,6 +256,23 @@ impl<N: Negotiator> Fsm<N> {
         self.output.push_back(FsmOutput::Signal(LayerSignal::Up));
     }
 
+    /// The identifier of our next Configure-Request or Terminate-Request (for snapshots).
+    pub(crate) fn next_id(&self) -> u8 {
+        self.next_id
+    }
+
+    /// Puts a fresh automaton into a steady state taken from a snapshot: no timer, nothing
+    /// outstanding, no signal (the layers above are restored by their owner). Only Opened,
+    /// Closed and Stopped are steady; the caller checks.
+    pub(crate) fn resume_in(&mut self, state: State, next_id: u8) {
+        self.state = state;
+        self.next_id = next_id;
+        self.timer = None;
+        self.restart_count = 0;
+        self.failures = 0;
+        self.output.clear();
+    }
+
     /// Restart timer expiry: TO+ or TO- (RFC 1661 §4.3). Does nothing before the deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.timer {

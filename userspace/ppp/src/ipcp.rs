@@ -31,7 +31,7 @@ pub enum IpcpConfig {
 }
 
 /// Agreed values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IpcpNegotiated {
     /// Our address.
     pub local: Option<Ipv4Addr>,
@@ -72,6 +72,11 @@ impl Ipcp {
     /// Agreed values.
     pub fn negotiated(&self) -> IpcpNegotiated {
         self.negotiated
+    }
+
+    /// Installs values agreed before a restart (snapshot resume) as if negotiated.
+    pub(crate) fn install(&mut self, negotiated: IpcpNegotiated) {
+        self.negotiated = negotiated;
     }
 }
 

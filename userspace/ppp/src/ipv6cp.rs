@@ -16,7 +16,7 @@ pub struct Ipv6cpConfig {
 }
 
 /// Agreed identifiers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ipv6cpNegotiated {
     /// Ours.
     pub local: Option<[u8; 8]>,
@@ -53,6 +53,14 @@ impl Ipv6cp {
     /// Agreed identifiers.
     pub fn negotiated(&self) -> Ipv6cpNegotiated {
         self.negotiated
+    }
+
+    /// Installs identifiers agreed before a restart (snapshot resume) as if negotiated.
+    pub(crate) fn install(&mut self, negotiated: Ipv6cpNegotiated) {
+        if let Some(local) = negotiated.local {
+            self.local = local;
+        }
+        self.negotiated = negotiated;
     }
 
     fn fresh_identifier(&mut self) -> [u8; 8] {

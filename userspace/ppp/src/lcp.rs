@@ -10,7 +10,7 @@ use crate::options::{AuthProtocol, LcpOption};
 use crate::packet::ConfigOption;
 
 /// Authentication methods this crate implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthMethod {
     /// PAP (RFC 1334).
     Pap,
@@ -40,7 +40,7 @@ impl AuthMethod {
 }
 
 /// Which end of authentication this LCP is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LcpRole {
     /// We request Authentication-Protocol (the LNS).
     Authenticator,
@@ -97,7 +97,7 @@ impl LcpConfig {
 }
 
 /// The result of LCP negotiation, filled in as the automaton progresses.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LcpNegotiated {
     /// MRU the peer accepted for us (what we can receive).
     pub our_mru: u16,

@@ -26,6 +26,7 @@ pub mod packet;
 pub mod pap;
 pub mod proxy;
 pub mod session;
+pub mod snapshot;
 pub mod state_table;
 
 pub use error::DecodeError;

@@ -23,6 +23,7 @@ use crate::options::LcpOption;
 use crate::packet::{code, decode_options, encode_packet};
 use crate::pap::PapPacket;
 use crate::proxy::{ProxyAuth, ProxyAuthType, ProxyLcp};
+use crate::snapshot::{AuthDecision, NcpSnapshot, NcpState, NotResumable, SessionSnapshot};
 use crate::state_table::State;
 
 /// Consecutive Magic-Number collisions after which the link is declared looped back.
@@ -131,7 +132,7 @@ pub struct AuthRequest {
 }
 
 /// What the authentication backend granted (RADIUS Access-Accept attributes).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     /// Framed-IP-Address: the peer's IPv4 address (`None`: no IPCP).
     pub ipv4: Option<Ipv4Addr>,
@@ -223,7 +224,7 @@ pub enum Inbound<'a> {
 }
 
 /// Counters for operators.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionStats {
     /// Frames received.
     pub frames_in: u64,
@@ -1247,6 +1248,148 @@ impl Session {
             }
         }
         Ok(n)
+    }
+}
+
+/// Snapshot and resume (see [`crate::snapshot`] for what survives and why).
+impl Session {
+    /// The resumable state of a link in the Network phase with LCP opened and every NCP
+    /// steady (Opened, Closed or Stopped).
+    pub fn snapshot(&self) -> Result<SessionSnapshot, NotResumable> {
+        if self.phase != Phase::Network || self.lcp.state() != State::Opened {
+            return Err(NotResumable::NotOpened);
+        }
+        fn ncp<N: Negotiator, V>(
+            f: &Option<Fsm<N>>,
+            name: &'static str,
+            negotiated: impl Fn(&N) -> V,
+        ) -> Result<Option<NcpSnapshot<V>>, NotResumable> {
+            let Some(f) = f else { return Ok(None) };
+            let state = match f.state() {
+                State::Opened => NcpState::Opened,
+                State::Closed => NcpState::Closed,
+                State::Stopped => NcpState::Stopped,
+                _ => return Err(NotResumable::NcpNegotiating(name)),
+            };
+            Ok(Some(NcpSnapshot {
+                state,
+                next_id: f.next_id(),
+                negotiated: negotiated(f.negotiator()),
+            }))
+        }
+        let auth = match &self.auth_server {
+            AuthServer::Done {
+                method,
+                id,
+                accepted: true,
+                message,
+            } => Some(AuthDecision {
+                method: *method,
+                id: *id,
+                message: message.clone(),
+            }),
+            _ => None,
+        };
+        Ok(SessionSnapshot {
+            role: self.config.lcp.role,
+            lcp: self.lcp_negotiated().clone(),
+            lcp_next_id: self.lcp.next_id(),
+            echo_id: self.lcp_id,
+            echo_outstanding: self.echo_outstanding,
+            auth,
+            grant: self.grant.clone(),
+            ipcp: ncp(&self.ipcp, "IPCP", Ipcp::negotiated)?,
+            ipv6cp: ncp(&self.ipv6cp, "IPV6CP", Ipv6cp::negotiated)?,
+            stats: self.stats,
+        })
+    }
+
+    /// Rebuilds an opened link from `snap` at `now`, with the configuration the link had
+    /// (a changed configuration applies to later negotiations only) and a fresh `seed` from
+    /// the OS CSPRNG. Nothing is sent; keepalive restarts one `echo_interval` after `now`.
+    pub fn resume(
+        config: SessionConfig,
+        seed: [u8; 16],
+        snap: SessionSnapshot,
+        now: Instant,
+    ) -> Result<Self, NotResumable> {
+        if snap.role != config.lcp.role {
+            return Err(NotResumable::RoleMismatch);
+        }
+        let mut s = Session::new(config, seed);
+        s.phase = Phase::Network;
+        s.lcp.negotiator_mut().install(snap.lcp);
+        s.lcp.resume_in(State::Opened, snap.lcp_next_id);
+        s.lcp_id = snap.echo_id;
+        s.echo_outstanding = snap.echo_outstanding;
+        s.echo_deadline = s.config.echo_interval.map(|i| now + i);
+        s.grant = snap.grant;
+        let server = s.config.lcp.role == LcpRole::Authenticator;
+        if server {
+            if let Some(a) = snap.auth {
+                s.auth_server = AuthServer::Done {
+                    method: a.method,
+                    id: a.id,
+                    accepted: true,
+                    message: a.message,
+                };
+            }
+        } else if s.lcp.negotiator().negotiated().auth.is_some() {
+            s.auth_client = AuthClient::Done;
+        }
+        if let Some(n) = snap.ipcp {
+            if !s.config.ipv4 {
+                return Err(NotResumable::NcpNotConfigured("IPCP"));
+            }
+            let cfg = if server {
+                let peer = s.grant.ipv4.ok_or(NotResumable::NoGrantedAddress)?;
+                IpcpConfig::Server {
+                    local: s.config.local_ipv4,
+                    peer,
+                    dns: s.grant.dns,
+                }
+            } else {
+                IpcpConfig::Client {
+                    address: s.config.local_ipv4,
+                    request_dns: s.config.request_dns,
+                }
+            };
+            let mut f = Fsm::new(Ipcp::new(cfg), s.config.fsm, n.next_id);
+            f.negotiator_mut().install(n.negotiated);
+            f.resume_in(n.state.into(), n.next_id);
+            s.ipcp = Some(f);
+        }
+        if let Some(n) = snap.ipv6cp {
+            let local = s
+                .config
+                .ipv6_interface_id
+                .ok_or(NotResumable::NcpNotConfigured("IPV6CP"))?;
+            let cfg = Ipv6cpConfig {
+                local,
+                peer: if server {
+                    s.grant.ipv6_interface_id
+                } else {
+                    None
+                },
+            };
+            let e = Entropy::new(s.entropy.next_block());
+            let mut f = Fsm::new(Ipv6cp::new(cfg, e), s.config.fsm, n.next_id);
+            f.negotiator_mut().install(n.negotiated);
+            f.resume_in(n.state.into(), n.next_id);
+            s.ipv6cp = Some(f);
+        }
+        s.stats = snap.stats;
+        Ok(s)
+    }
+}
+
+impl From<NcpState> for State {
+    fn from(s: NcpState) -> State {
+        match s {
+            NcpState::Opened => State::Opened,
+            NcpState::Closed => State::Closed,
+            NcpState::Stopped => State::Stopped,
+        }
     }
 }
 
