@@ -270,6 +270,19 @@ pub enum Reservation {
     OutsidePool,
 }
 
+/// What the pool must remember across a restart (the daemon's state file): which addresses
+/// were handed out, in least-recently-used order, to whom last, and each user's sticky
+/// address. Never-used addresses and the pool's extent come from the `ip_pool` file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PoolSnapshot {
+    /// Free addresses that were used before, least recently used first, with their last user.
+    pub history: Vec<(Ipv4Addr, Option<String>)>,
+    /// Addresses assigned or reserved at the time of the snapshot, with their user.
+    pub in_use: Vec<(Ipv4Addr, Option<String>)>,
+    /// User → sticky address.
+    pub sticky: Vec<(String, Ipv4Addr)>,
+}
+
 const NIL: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -539,6 +552,68 @@ impl IpPool {
         self.entries[i as usize].state = State::Assigned;
         self.set_user(i, user);
         Ok(())
+    }
+
+    /// The pool's memory for a restart (see [`PoolSnapshot`]).
+    pub fn snapshot(&self) -> PoolSnapshot {
+        let mut history = Vec::new();
+        let mut i = self.head;
+        while i != NIL {
+            let e = &self.entries[i as usize];
+            if e.used {
+                history.push((e.address, e.user.as_deref().map(str::to_owned)));
+            }
+            i = e.next;
+        }
+        let mut in_use = Vec::new();
+        for e in &self.entries {
+            if matches!(e.state, State::Assigned | State::Reserved) {
+                in_use.push((e.address, e.user.as_deref().map(str::to_owned)));
+            }
+        }
+        let mut sticky: Vec<(String, Ipv4Addr)> = self
+            .sticky
+            .iter()
+            .map(|(u, &i)| (u.to_string(), self.entries[i as usize].address))
+            .collect();
+        sticky.sort_unstable();
+        PoolSnapshot {
+            history,
+            in_use,
+            sticky,
+        }
+    }
+
+    /// Applies a snapshot to a freshly built pool (every address free): the least recently
+    /// used order and each address's last user come back, and every address that was in
+    /// use becomes free again, most recently used, remembered for its user. The daemon then
+    /// takes back the address of each session it resumed ([`IpPool::assign_specific`] or
+    /// [`IpPool::reserve`]); a session that could not be resumed simply does not, so no
+    /// address leaks. Addresses no longer in the pool (the `ip_pool` file changed) are
+    /// skipped; returns how many.
+    pub fn restore(&mut self, snap: &PoolSnapshot) -> usize {
+        let mut skipped = 0;
+        for (address, user) in snap.history.iter().chain(&snap.in_use) {
+            match self.index_of(*address) {
+                Some(i) if self.entries[i as usize].state == State::Free => {
+                    self.unlink(i);
+                    self.set_user(i, user.as_deref());
+                    self.push_back(i);
+                }
+                _ => skipped += 1,
+            }
+        }
+        // Which of a user's addresses is their sticky one is not implied by the order above.
+        for (user, address) in &snap.sticky {
+            if let Some(i) = self.index_of(*address) {
+                if self.entries[i as usize].user.as_deref() == Some(user.as_str()) {
+                    if let Some(u) = self.entries[i as usize].user.clone() {
+                        self.sticky.insert(u, i);
+                    }
+                }
+            }
+        }
+        skipped
     }
 
     /// Checks the internal links and counts (O(n)); for tests and after restoring state.

@@ -12,6 +12,7 @@ pub mod ip_pool;
 pub mod logging;
 pub mod routes;
 pub mod session_table;
+pub mod state_file;
 pub mod startup;
 pub mod tun_device;
 pub mod udp_batch;

@@ -10,11 +10,12 @@ type Target = (&'static str, fn(&[u8]));
 #[test]
 fn replay_corpora() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [Target; 4] = [
+    let targets: [Target; 5] = [
         ("startup_config", lns::fuzzing::startup_config),
         ("users", lns::fuzzing::users),
         ("ip_pool", lns::fuzzing::ip_pool),
         ("data_plane", lns::fuzzing::data_plane),
+        ("state_file", lns::fuzzing::state_file),
     ];
     for (name, run) in targets {
         let dir = root.join(name);
