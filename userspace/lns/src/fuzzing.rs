@@ -132,6 +132,10 @@ pub fn state_file(data: &[u8]) {
     let decoded = [state_file::decode(data), state_file::decode_body(data)];
     for state in decoded.into_iter().flatten() {
         let again = state_file::decode(&state_file::encode(&state));
-        assert_eq!(again.ok().as_ref(), Some(&state), "re-encoded state differs");
+        assert_eq!(
+            again.ok().as_ref(),
+            Some(&state),
+            "re-encoded state differs"
+        );
     }
 }
