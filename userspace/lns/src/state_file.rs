@@ -10,7 +10,8 @@
 //! 2. For each session whose call is in those tunnels, `sess.link.snapshot()`
 //!    ([`ppp::session::Session::snapshot`]); a link that is not opened yet returns
 //!    `Err(NotResumable)` and is left out (logged at debug level: the LAC redials it).
-//!    Fill a [`SavedSession`] from the session record, its routes and its counters.
+//!    Fill a [`SavedSession`] from the session record, its routes and its counters
+//!    ([`SavedCounters::of`]).
 //! 3. `let state = SavedState::new(tunnels, sessions, pool.snapshot(), SystemTime::now(),
 //!    boot_id)` with `boot_id` from [`current_boot_id`], then [`save`]`(dir, &state)`
 //!    (`dir` = [`DEFAULT_DIR`]). Exit without StopCCN/CDN and without Acct-Stop; keep the
@@ -29,8 +30,9 @@
 //! 4. For each session: `ppp::session::Session::resume(config, seed, s.ppp, now)` with the
 //!    same `SessionConfig` a new session gets; [`SavedSession::claim_address`] on the pool;
 //!    insert it into the session table, set address/user/routes, publish its data path
-//!    (MRU, ACFC, PFC from `s.ppp.lcp`), add its routes, restore counters and timers
-//!    (`s.session_timeout_left` minus [`SavedState::elapsed`], interim from now).
+//!    (MRU, ACFC, PFC from `s.ppp.lcp`), add its routes, restore counters
+//!    ([`SavedCounters::restore_into`]) and timers ([`SavedSession::session_deadline`],
+//!    interim from now).
 //!    Accounting continues: no new Acct-Start (the RADIUS session is the same one; its
 //!    Acct-Session-Time counts from `opened_at_unix`). If any step fails for a session, close
 //!    it the ordinary way (CDN + Acct-Stop), which the LAC sees as a normal disconnect.
@@ -48,11 +50,13 @@ use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ip_pool::{IpPool, PoolError, PoolSnapshot};
+use crate::session_table::SessionCounters;
 
 /// Where the daemon keeps its state file.
 pub const DEFAULT_DIR: &str = "/var/lib/l2tpns";
@@ -239,7 +243,35 @@ impl SavedState {
     }
 }
 
+impl SavedCounters {
+    /// A copy of the data plane's counters (relaxed reads: the data plane is stopped).
+    pub fn of(c: &SessionCounters) -> Self {
+        SavedCounters {
+            packets_in: c.packets_in.load(Ordering::Relaxed),
+            octets_in: c.octets_in.load(Ordering::Relaxed),
+            packets_out: c.packets_out.load(Ordering::Relaxed),
+            octets_out: c.octets_out.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Puts the saved counts into a resumed session's counters, so accounting continues.
+    pub fn restore_into(&self, c: &SessionCounters) {
+        c.packets_in.store(self.packets_in, Ordering::Relaxed);
+        c.octets_in.store(self.octets_in, Ordering::Relaxed);
+        c.packets_out.store(self.packets_out, Ordering::Relaxed);
+        c.octets_out.store(self.octets_out, Ordering::Relaxed);
+    }
+}
+
 impl SavedSession {
+    /// The Session-Timeout deadline on the new process's clock: the time left at the save
+    /// minus the downtime (`elapsed` = [`SavedState::elapsed`]); a session whose time ran out
+    /// meanwhile gets `now` (it ends at once, the ordinary way).
+    pub fn session_deadline(&self, now: Instant, elapsed: Duration) -> Option<Instant> {
+        self.session_timeout_left
+            .map(|left| now + left.saturating_sub(elapsed))
+    }
+
     /// Takes the session's address back from a pool restored with
     /// [`IpPool::restore`] (a static address outside the pool needs nothing).
     pub fn claim_address(&self, pool: &mut IpPool) -> Result<(), PoolError> {
@@ -419,5 +451,65 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert!(!dir.join(".f.tmp").exists());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn counters_and_deadlines_carry_over() {
+        let live = SessionCounters::default();
+        live.count_in(100, 1);
+        live.count_in(50, 2);
+        live.count_out(1400);
+        let saved = SavedCounters::of(&live);
+        assert_eq!((saved.packets_in, saved.octets_in), (2, 150));
+        assert_eq!((saved.packets_out, saved.octets_out), (1, 1400));
+        let resumed = SessionCounters::default();
+        saved.restore_into(&resumed);
+        assert_eq!(SavedCounters::of(&resumed), saved);
+
+        let now = Instant::now();
+        let mut s = SavedSession {
+            tunnel: 1,
+            session: 1,
+            ppp: ppp_snapshot(),
+            peer: "192.0.2.1:1701".parse().unwrap(),
+            socket: 0,
+            calling_station: None,
+            called_station: None,
+            user: "u".into(),
+            address: None,
+            dns: [None, None],
+            routes: Vec::new(),
+            class: Vec::new(),
+            acct_session_id: String::new(),
+            session_timeout_left: Some(Duration::from_secs(30)),
+            idle_timeout: None,
+            interim: None,
+            opened_at_unix: None,
+            dumped: (0, 0),
+            counters: saved,
+        };
+        let ten = Duration::from_secs(10);
+        assert_eq!(
+            s.session_deadline(now, ten),
+            Some(now + Duration::from_secs(20))
+        );
+        assert_eq!(s.session_deadline(now, Duration::from_secs(40)), Some(now));
+        s.session_timeout_left = None;
+        assert_eq!(s.session_deadline(now, ten), None);
+    }
+
+    fn ppp_snapshot() -> ppp::snapshot::SessionSnapshot {
+        ppp::snapshot::SessionSnapshot {
+            role: ppp::lcp::LcpRole::Authenticator,
+            lcp: Default::default(),
+            lcp_next_id: 0,
+            echo_id: 0,
+            echo_outstanding: 0,
+            auth: None,
+            grant: Default::default(),
+            ipcp: None,
+            ipv6cp: None,
+            stats: Default::default(),
+        }
     }
 }
