@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser};
+use lns::daemon::{Daemon, Exit};
 use lns::startup::{self, Startup};
 
 /// L2TP Network Server: terminates L2TP tunnels and PPP sessions from LACs, authenticates
@@ -36,7 +37,7 @@ struct Cli {
 
 /// Exit status for files that do not load (as `--check-config` and a failed start).
 const EXIT_CONFIG: u8 = 1;
-/// Exit status when the daemon cannot run (see `main`).
+/// Exit status when the daemon cannot start (sockets, TUN device, netlink).
 const EXIT_UNAVAILABLE: u8 = 69; // EX_UNAVAILABLE of sysexits.h
 
 fn load(cli: &Cli) -> Result<Startup, ExitCode> {
@@ -87,11 +88,34 @@ fn main() -> ExitCode {
     for n in &s.loaded.not_implemented {
         log::warn!("{}:{n}", s.config_path.display());
     }
-    // The control loop (UDP 1701, TUN, L2TP/PPP/RADIUS engines) is not part of this build yet:
-    // refuse to pretend to serve rather than start a daemon that accepts no tunnels.
-    let _ = cli.daemonize;
-    log::error!(
-        "the L2TP/PPP event loop is not implemented in this build; only --check-config is available"
-    );
-    ExitCode::from(EXIT_UNAVAILABLE)
+    if cli.daemonize {
+        // SAFETY: called before any thread exists; daemon(3) forks and detaches.
+        if unsafe { libc::daemon(0, 0) } != 0 {
+            log::error!("daemonize: {}", std::io::Error::last_os_error());
+            return ExitCode::from(EXIT_UNAVAILABLE);
+        }
+    }
+    let pid_file = settings.pid_file.clone();
+    if let Some(p) = &pid_file {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            log::error!("pid_file {}: {e}", p.display());
+        }
+    }
+    let code = match Daemon::new(s, cli.verbose) {
+        Ok(mut d) => match d.run() {
+            Ok(Exit::Quit) | Ok(Exit::Terminate) => ExitCode::SUCCESS,
+            Err(e) => {
+                log::error!("event loop: {e}");
+                ExitCode::from(EXIT_UNAVAILABLE)
+            }
+        },
+        Err(e) => {
+            log::error!("cannot start: {e}");
+            ExitCode::from(EXIT_UNAVAILABLE)
+        }
+    };
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    code
 }

@@ -5,6 +5,7 @@
 
 pub mod acct_dump;
 pub mod config;
+pub mod daemon;
 pub mod data_plane;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

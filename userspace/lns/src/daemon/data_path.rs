@@ -1,0 +1,147 @@
+//! The data plane driven from the event loop: TUN reads → [`data_plane::downstream`] →
+//! `sendmmsg`, and `recvmmsg` → [`data_plane::upstream`] → TUN writes, with everything that is
+//! not an IPv4 packet of a published session handed to the control path.
+//!
+//! The per-packet work is the sans-IO [`crate::data_plane`]; this module only owns buffers
+//! and system calls, so a later change can run it on worker threads (each with its own queue
+//! of a multi-queue TUN and its own SO_REUSEPORT socket) reading the same `DataPlaneView`.
+
+use std::io;
+use std::net::{SocketAddr, SocketAddrV4};
+use std::time::Instant;
+
+use crate::data_plane::{self, Drop, Upstream, DOWN_HEADROOM};
+use crate::udp_batch::{send_batch, DATAGRAM_ROOM};
+
+use super::Daemon;
+
+/// Packets per TUN read burst and per `sendmmsg`.
+pub const BURST: usize = 64;
+
+/// Reusable downstream buffers.
+pub struct DownBuffers {
+    bufs: Vec<Box<[u8; DATAGRAM_ROOM]>>,
+}
+
+impl DownBuffers {
+    pub fn new() -> Self {
+        DownBuffers {
+            bufs: (0..BURST).map(|_| Box::new([0u8; DATAGRAM_ROOM])).collect(),
+        }
+    }
+}
+
+impl Default for DownBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Daemon {
+    /// Reads the TUN device dry, framing and sending packets in bursts.
+    pub(super) fn tun_readable(&mut self) {
+        loop {
+            let mut framed: Vec<(usize, std::ops::Range<usize>, SocketAddrV4, u16)> =
+                Vec::with_capacity(BURST);
+            let mut read = 0;
+            let mut dry = false;
+            {
+                let pin = self.view.pin();
+                for (i, buf) in self.down.bufs.iter_mut().enumerate() {
+                    let n = match self.tun.recv(&mut buf[DOWN_HEADROOM..]) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            dry = true;
+                            break;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => {
+                            log::warn!("TUN read: {e}");
+                            dry = true;
+                            break;
+                        }
+                    };
+                    read += 1;
+                    let packet = DOWN_HEADROOM..DOWN_HEADROOM + n;
+                    match data_plane::downstream(&pin, &self.counters, &mut buf[..], packet) {
+                        Ok(d) => framed.push((i, d.datagram, d.peer, d.socket)),
+                        // Counted by reason in `counters`; ICMP unreachable is not sent (yet).
+                        Err(Drop::NoSession | Drop::NotIpv4 | Drop::OverMru | Drop::Malformed) => {}
+                        Err(Drop::Spoofed) => {}
+                    }
+                }
+            }
+            self.send_framed(&framed);
+            if dry || read == 0 {
+                return;
+            }
+        }
+    }
+
+    fn send_framed(&mut self, framed: &[(usize, std::ops::Range<usize>, SocketAddrV4, u16)]) {
+        for socket in 0..self.udp.len() as u16 {
+            let batch: Vec<(&[u8], SocketAddrV4)> = framed
+                .iter()
+                .filter(|f| f.3 == socket)
+                .map(|(i, r, peer, _)| (&self.down.bufs[*i][r.clone()], *peer))
+                .collect();
+            let mut done = 0;
+            while done < batch.len() {
+                match send_batch(&self.udp[socket as usize].1, &batch[done..]) {
+                    Ok(0) => break,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            self.stats.udp_send_dropped += (batch.len() - done) as u64;
+        }
+    }
+
+    /// Receives UDP datagrams on bind socket `socket` until none is left.
+    pub(super) fn udp_readable(&mut self, socket: u16, now: Instant) {
+        loop {
+            let n = match self.recv.recv(&self.udp[socket as usize].1) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log::warn!("UDP receive on {}: {e}", self.udp[socket as usize].0);
+                    return;
+                }
+            };
+            if n == 0 {
+                return;
+            }
+            let secs = self.started.elapsed().as_secs();
+            let mut control = Vec::new();
+            {
+                let pin = self.view.pin();
+                for (dg, from) in self.recv.iter() {
+                    match data_plane::upstream(&pin, &self.counters, dg, secs) {
+                        Ok(Upstream::ToTun { packet, .. }) => {
+                            if self.tun.send(&dg[packet]).is_err() {
+                                self.stats.tun_write_dropped += 1;
+                            }
+                        }
+                        // Control messages, PPP control frames, and data of sessions not on
+                        // the fast path (before IPCP): the engine decides (and counts).
+                        Ok(Upstream::ToControl) | Err(Drop::NoSession) => {
+                            control.push((dg.to_vec(), from))
+                        }
+                        // Counted by reason in `counters`.
+                        Err(_) => {}
+                    }
+                }
+            }
+            for (dg, from) in control {
+                self.control_datagram(now, socket, SocketAddr::V4(from), &dg);
+            }
+            if n < self.recv.capacity() {
+                // A short batch: the socket is most likely dry, but only WouldBlock proves it
+                // (edge-triggered readiness), so go round once more.
+                continue;
+            }
+        }
+    }
+}
