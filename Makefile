@@ -89,6 +89,7 @@ export VM_BIN_DIR ?= $(CARGO_TARGET_DIR)/release
 .PHONY: print-config
 print-config:
 	@$(foreach v,$(CONFIG_VARS),printf '%-18s = %-45s # %s\n' '$(v)' '$($(v))' '$(or $(__from_$(v)),unset)';)
+	@$(if $(filter reference,$(KERNEL_DIR) $(KVERREL)),echo '# KERNEL_DIR/KVERREL "reference": the tests/vm guest kernel (make vm-kernel; its release is resolved when kmod-daddr is built)')
 
 # ------------------------------------------------------------------------------------------------
 # Dependencies (installed only when missing; NO_DEPS=1 inside package builds)
@@ -123,6 +124,8 @@ install: $(addprefix install-,$(COMPONENTS))
 SRC_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION).tar.gz
 VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
 # Reproducible archives: files dated by the last commit, so an unchanged tree keeps its tarball.
+# The name prefix is added to member names only (transform flag S): symlinks in the tree, such as
+# kmod-daddr/daddr_core, keep their relative targets.
 SOURCE_DATE_EPOCH ?= $(or $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null),1700000000)
 export SOURCE_DATE_EPOCH
 TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu
@@ -135,7 +138,7 @@ $(SRC_TARBALL): FORCE
 	  git -C $(TOP) ls-files -co --exclude-standard -z \
 	    | while IFS= read -r -d '' f; do if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
 	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
-	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|' -cf - \
+	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|S' -cf - \
 	  | gzip -n > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
 $(VENDOR_TARBALL): $(TOP)/Cargo.lock
@@ -155,11 +158,15 @@ RPMBUILD_TOP := $(TOP)/build-rpmbuild
 # so that the tarballs in build-src/ stay for the DEB build.
 RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
   --define '_unitdir $(UNITDIR)' --define '_tmpfilesdir $(TMPFILESDIR)' \
-  --define 'xtlibdir $(XTLIBDIR)' --define 'kverrel $(KVERREL)' --define 'kernel_dir $(KERNEL_DIR)' \
+  --define 'xtlibdir $(XTLIBDIR)' --define 'kernel_dir $(KERNEL_DIR)' \
+  $(if $(filter kmod-%,$*),--define "kverrel $(KVERREL_RESOLVED)") \
   --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
   $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
   --define 'packager $(PACKAGER)' \
   $(if $(filter 1,$(RPM_NODEPS)),--nodeps $(RPM_FOREIGN_HOST_DEFINES))
+# Kernel module packages name their kernel release: KVERREL, or for the reference kernel the
+# release of the tests/vm guest kernel (built on demand, cached), resolved when the recipe runs.
+KVERREL_RESOLVED = $(if $(filter reference,$(KVERREL)),$$($(TOP)/tests/vm/vm.sh env | sed -n 's/^VM_KVER=//p' | grep . || echo vm-kernel-failed),$(KVERREL))
 # On a non-RPM host (Debian's rpm): its brp-compress needs bash but says #!/bin/sh (dash there).
 RPM_FOREIGN_HOST_DEFINES = --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}'
 SRPM_FILES := $(foreach s,$(RPM_SPECS),$(SRPMDIR)/$(s)-$(VERSION)-$(RELEASE)$(DIST).src.rpm)
@@ -169,6 +176,7 @@ srpm: deps $(SRPM_FILES)
 $(SRPMDIR)/%-$(VERSION)-$(RELEASE)$(DIST).src.rpm: $(TOP)/rpm/%.spec $(SRC_TARBALL) $(VENDOR_TARBALL)
 	@mkdir -p $(RPMBUILD_TOP)/SPECS
 	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(RELEASE)/g' -e 's/@NAME@/$(NAME)/g' \
+	  $(if $(filter kmod-%,$*),-e "s|@KERNEL_DIR@|$(KERNEL_DIR)|g" -e "s|@KVERREL@|$(KVERREL_RESOLVED)|g") \
 	  $< > $(RPMBUILD_TOP)/SPECS/$*.spec
 	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) --define '_sourcedir $(SRPMDIR)' $(RPMBUILD_TOP)/SPECS/$*.spec
 

@@ -9,7 +9,8 @@ cd "$top"
 failed=0
 ok()    { echo "ok - $*"; }
 notok() { echo "not ok - $*"; failed=1; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+# check WHAT CMD...: one assertion; returns CMD's success, so that `check ... || show-details` works.
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; return 1; fi; }
 
 cfg() { make -s --no-print-directory print-config | awk -v k="$1" '$1 == k { print $3 }'; }
 components=$(make -s --no-print-directory print-config | sed -n 's/^COMPONENTS *= \(.*\) #.*/\1/p')
@@ -66,6 +67,30 @@ if [ -n "$rpms" ]; then
         n=$(rpm -qp --qf '%{NAME}' "$p")
         check "rpm -V verifies $n in the throwaway root" rpm --root "$rroot" -V --nodeps --nouser --nogroup "$n"
     done
+    if rpm --root "$rroot" -q l2tpns >/dev/null 2>&1; then
+        check "RPM l2tpns: /etc/l2tpns/users is mode 0600, a %config(noreplace)" sh -c \
+            "rpm --root '$rroot' -q --qf '[%{FILEMODES:perms} %{FILEFLAGS:fflags} %{FILENAMES}\n]' l2tpns | grep -qx -- '-rw------- cn /etc/l2tpns/users'"
+    fi
+fi
+
+# kmod-daddr in the reference kernel (tests/vm): the RPM's module loads, and its real %preun
+# refuses the erase while legacy or nft rules use DADDR (tests/packaging/vm-kmod-daddr.sh).
+kmod_rpm=$(grep '/kmod-daddr-[0-9]' <<<"$rpms" | head -n 1)
+ext_rpm=$(grep '/iptables-daddr-[0-9]' <<<"$rpms" | head -n 1)
+if [ -n "$kmod_rpm" ] && [ -n "$ext_rpm" ]; then
+    vmbin=$work/vmbin
+    mkdir -p "$vmbin/x"
+    for p in "$kmod_rpm" "$ext_rpm"; do (cd "$vmbin/x" && rpm2cpio "$p" | cpio -idm --quiet); done
+    find "$vmbin/x" \( -name xt_DADDR.ko -o -name libxt_DADDR.so \) -exec cp {} "$vmbin/" \;
+    rpm -qp --qf '%{PREUN}\n' "$kmod_rpm" > "$vmbin/preun.sh"
+    if VM_BIN_DIR=$vmbin "$top/tests/vm/vm.sh" run --timeout 300 --output "$work/vm-kmod.out" \
+          "$top/tests/packaging/vm-kmod-daddr.sh" >"$work/vm-kmod.log" 2>&1; then
+        grep -E '^(not )?ok - ' "$work/vm-kmod.out" | sed 's/^\(\(not \)\?ok - \)/\1kmod-daddr in the reference VM: /'
+    else
+        grep -E '^(not )?ok - ' "$work/vm-kmod.out" 2>/dev/null | sed 's/^\(\(not \)\?ok - \)/\1kmod-daddr in the reference VM: /'
+        tail -n 20 "$work/vm-kmod.log" "$work/vm-kmod.out" 2>/dev/null | sed 's/^/  /'
+        notok "kmod-daddr VM test (tests/packaging/vm-kmod-daddr.sh) passes"
+    fi
 fi
 
 # --- DEB -----------------------------------------------------------------------------------------
@@ -89,11 +114,14 @@ fi
 
 if [ -n "$debs" ]; then
     # A minimal chroot of the build host's release, cached; each run installs into a fresh copy.
+    # It holds the Debian packages ours depend on (iptables, dkms) and logrotate (which reads the
+    # l2tpns snippet), so that dpkg -i resolves them and the maintainer scripts run for real.
     suite=$(. /etc/os-release; echo "${VERSION_CODENAME:-bookworm}")
-    cache=${NETEDGE_CACHE:-/var/cache/netedge}/debroot-$suite
+    include=iptables,dkms,logrotate
+    cache=${NETEDGE_CACHE:-/var/cache/netedge}/debroot-$suite-$(echo "$include" | md5sum | cut -c1-8)
     if [ ! -x "$cache/usr/bin/dpkg" ]; then
         rm -rf "$cache.tmp"; mkdir -p "$(dirname "$cache")"
-        debootstrap --variant=minbase "$suite" "$cache.tmp" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
+        debootstrap --variant=minbase --include="$include" "$suite" "$cache.tmp" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
             && mv "$cache.tmp" "$cache" || { tail -n 20 "$work/debootstrap.log"; notok "debootstrap $suite"; }
     fi
     droot=$work/debroot
@@ -101,7 +129,7 @@ if [ -n "$debs" ]; then
     mkdir -p "$droot/tmp/debs"; cp $debs "$droot/tmp/debs/"
     mount -t proc proc "$droot/proc"
     check "dpkg -i installs every DEB in a clean $suite chroot (maintainer scripts run)" \
-        chroot "$droot" sh -c 'dpkg -i /tmp/debs/*.deb' >"$work/dpkg.log" 2>&1 || cat "$work/dpkg.log"
+        sh -c "chroot '$droot' sh -c 'dpkg -i /tmp/debs/*.deb' >'$work/dpkg.log' 2>&1" || cat "$work/dpkg.log"
     check "dpkg --audit finds nothing half-installed" test -z "$(chroot "$droot" dpkg --audit)"
     for d in $debs; do
         p=$(dpkg-deb -f "$d" Package)
@@ -112,6 +140,46 @@ if [ -n "$debs" ]; then
     for f in $(cat "$work"/deb-files-* | grep -E '^/usr/s?bin/'); do
         check "$f --help runs in the clean chroot" chroot "$droot" "$f" --help >/dev/null 2>&1
     done
+    if chroot "$droot" dpkg -s daddr-dkms >/dev/null 2>&1; then
+        dkv=$(chroot "$droot" dpkg-query -W -f='${Version}' daddr-dkms); dkv=${dkv%-*}
+        check "daddr-dkms: its postinst added daddr/$dkv to DKMS" sh -c \
+            "chroot '$droot' dkms status daddr/$dkv | grep -q '^daddr/$dkv'"
+        # A kernel without Rust: DKMS skips it (BUILD_EXCLUSIVE_CONFIG) instead of failing.
+        mkdir -p "$droot/tmp/norust"
+        printf 'CONFIG_MODULES=y\n# CONFIG_RUST is not set\n' > "$droot/tmp/norust/.config"
+        chroot "$droot" dkms build -m daddr -v "$dkv" -k 6.1.0-norust --kernelsourcedir /tmp/norust \
+            >"$work/dkms-norust.log" 2>&1; rc=$?
+        check "daddr-dkms: dkms skips a kernel without CONFIG_RUST (exit 77, BUILD_EXCLUSIVE)" sh -c \
+            "[ $rc = 77 ] && grep -q BUILD_EXCLUSIVE '$work/dkms-norust.log'" || cat "$work/dkms-norust.log"
+        check "daddr-dkms: its build step names the missing Rust support" sh -c \
+            "! chroot '$droot' sh -c 'cd /usr/src/daddr-$dkv && ./dkms-build.sh /tmp/norust' 2>'$work/dkms-build.err' && grep -q 'no Rust support' '$work/dkms-build.err'"
+        # The shipped DKMS sources build xt_DADDR.ko against the Rust-enabled reference kernel, in
+        # its toolchain root, the way dkms runs the build step.
+        if vmenv=$("$top/tests/vm/vm.sh" env 2>"$work/vm-env.log"); then
+            eval "$vmenv"
+            rm -rf "$VM_ROOT/build/daddr-dkms-test"; mkdir -p "$VM_ROOT/build"
+            cp -a "$droot/usr/src/daddr-$dkv" "$VM_ROOT/build/daddr-dkms-test"
+            check "daddr-dkms: the shipped sources build xt_DADDR.ko for the reference kernel ($VM_KVER)" sh -c \
+                "'$top/tests/vm/vm.sh' chroot sh -c 'cd /build/daddr-dkms-test && nice ./dkms-build.sh $VM_KOUT' >'$work/dkms-ref.log' 2>&1 \
+                 && test -s '$VM_ROOT/build/daddr-dkms-test/xt_DADDR.ko'" || tail -n 20 "$work/dkms-ref.log"
+            rm -rf "$VM_ROOT/build/daddr-dkms-test"
+        else
+            notok "tests/vm/vm.sh env (the reference kernel for the DKMS build)"; tail -n 5 "$work/vm-env.log"
+        fi
+    fi
+    if chroot "$droot" dpkg -s l2tpns >/dev/null 2>&1; then
+        check "l2tpns: the DEB's version sorts above Debian's own l2tpns (epoch)" sh -c \
+            "dpkg --compare-versions \"\$(chroot '$droot' dpkg-query -W -f='\${Version}' l2tpns)\" gt 2.5.0-1"
+        check "l2tpns: --check-config accepts the shipped /etc/l2tpns in the chroot" \
+            chroot "$droot" /usr/sbin/l2tpns --check-config
+        check "l2tpns: /etc/l2tpns/users is mode 0600 and a conffile" sh -c \
+            "[ \"\$(stat -c %a '$droot/etc/l2tpns/users')\" = 600 ] && chroot '$droot' dpkg-query -W -f='\${Conffiles}' l2tpns | grep -q '/etc/l2tpns/users '"
+        check "l2tpns: logrotate accepts /etc/logrotate.d/l2tpns" \
+            chroot "$droot" logrotate -d /etc/logrotate.d/l2tpns
+        check "l2tpns: systemd-analyze verify accepts l2tpns.service" sh -c \
+            "systemd-analyze verify --root='$droot' /lib/systemd/system/l2tpns.service >'$work/verify.log' 2>&1 && ! grep -v 'Cannot add dependency' '$work/verify.log' | grep -q ." \
+            || cat "$work/verify.log"
+    fi
     for p in $(for d in $debs; do dpkg-deb -f "$d" Package; done); do
         check "dpkg --purge $p leaves nothing behind" sh -c \
             "chroot '$droot' dpkg --purge '$p' >/dev/null && ! chroot '$droot' dpkg -s '$p' >/dev/null 2>&1"
