@@ -30,6 +30,9 @@ struct Cli {
     /// and exit: 0 when all are valid, 1 otherwise.
     #[arg(long)]
     check_config: bool,
+    /// Where SIGTERM saves the sessions and where a restart looks for them.
+    #[arg(long, value_name = "DIR", default_value = lns::state_file::DEFAULT_DIR)]
+    state_dir: PathBuf,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -70,6 +73,12 @@ fn check_config(cli: &Cli) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Resumes what a SIGTERM saved (if fresh), then serves.
+fn resume_and_run(d: &mut Daemon, cli: &Cli) -> std::io::Result<Exit> {
+    d.resume_state(&cli.state_dir);
+    d.run()
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.check_config {
@@ -102,8 +111,18 @@ fn main() -> ExitCode {
         }
     }
     let code = match Daemon::new(s, cli.verbose) {
-        Ok(mut d) => match d.run() {
-            Ok(Exit::Quit) | Ok(Exit::Terminate) => ExitCode::SUCCESS,
+        Ok(mut d) => match resume_and_run(&mut d, &cli) {
+            Ok(Exit::Quit) => ExitCode::SUCCESS,
+            Ok(Exit::Terminate) => match d.save_state(&cli.state_dir) {
+                Ok(n) => {
+                    log::info!("saved {n} session(s) in {}", cli.state_dir.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    log::error!("state not saved: {e}");
+                    ExitCode::from(EXIT_UNAVAILABLE)
+                }
+            },
             Err(e) => {
                 log::error!("event loop: {e}");
                 ExitCode::from(EXIT_UNAVAILABLE)

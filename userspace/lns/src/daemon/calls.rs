@@ -79,7 +79,7 @@ impl Daemon {
         }
     }
 
-    fn link_config(&self) -> SessionConfig {
+    pub(super) fn link_config(&self) -> SessionConfig {
         let s = &self.config.settings;
         let mut c = SessionConfig::authenticator(self.host_name.as_bytes(), s.ipcp_gateway());
         c.lcp.mru = s.mru();
@@ -218,36 +218,43 @@ impl Daemon {
     /// IPCP is open: publish the session to the data plane, route its address, start
     /// accounting.
     fn ipv4_up(&mut self, now: Instant, key: SessionKey, _peer: Option<std::net::Ipv4Addr>) {
-        let Some(s) = self.table.get(key) else { return };
-        let Some((address, _)) = s.address else {
+        let Some(address) = self.publish_session(key) else {
             return;
         };
+        let wall = super::unix_now();
+        if let Some(s) = self.table.get_mut(key) {
+            s.opened = Some((now, wall));
+            s.next_interim = s.interim.map(|i| now + i);
+        }
+        log::info!(
+            "session {}: user {} up with {address}",
+            key.index(),
+            self.table.user(key).unwrap_or("")
+        );
+        self.accounting(now, key, radius::acct_status_type::START);
+    }
+
+    /// Makes an opened session visible to the data plane and routes its address and
+    /// Framed-Routes to the TUN device. Returns its address.
+    pub(super) fn publish_session(&mut self, key: SessionKey) -> Option<std::net::Ipv4Addr> {
+        let s = self.table.get(key)?;
+        let (address, _) = s.address?;
         let n = s.link.lcp_negotiated();
-        let info = DataPathInfo {
-            peer: s.peer,
-            socket: s.socket,
-            peer_tunnel: 0,
-            peer_session: 0,
-            mru: n.peer_mru,
-            acfc: n.tx_acfc,
-            pfc: n.tx_pfc,
-            allow_any_source: self.config.settings.disable_no_spoof,
-        };
-        let Some(ids) = self.table.ids(key) else {
-            return;
-        };
-        let Some(route) = self.engine.data_route(ids.tunnel, ids.session) else {
-            return;
-        };
-        let peer = match route.peer {
-            SocketAddr::V4(p) => p,
-            SocketAddr::V6(_) => return,
+        let (mru, acfc, pfc, socket) = (n.peer_mru, n.tx_acfc, n.tx_pfc, s.socket);
+        let ids = self.table.ids(key)?;
+        let route = self.engine.data_route(ids.tunnel, ids.session)?;
+        let SocketAddr::V4(peer) = route.peer else {
+            return None;
         };
         let info = DataPathInfo {
             peer,
+            socket,
             peer_tunnel: route.peer_tunnel_id,
             peer_session: route.peer_session_id,
-            ..info
+            mru,
+            acfc,
+            pfc,
+            allow_any_source: self.config.settings.disable_no_spoof,
         };
         if route.sequencing {
             // The fast path writes unsequenced headers; such calls stay on the slow path.
@@ -267,17 +274,7 @@ impl Daemon {
                 }
             }
         }
-        let wall = super::unix_now();
-        if let Some(s) = self.table.get_mut(key) {
-            s.opened = Some((now, wall));
-            s.next_interim = s.interim.map(|i| now + i);
-        }
-        log::info!(
-            "session {}: user {} up with {address}",
-            key.index(),
-            self.table.user(key).unwrap_or("")
-        );
-        self.accounting(now, key, radius::acct_status_type::START);
+        Some(address)
     }
 
     /// Ends a session: Acct-Stop if it was opened, routes and address given back, the call

@@ -18,6 +18,7 @@ pub mod notify;
 mod radius_glue;
 mod session;
 pub mod signals;
+mod state;
 
 use std::collections::HashMap;
 use std::io;

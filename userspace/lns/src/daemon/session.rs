@@ -7,16 +7,7 @@ use std::time::{Duration, Instant};
 use ppp::session::Session as PppLink;
 use radius::RequestId;
 
-/// Where the session's address came from (so it goes back to the right place).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddressSource {
-    /// Allocated from the pool: released at the end.
-    Pool,
-    /// Framed-IP-Address inside the pool: reserved, unreserved at the end.
-    ReservedInPool,
-    /// Framed-IP-Address outside the pool.
-    Static,
-}
+pub use crate::state_file::AddressSource;
 
 pub struct Sess {
     pub link: PppLink,
