@@ -106,6 +106,9 @@ for i in $(seq 1 40); do
     fi
     sleep 0.1
 done
+# A TCP SYN towards the session (MSS 1460 from the server's 1500-byte link) is clamped on its
+# way down to MRU - 40; the LAC simulator ignores it.
+in_srv timeout 1 bash -c 'exec 3<>/dev/tcp/10.211.0.7/80' 2>/dev/null
 wait "$static_pid"
 check "static: session up with Framed-IP-Address 10.211.0.7" grep -q 'accepted, address 10.211.0.7' "$lns_dir/l2tpns.log"
 check "static: routes 10.211.0.7 and Framed-Route 10.212.0.0/24 on the TUN (proto 42)" $routes_ok
@@ -131,6 +134,7 @@ echo "$dump" | head -8 | sed 's/^/# dump: /'
 check "accounting_dir: dump file in the original's format" grep -q '^# dslwatch.pl dump file V1.01' "$lns_dir"/acct/*
 check "accounting_dir: lines 'user ip qos up down' for the sessions" \
     [ "$(echo "$dump" | grep -cE '^lac[0-9]+ 10\.21[01]\.0\.[0-9]+ 1 [0-9]+ [0-9]+$')" -ge 100 ]
+check "TCP MSS clamped on the SYN to the session (mss_clamped=$(counter mss_clamped))" [ "$(counter mss_clamped)" -ge 1 ]
 check "no crash: no panic in the daemon's output" no_panic
 echo "# $(counters)"
 [ "$failures" = 0 ]

@@ -11,6 +11,7 @@ pub mod data_plane;
 pub mod fuzzing;
 pub mod ip_pool;
 pub mod logging;
+pub mod mss_clamp;
 pub mod routes;
 pub mod session_table;
 pub mod startup;

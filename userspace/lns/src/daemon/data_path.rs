@@ -11,6 +11,7 @@ use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
 use crate::data_plane::{self, Drop, Upstream, DOWN_HEADROOM};
+use crate::mss_clamp;
 use crate::udp_batch::{send_batch, DATAGRAM_ROOM};
 
 use super::Daemon;
@@ -45,6 +46,7 @@ impl Daemon {
                 Vec::with_capacity(BURST);
             let mut read = 0;
             let mut dry = false;
+            let mss = self.config.settings.mss();
             {
                 let pin = self.view.pin();
                 for (i, buf) in self.down.bufs.iter_mut().enumerate() {
@@ -63,6 +65,9 @@ impl Daemon {
                     };
                     read += 1;
                     let packet = DOWN_HEADROOM..DOWN_HEADROOM + n;
+                    if mss_clamp::clamp(&mut buf[packet.clone()], mss) {
+                        self.stats.mss_clamped += 1;
+                    }
                     match data_plane::downstream(&pin, &self.counters, &mut buf[..], packet) {
                         Ok(d) => framed.push((i, d.datagram, d.peer, d.socket)),
                         // Counted by reason in `counters`; ICMP unreachable is not sent (yet).
@@ -114,13 +119,21 @@ impl Daemon {
                 return;
             }
             let secs = self.started.elapsed().as_secs();
+            let mss = self.config.settings.mss();
             let mut control = Vec::new();
             {
                 let pin = self.view.pin();
-                for (dg, from) in self.recv.iter() {
+                for i in 0..n {
+                    let Some((dg, from)) = self.recv.get_mut(i) else {
+                        break;
+                    };
                     match data_plane::upstream(&pin, &self.counters, dg, secs) {
                         Ok(Upstream::ToTun { packet, .. }) => {
-                            if self.tun.send(&dg[packet]).is_err() {
+                            let ip = &mut dg[packet];
+                            if mss_clamp::clamp(ip, mss) {
+                                self.stats.mss_clamped += 1;
+                            }
+                            if self.tun.send(ip).is_err() {
                                 self.stats.tun_write_dropped += 1;
                             }
                         }

@@ -71,6 +71,7 @@ pub struct Stats {
     pub ppp_malformed: u64,
     pub tun_write_dropped: u64,
     pub udp_send_dropped: u64,
+    pub mss_clamped: u64,
     pub auth_rejects: u64,
     pub acct_acked: u64,
     pub acct_timeouts: u64,
@@ -539,7 +540,7 @@ impl Daemon {
         let c = &self.counters;
         let e = self.engine.stats();
         format!(
-            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} auth_rejects={} acct_acked={} acct_timeouts={}",
+            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} auth_rejects={} acct_acked={} acct_timeouts={}",
             self.table.len(),
             c.down_packets.load(Relaxed),
             c.up_packets.load(Relaxed),
@@ -558,6 +559,7 @@ impl Daemon {
             self.stats.ppp_dropped,
             self.stats.tun_write_dropped,
             self.stats.udp_send_dropped,
+            self.stats.mss_clamped,
             self.stats.auth_rejects,
             self.stats.acct_acked,
             self.stats.acct_timeouts,
