@@ -1,7 +1,9 @@
 //! The l2tpns-compatible LNS daemon as a library: its configuration files (`startup-config`,
-//! `users`, `ip_pool`), the IP pool allocator, the session table, and the accounting dumps.
-//! Everything here is sans-IO: parsers take text plus a file name for messages, and the tables
-//! are plain data structures driven by the daemon's control loop.
+//! `users`, `ip_pool`), the IP pool allocator, the session table, the data plane's per-packet
+//! work, the accounting dumps, the state file, and the daemon itself ([`daemon`]).
+//! Everything outside [`daemon`], [`tun_device`], [`udp_batch`], [`routes`] and [`logging`] is
+//! sans-IO: parsers take text plus a file name for messages, and the tables are plain data
+//! structures driven by the daemon's control loop.
 
 pub mod acct_dump;
 pub mod config;

@@ -129,7 +129,7 @@ config_keys! {
     radius_bind_max: u16 = 0, |v| int(v, 0, 65535), Restart, Implemented, false;
     allow_duplicate_users: bool = false, boolean, Live, Implemented, false;
     /// Drop the session when RADIUS says Session-Timeout = 0.
-    kill_timedout_sessions: bool = true, boolean, Live, Implemented, false;
+    kill_timedout_sessions: bool = true, boolean, Live, NotImplemented, false;
     /// Users exempt from the duplicate-user kill (comma or blank separated).
     guest_account: Vec<String> = Vec::new(), |v| name_list(v, 127), Live, Implemented, false;
     /// L2TP listen address, tun address, NAS-IP-Address.
@@ -157,7 +157,7 @@ config_keys! {
     scheduler_fifo: bool = false, boolean, Restart, NotImplemented, false;
     lock_pages: bool = false, boolean, Restart, NotImplemented, false;
     /// ICMP host-unreachables per second, 0 = none.
-    icmp_rate: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, Implemented, false;
+    icmp_rate: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, NotImplemented, false;
     /// Downstream packets per 0.1 s per session, 0 = unlimited.
     packet_limit: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, NotImplemented, false;
     cluster_address: Ipv4Addr = Ipv4Addr::new(239, 192, 13, 13), ipv4, Restart, NotImplemented, false;
@@ -201,7 +201,7 @@ config_keys! {
     bind_multi_address: Vec<Ipv4Addr> = Vec::new(), |v| ipv4_list(v, 255), Restart, Implemented, false;
     pppoe_only_equal_svc_name: bool = false, boolean, Live, NotImplemented, false;
     /// Host Names, indexed like bind_multi_address.
-    multi_hostname: Vec<String> = Vec::new(), |v| name_list(v, 511), NewSessions, Implemented, false;
+    multi_hostname: Vec<String> = Vec::new(), |v| name_list(v, 511), NewSessions, NotImplemented, false;
     no_throttle_local_IP: bool = false, boolean, Live, NotImplemented, false;
     /// 0 means infinite (0xffffffff).
     dhcp6_preferred_lifetime: u32 = u32::MAX, |v| int_zero_default(v, 1, u32::MAX.into(), u32::MAX.into()), Live, NotImplemented, false;

@@ -1,6 +1,7 @@
 //! Tunnel and session glue: L2TP engine events to PPP links and back (the LNS side of
 //! RFC 2661 §7.4 with one PPP link per call), and the end of a session in one place.
 
+use std::cmp::Reverse;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -186,6 +187,7 @@ impl Daemon {
             }
         }
         self.control_dirty = true;
+        self.schedule_link(key);
         for e in events {
             self.ppp_event(now, key, e);
         }
@@ -387,27 +389,38 @@ impl Daemon {
         }
     }
 
-    /// Runs the PPP timers that are due.
+    /// Runs the PPP timers that are due: O(due · log n) through the timer heap, not a scan.
     pub(super) fn link_timers(&mut self, now: Instant) {
-        let due: Vec<SessionKey> = self
-            .table
-            .iter()
-            .filter(|(_, s)| s.link.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(k, _)| k)
-            .collect();
-        for key in due {
-            if let Some(s) = self.table.get_mut(key) {
-                s.link.handle_timeout(now);
+        while let Some(&Reverse((at, key))) = self.link_timers.peek() {
+            if at > now {
+                break;
             }
-            self.drain_link(now, key);
+            self.link_timers.pop();
+            // Entries go stale when a link's deadline moves; every change of a link is
+            // followed by `drain_link`, which schedules its current deadline.
+            let due = self
+                .table
+                .get(key)
+                .and_then(|s| s.link.poll_timeout())
+                .is_some_and(|t| t <= now);
+            if due {
+                if let Some(s) = self.table.get_mut(key) {
+                    s.link.handle_timeout(now);
+                }
+                self.drain_link(now, key);
+            }
         }
     }
 
     pub(super) fn links_deadline(&self) -> Option<Instant> {
-        self.table
-            .iter()
-            .filter_map(|(_, s)| s.link.poll_timeout())
-            .min()
+        self.link_timers.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Puts a link's next deadline on the timer heap.
+    pub(super) fn schedule_link(&mut self, key: SessionKey) {
+        if let Some(t) = self.table.get(key).and_then(|s| s.link.poll_timeout()) {
+            self.link_timers.push(Reverse((t, key)));
+        }
     }
 
     /// Where the engine's datagrams leave from: the socket the peer's tunnel arrived on.

@@ -20,7 +20,8 @@ mod session;
 pub mod signals;
 mod state;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
@@ -120,6 +121,8 @@ pub struct Daemon {
     next_full_dump: Instant,
     next_shut_dump: Instant,
     ended: Vec<Ended>,
+    /// PPP link deadlines (min-heap, may hold stale entries: see `link_timers`).
+    link_timers: BinaryHeap<Reverse<(Instant, SessionKey)>>,
     next_stats_log: Instant,
     last_stats_line: String,
 }
@@ -278,6 +281,7 @@ impl Daemon {
             next_shut_dump: now
                 + Duration::from_secs(crate::acct_dump::SHUTDOWN_DUMP_INTERVAL_SECS),
             ended: Vec::new(),
+            link_timers: BinaryHeap::new(),
             next_stats_log: now + STATS_LOG_INTERVAL,
             last_stats_line: String::new(),
             config,

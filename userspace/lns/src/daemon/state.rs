@@ -183,6 +183,7 @@ impl Daemon {
         if let Some(c) = self.table.counters(key) {
             s.counters.restore_into(c);
         }
+        self.schedule_link(key);
         if self.publish_session(key).is_none() {
             // Inserted already: end it the ordinary way (CDN, Acct-Stop, address back).
             self.end_session(now, key, radius::acct_terminate_cause::NAS_ERROR, true);
