@@ -114,6 +114,26 @@ check "static: session up with Framed-IP-Address 10.211.0.7" grep -q 'accepted, 
 check "static: routes 10.211.0.7 and Framed-Route 10.212.0.0/24 on the TUN (proto 42)" $routes_ok
 check "static: traffic echoed" [ "$(field "$work/static.json" received)" -gt 0 ]
 
+# --- Session-Timeout -------------------------------------------------------------------------------
+in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth chap --user timeout \
+    --password lacpass --secret tunnelsecret --setup-timeout 20 --target 10.202.0.2:9000 \
+    --rate 20 --size "$SIZE" --duration 5 --json >"$work/timeout.json" 2>"$work/timeout.err"
+sed 's/^/# stderr: /' "$work/timeout.err" | head -3
+check "Session-Timeout: the LNS cleared the call (CDN) before the LAC hung up" \
+    grep -q 'down: Peer' "$work/timeout.err"
+timeout_stop() {
+    python3 - "$detail" <<'PY'
+import sys
+for rec in open(sys.argv[1]).read().split("\n\n"):
+    if 'User-Name = "timeout"' in rec and "Acct-Terminate-Cause = Session-Timeout" in rec:
+        t = [l for l in rec.splitlines() if "Acct-Session-Time" in l]
+        secs = int(t[0].split("=")[1]) if t else -1
+        sys.exit(0 if 2 <= secs <= 3 else 1)
+sys.exit(1)
+PY
+}
+check "Session-Timeout: Acct-Stop with Terminate-Cause Session-Timeout after 2-3 s" timeout_stop
+
 # --- Access-Reject: PAP Nak, then CDN ---------------------------------------------------------------
 in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth pap --user nobody \
     --password wrong --secret tunnelsecret --setup-timeout 20 >"$work/reject.out" 2>"$work/reject.err"
