@@ -80,6 +80,27 @@ in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth chap --us
     --password lacpass --secret tunnelsecret --setup-timeout 15 >/dev/null 2>"$work/chap-after-hup.err"
 check "SIGHUP: a CHAP LAC still gets in" [ $? = 0 ]
 
+# --- SIGHUP changes the RADIUS servers; failover to the secondary ----------------------------------
+# Nothing answers on 10.202.0.99 (no such host on the server link): the first Access-Request times out (3 s) and the retry goes to
+# the secondary, FreeRADIUS on 127.0.0.1.
+sed -i 's/^set primary_radius .*/set primary_radius 10.202.0.99\nset secondary_radius 127.0.0.1/' \
+    "$lns_dir/startup-config"
+kill -HUP "$lns_pid"
+sleep 1
+in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth chap --user lac2 \
+    --password lacpass --secret tunnelsecret --setup-timeout 30 --json >"$work/failover.json" \
+    2>"$work/failover.err"
+check "RADIUS failover: login through the secondary server after the primary timed out" [ $? = 0 ]
+check "RADIUS failover: it took the primary's timeout ($(field "$work/failover.json" setup_seconds) s)" \
+    python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["setup_seconds"] >= 2.5 else 1)' \
+    "$work/failover.json"
+# Back to the live server alone (accounting in flight is not part of the saved state, so the
+# SIGTERM part below must not find Acct-Starts stuck behind a dead primary).
+sed -i -e 's/^set primary_radius .*/set primary_radius 127.0.0.1/' -e '/^set secondary_radius /d' \
+    "$lns_dir/startup-config"
+kill -HUP "$lns_pid"
+sleep 1
+
 # --- SIGTERM + restart: sessions resumed ------------------------------------------------------------
 detail=$radius_dir/detail
 starts_before=$(grep -c 'Acct-Status-Type = Start' "$detail")
@@ -92,7 +113,15 @@ kill -TERM "$lns_pid"
 check "SIGTERM: l2tpns exits" wait_exit "$lns_pid" 50
 check "SIGTERM: state saved for the 20 sessions" grep -q 'saved 20 session(s)' "$lns_dir/l2tpns.log"
 check "l2tpns restarted" start_lns_with_state || show_lns_log
-check "restart: 20 sessions resumed" grep -q 'resumed 20 session(s)' "$lns_dir/l2tpns.log"
+resumed() {
+    local i
+    for i in $(seq 1 50); do
+        grep -q 'resumed 20 session(s)' "$lns_dir/l2tpns.log" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "restart: 20 sessions resumed" resumed
 wait "$lac_job"
 lac_rc=$?
 check "restart: the LAC noticed nothing (exit status 0, no CDN or StopCCN)" \

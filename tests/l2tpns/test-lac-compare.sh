@@ -4,7 +4,8 @@
 # (with loss), printed as "# figure: ..." lines with the exact l2tp-lac command.
 # Needs root, /usr/sbin/l2tpns (apt-get install l2tpns), /usr/sbin/freeradius, python3, and
 # l2tpns + l2tp-lac in $NETEDGE_BIN_DIR.
-# Tunables: SESSIONS (100), TUNNELS (1), RATE (2000 pps), DURATION (5 s), SIZE (200 B).
+# Tunables: SESSIONS (100), TUNNELS (1), RATE (2000 pps), DURATION (5 s), SIZE (200 B), and POOL
+# (ip_pool lines inside 10.210.0.0/15; default 10.210.0.0/24 10.211.0.0/24) for more sessions.
 set -u
 . "$(dirname "$0")/daemon-env.inc"
 SESSIONS=${SESSIONS:-100}
@@ -66,7 +67,7 @@ set cli_bind_address 127.0.0.1
 set ppp_keepalive yes
 set cluster_interface "lo"
 EOF2
-printf '10.210.0.0/24\n10.211.0.0/24\n' >"$c_dir/ip_pool"
+cp "$lns_dir/ip_pool" "$c_dir/ip_pool"
 : >"$c_dir/users"
 # The C l2tpns reads ip_pool and users from /etc/l2tpns: give it ours in a private mount namespace.
 cat >"$c_dir/run.sh" <<EOF2
@@ -96,6 +97,6 @@ measure c-l2tpns
 if [ -s "$work/ours.json" ] && [ -s "$work/c-l2tpns.json" ]; then
     echo "# figure: set-up rate ours/C = $(field "$work/ours.json" setup_rate) / $(field "$work/c-l2tpns.json" setup_rate) sessions/s;" \
         "pps back ours/C = $(field "$work/ours.json" rx_pps) / $(field "$work/c-l2tpns.json" rx_pps)"
-    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE tests/l2tpns/test-lac-compare.sh"
+    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE${POOL:+ POOL='$POOL'} tests/l2tpns/test-lac-compare.sh"
 fi
 [ "$failures" = 0 ]
