@@ -20,8 +20,9 @@ os_family() {
 debian_pkgs() {
     case $1 in
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
-                     libxtables-dev libclang-dev" ;;  # libclang: bindgen for libxt_DADDR.so
-        check) echo "rpmlint lintian debootstrap iproute2 iptables python3
+                     libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
+        # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio).
+        check) echo "rpmlint lintian debootstrap cpio iproute2 iptables python3
                      freeradius xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
