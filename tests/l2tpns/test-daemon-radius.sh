@@ -9,7 +9,7 @@ SIZE=${SIZE:-200}
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
-write_lns_config
+write_lns_config "set icmp_rate 10"
 check "l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1; }
 check "echo server listening in the server namespace" start_echo || exit 1
 
@@ -133,6 +133,14 @@ sys.exit(1)
 PY
 }
 check "Session-Timeout: Acct-Stop with Terminate-Cause Session-Timeout after 2-3 s" timeout_stop
+
+# --- a free pool address: routed to the TUN (ip_pool CIDR lines), answered with ICMP ------------------
+in_srv ping -c 1 -W 2 10.210.0.250 >"$work/ping.out" 2>&1
+sed 's/^/# /' "$work/ping.out" | head -3
+check "free pool address: ICMP host unreachable from the TUN address (icmp_rate)" \
+    grep -q 'From 10.200.0.1 .*Destination Host Unreachable' "$work/ping.out"
+check "ip_pool prefixes routed to the TUN device" \
+    sh -c "ip netns exec $ns_lns ip route show dev ${tag}t | grep -q '^10.210.0.0/24'"
 
 # --- Access-Reject: PAP Nak, then CDN ---------------------------------------------------------------
 in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth pap --user nobody \

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod data_plane;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod icmp;
 pub mod ip_pool;
 pub mod logging;
 pub mod mss_clamp;

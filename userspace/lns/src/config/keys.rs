@@ -157,7 +157,7 @@ config_keys! {
     scheduler_fifo: bool = false, boolean, Restart, NotImplemented, false;
     lock_pages: bool = false, boolean, Restart, NotImplemented, false;
     /// ICMP host-unreachables per second, 0 = none.
-    icmp_rate: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, NotImplemented, false;
+    icmp_rate: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, Implemented, false;
     /// Downstream packets per 0.1 s per session, 0 = unlimited.
     packet_limit: u32 = 0, |v| int(v, 0, u32::MAX.into()), Live, NotImplemented, false;
     cluster_address: Ipv4Addr = Ipv4Addr::new(239, 192, 13, 13), ipv4, Restart, NotImplemented, false;

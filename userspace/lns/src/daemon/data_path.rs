@@ -11,8 +11,8 @@ use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
 use crate::data_plane::{self, Drop, Upstream, DOWN_HEADROOM};
-use crate::mss_clamp;
 use crate::udp_batch::{send_batch, DATAGRAM_ROOM};
+use crate::{icmp, mss_clamp};
 
 use super::Daemon;
 
@@ -46,6 +46,7 @@ impl Daemon {
                 Vec::with_capacity(BURST);
             let mut read = 0;
             let mut dry = false;
+            let mut unreachable = Vec::new();
             let mss = self.config.settings.mss();
             {
                 let pin = self.view.pin();
@@ -70,15 +71,50 @@ impl Daemon {
                     }
                     match data_plane::downstream(&pin, &self.counters, &mut buf[..], packet) {
                         Ok(d) => framed.push((i, d.datagram, d.peer, d.socket)),
-                        // Counted by reason in `counters`; ICMP unreachable is not sent (yet).
-                        Err(Drop::NoSession | Drop::NotIpv4 | Drop::OverMru | Drop::Malformed) => {}
-                        Err(Drop::Spoofed) => {}
+                        Err(Drop::NoSession) => unreachable.push(i),
+                        // Counted by reason in `counters`.
+                        Err(Drop::NotIpv4 | Drop::OverMru | Drop::Malformed | Drop::Spoofed) => {}
                     }
                 }
             }
             self.send_framed(&framed);
+            for i in unreachable {
+                self.icmp_unreachable(i);
+            }
             if dry || read == 0 {
                 return;
+            }
+        }
+    }
+
+    /// ICMP host-unreachable for the packet in downstream buffer `i` (no session has its
+    /// destination), at most `icmp_rate` per second.
+    fn icmp_unreachable(&mut self, i: usize) {
+        let rate = self.config.settings.icmp_rate;
+        if rate == 0
+            || !self
+                .icmp_limit
+                .allow(rate, self.started.elapsed().as_secs())
+        {
+            return;
+        }
+        let buf = &self.down.bufs[i];
+        let len = usize::from(u16::from_be_bytes([
+            buf[DOWN_HEADROOM + 2],
+            buf[DOWN_HEADROOM + 3],
+        ]));
+        let original = &buf[DOWN_HEADROOM..(DOWN_HEADROOM + len).min(buf.len())];
+        let mut out = Vec::new();
+        let Some(raw) = self.icmp_socket.as_ref() else {
+            return;
+        };
+        if icmp::host_unreachable(self.config.settings.tun_address(), original, &mut out) {
+            // Through a raw socket, not the TUN device: the kernel drops packets that arrive
+            // on an interface with one of its own addresses as the source.
+            let dst = std::net::Ipv4Addr::new(out[16], out[17], out[18], out[19]);
+            let to = socket2::SockAddr::from(SocketAddrV4::new(dst, 0));
+            if raw.send_to(&out, &to).is_ok() {
+                self.stats.icmp_unreachable_sent += 1;
             }
         }
     }

@@ -73,6 +73,7 @@ pub struct Stats {
     pub tun_write_dropped: u64,
     pub udp_send_dropped: u64,
     pub mss_clamped: u64,
+    pub icmp_unreachable_sent: u64,
     pub auth_rejects: u64,
     pub acct_acked: u64,
     pub acct_timeouts: u64,
@@ -123,6 +124,9 @@ pub struct Daemon {
     ended: Vec<Ended>,
     /// PPP link deadlines (min-heap, may hold stale entries: see `link_timers`).
     link_timers: BinaryHeap<Reverse<(Instant, SessionKey)>>,
+    icmp_limit: crate::icmp::RateLimit,
+    /// Raw IPv4 socket (IP_HDRINCL) for ICMP errors; `None` if it could not be opened.
+    icmp_socket: Option<socket2::Socket>,
     next_stats_log: Instant,
     last_stats_line: String,
 }
@@ -207,6 +211,25 @@ impl Daemon {
             Ok(r) => Some(r),
             Err(e) => return Err(format!("rtnetlink: {e}")),
         };
+        let mut routes = routes;
+        if let Some(r) = routes.as_mut() {
+            // ip_pool lines written as a.b.c.d/len are routed to the TUN device as a whole
+            // (reference §2.3): free addresses then reach us and get an ICMP unreachable.
+            for (p, l) in startup.pool_file.routes_for(&s.bind_addresses()) {
+                if let Err(e) = r.add(p, l) {
+                    log::warn!("route {p}/{l} for ip_pool: {e}");
+                }
+            }
+        }
+        // IPPROTO_RAW implies IP_HDRINCL (raw(7)): we send complete IPv4 packets.
+        let icmp_socket = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(libc::IPPROTO_RAW)),
+        )
+        .and_then(|sock| sock.set_nonblocking(true).map(|()| sock))
+        .map_err(|e| log::warn!("raw socket for ICMP unreachables: {e}; none will be sent"))
+        .ok();
         let mut radius = Radius::new(s)?;
         if let Some(r) = radius.as_mut() {
             poll.registry()
@@ -282,6 +305,8 @@ impl Daemon {
                 + Duration::from_secs(crate::acct_dump::SHUTDOWN_DUMP_INTERVAL_SECS),
             ended: Vec::new(),
             link_timers: BinaryHeap::new(),
+            icmp_limit: crate::icmp::RateLimit::default(),
+            icmp_socket,
             next_stats_log: now + STATS_LOG_INTERVAL,
             last_stats_line: String::new(),
             config,
@@ -544,7 +569,7 @@ impl Daemon {
         let c = &self.counters;
         let e = self.engine.stats();
         format!(
-            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} auth_rejects={} acct_acked={} acct_timeouts={}",
+            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} icmp_unreachable_sent={} auth_rejects={} acct_acked={} acct_timeouts={}",
             self.table.len(),
             c.down_packets.load(Relaxed),
             c.up_packets.load(Relaxed),
@@ -564,6 +589,7 @@ impl Daemon {
             self.stats.tun_write_dropped,
             self.stats.udp_send_dropped,
             self.stats.mss_clamped,
+            self.stats.icmp_unreachable_sent,
             self.stats.auth_rejects,
             self.stats.acct_acked,
             self.stats.acct_timeouts,
