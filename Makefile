@@ -285,6 +285,16 @@ bench: deps
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 
 # ------------------------------------------------------------------------------------------------
+# Fuzzing: every cargo-fuzz target for FUZZ_SECONDS each (or only FUZZ_TARGETS="crate/target ...");
+# `make check` replays the committed corpora, this searches for new inputs.
+# ------------------------------------------------------------------------------------------------
+.PHONY: fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz: deps
+	$(TOP)/tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ------------------------------------------------------------------------------------------------
 .PHONY: clean distclean
 clean:
 	rm -rf $(TOP)/build-* $(CHECK_DIR)
