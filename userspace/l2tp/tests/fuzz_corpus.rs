@@ -7,7 +7,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
@@ -15,22 +15,11 @@ use l2tp::fuzzing::{LnsHarness, TestRng, SECRET};
 use l2tp::{CallErrors, CallInfo, Engine, ResultCode};
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target)
+    corpus_replay::corpus_dir(env!("CARGO_MANIFEST_DIR"), target)
 }
 
 fn replay(target: &str, f: fn(&[u8])) {
-    let dir = corpus_dir(target);
-    let mut n = 0;
-    for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| f(&data));
-        assert!(outcome.is_ok(), "{} panicked", path.display());
-        n += 1;
-    }
-    assert!(n > 0, "empty corpus {}", dir.display());
+    corpus_replay::replay(env!("CARGO_MANIFEST_DIR"), target, f);
 }
 
 #[test]

@@ -4,8 +4,7 @@
 //! `PPP_WRITE_SEEDS=1 cargo test -p ppp --test fuzz_corpus` regenerates the seed files from a
 //! real conversation of our engines (real encoded messages).
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 type Target = fn(&[u8]);
 
@@ -16,9 +15,7 @@ const TARGETS: [(&str, Target); 3] = [
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/corpus")
-        .join(target)
+    corpus_replay::corpus_dir(env!("CARGO_MANIFEST_DIR"), target)
 }
 
 #[test]
@@ -27,15 +24,7 @@ fn replay_all_corpora() {
         seeds::write();
     }
     for (target, run) in TARGETS {
-        let dir = corpus_dir(target);
-        let mut n = 0;
-        for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.expect("dir entry").path();
-            let data = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            run(&data);
-            n += 1;
-        }
-        assert!(n > 0, "{target}: empty corpus");
+        corpus_replay::replay(env!("CARGO_MANIFEST_DIR"), target, run);
     }
 }
 
