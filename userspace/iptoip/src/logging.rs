@@ -2,18 +2,12 @@
 //! "Mon D HH:MM:SS" as the original wrote them), else stderr. A `log::Log` so that every module
 //! just uses `log::info!` and friends.
 
-use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
-
-enum Sink {
-    Syslog(syslog::Logger<syslog::LoggerBackend, syslog::Formatter3164>),
-    File(File),
-    Stderr,
-}
+use oplog::Sink;
 
 struct Logger {
     sink: Mutex<Sink>,
@@ -40,23 +34,7 @@ impl Log for Logger {
         if self.echo_errors && record.level() == Level::Error {
             let _ = writeln!(std::io::stderr(), "iptoip: {msg}");
         }
-        match &mut *sink {
-            Sink::Syslog(l) => {
-                let _ = match record.level() {
-                    Level::Error => l.err(msg),
-                    Level::Warn => l.warning(msg),
-                    Level::Info => l.notice(msg),
-                    Level::Debug | Level::Trace => l.debug(msg),
-                };
-            }
-            Sink::File(f) => {
-                let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-                let _ = writeln!(f, "{stamp} {msg}");
-            }
-            Sink::Stderr => {
-                let _ = writeln!(std::io::stderr(), "iptoip: {msg}");
-            }
-        }
+        sink.write("iptoip", record.level(), msg);
     }
 
     fn flush(&self) {}
@@ -66,30 +44,18 @@ impl Log for Logger {
 pub fn init(syslog: bool, logfile: Option<&Path>, debug: bool) {
     let mut note = None;
     let sink = if syslog {
-        let formatter = syslog::Formatter3164 {
-            facility: syslog::Facility::LOG_DAEMON,
-            hostname: None,
-            process: "iptoip".into(),
-            pid: std::process::id(),
-        };
-        match syslog::unix(formatter) {
-            Ok(l) => Sink::Syslog(l),
-            Err(e) => {
-                note = Some(format!("cannot reach syslog ({e}); logging to stderr"));
-                Sink::Stderr
-            }
-        }
+        Sink::syslog(syslog::Facility::LOG_DAEMON, "iptoip").unwrap_or_else(|e| {
+            note = Some(format!("cannot reach syslog ({e}); logging to stderr"));
+            Sink::Stderr
+        })
     } else if let Some(path) = logfile {
-        match OpenOptions::new().create(true).append(true).open(path) {
-            Ok(f) => Sink::File(f),
-            Err(e) => {
-                note = Some(format!(
-                    "cannot open {}: {e}; logging to stderr",
-                    path.display()
-                ));
-                Sink::Stderr
-            }
-        }
+        Sink::append_to(path).unwrap_or_else(|e| {
+            note = Some(format!(
+                "cannot open {}: {e}; logging to stderr",
+                path.display()
+            ));
+            Sink::Stderr
+        })
     } else {
         Sink::Stderr
     };
@@ -99,7 +65,7 @@ pub fn init(syslog: bool, logfile: Option<&Path>, debug: bool) {
         LevelFilter::Info
     };
     // set_boxed_logger fails only if a logger is already installed (a second init): keep it.
-    let echo_errors = !matches!(sink, Sink::Stderr) && std::io::stderr().is_terminal();
+    let echo_errors = !sink.is_stderr() && std::io::stderr().is_terminal();
     let logger = Logger {
         sink: Mutex::new(sink),
         level,

@@ -8,21 +8,12 @@
 //! deliberate change: errors are always written, even at `debug 0`, because an operator who
 //! lowered the noise still needs to see why a session failed.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use log::{LevelFilter, Log, Metadata, Record};
+use oplog::Sink;
 
 use crate::config::{LogTarget, SyslogFacility};
-
-type SyslogLogger = syslog::Logger<syslog::LoggerBackend, syslog::Formatter3164>;
-
-enum Sink {
-    Syslog(SyslogLogger),
-    File(File),
-    Stderr,
-}
 
 struct Logger {
     sink: Mutex<Sink>,
@@ -72,8 +63,8 @@ fn facility(f: SyslogFacility) -> syslog::Facility {
 fn open(target: &LogTarget) -> (Sink, Option<String>) {
     match target {
         LogTarget::Stderr => (Sink::Stderr, None),
-        LogTarget::File(path) => match OpenOptions::new().create(true).append(true).open(path) {
-            Ok(f) => (Sink::File(f), None),
+        LogTarget::File(path) => match Sink::append_to(path) {
+            Ok(sink) => (sink, None),
             Err(e) => (
                 Sink::Stderr,
                 Some(format!(
@@ -82,21 +73,13 @@ fn open(target: &LogTarget) -> (Sink, Option<String>) {
                 )),
             ),
         },
-        LogTarget::Syslog(f) => {
-            let formatter = syslog::Formatter3164 {
-                facility: facility(*f),
-                hostname: None,
-                process: "l2tpns".into(),
-                pid: std::process::id(),
-            };
-            match syslog::unix(formatter) {
-                Ok(l) => (Sink::Syslog(l), None),
-                Err(e) => (
-                    Sink::Stderr,
-                    Some(format!("cannot reach syslog ({e}); logging to stderr")),
-                ),
-            }
-        }
+        LogTarget::Syslog(f) => match Sink::syslog(facility(*f), "l2tpns") {
+            Ok(sink) => (sink, None),
+            Err(e) => (
+                Sink::Stderr,
+                Some(format!("cannot reach syslog ({e}); logging to stderr")),
+            ),
+        },
     }
 }
 
@@ -113,24 +96,7 @@ impl Log for Logger {
         let Ok(mut sink) = self.sink.lock() else {
             return;
         };
-        // Logging must never take the daemon down: write errors are ignored.
-        match &mut *sink {
-            Sink::Syslog(l) => {
-                let _ = match record.level() {
-                    Level::Error => l.err(msg),
-                    Level::Warn => l.warning(msg),
-                    Level::Info => l.notice(msg),
-                    Level::Debug | Level::Trace => l.debug(msg),
-                };
-            }
-            Sink::File(f) => {
-                let stamp = chrono::Local::now().format("%b %e %H:%M:%S");
-                let _ = writeln!(f, "{stamp} {msg}");
-            }
-            Sink::Stderr => {
-                let _ = writeln!(std::io::stderr(), "l2tpns: {msg}");
-            }
-        }
+        sink.write("l2tpns", record.level(), msg);
     }
 
     fn flush(&self) {}

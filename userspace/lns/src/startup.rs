@@ -51,13 +51,7 @@ pub struct StartupErrors(pub Vec<StartupError>);
 
 impl fmt::Display for StartupErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
+        oplog::write_lines(f, &self.0)
     }
 }
 
