@@ -276,13 +276,16 @@ vm-kernel: ; $(VM) kernel
 # Benchmarks (side by side with the reference implementations; see docs/BENCHMARKS.md)
 # ------------------------------------------------------------------------------------------------
 .PHONY: bench
-# Each tests/bench/*-bench.sh runs in the reference VM (IPVS, PPP need the guest kernel) and prints
-# "# bench: ..." lines with both implementations' times and their ratio.
+# Each tests/bench/*-bench.sh runs in the reference VM (IPVS, PPP need the guest kernel), each
+# tests/bench/host/*.sh on the host in its own network namespaces (TUN and UDP are enough); all
+# print "# bench: ..." lines with both implementations' figures and their ratio.
 BENCH_VM_TIMEOUT ?= 3600
 bench: deps
 	$(CARGO) build --locked --release --workspace --bins
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do \
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
+	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \
+	  echo "== $$b"; NETEDGE_BIN_DIR=$(RELEASE_BIN) $$b || exit 1; done
 
 # ------------------------------------------------------------------------------------------------
 # Fuzzing: every cargo-fuzz target for FUZZ_SECONDS each (or only FUZZ_TARGETS="crate/target ...");
