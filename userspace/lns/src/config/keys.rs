@@ -106,7 +106,7 @@ config_keys! {
     ppp_max_configure: u32 = 10, |v| int(v, 1, 255), NewSessions, Implemented, false;
     ppp_max_failure: u32 = 5, |v| int(v, 1, 255), NewSessions, Implemented, false;
     ppp_keepalive: bool = true, boolean, Live, Implemented, false;
-    lcp_renegotiation: LcpRenegotiation = LcpRenegotiation::Always, lcp_renegotiation, NewSessions, NotImplemented, false;
+    lcp_renegotiation: LcpRenegotiation = LcpRenegotiation::Always, lcp_renegotiation, NewSessions, Implemented, false;
     primary_dns: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, NewSessions, Implemented, false;
     secondary_dns: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, NewSessions, Implemented, false;
     primary_radius: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Live, Implemented, false;

@@ -122,7 +122,7 @@ impl Daemon {
         let mut seed = [0u8; 16];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
         let mut link = PppLink::new(self.link_config(), seed);
-        link.start(now);
+        self.start_link(now, &mut link, call, &format!("{tunnel}/{session}"));
         self.acct_seq += 1;
         let acct_id = format!("{:08X}{:08X}", self.boot_id, self.acct_seq);
         let mut sess = Sess::new(link, peer, socket, acct_id);

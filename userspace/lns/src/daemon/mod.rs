@@ -15,6 +15,7 @@ mod accounting;
 mod calls;
 mod data_path;
 pub mod notify;
+mod proxy;
 mod radius_glue;
 mod session;
 pub mod signals;
@@ -77,6 +78,10 @@ pub struct Stats {
     pub auth_rejects: u64,
     pub acct_acked: u64,
     pub acct_timeouts: u64,
+    /// Calls whose PPP link started from the LAC's proxy LCP (`lcp_renegotiation on-mismatch`).
+    pub proxy_lcp_accepted: u64,
+    /// Calls whose proxy LCP was not acceptable: LCP renegotiated with the client.
+    pub proxy_lcp_renegotiated: u64,
 }
 
 /// How the daemon ended.
@@ -569,7 +574,7 @@ impl Daemon {
         let c = &self.counters;
         let e = self.engine.stats();
         format!(
-            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} icmp_unreachable_sent={} auth_rejects={} acct_acked={} acct_timeouts={}",
+            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} icmp_unreachable_sent={} auth_rejects={} acct_acked={} acct_timeouts={} proxy_lcp_accepted={} proxy_lcp_renegotiated={}",
             self.table.len(),
             c.down_packets.load(Relaxed),
             c.up_packets.load(Relaxed),
@@ -593,6 +598,8 @@ impl Daemon {
             self.stats.auth_rejects,
             self.stats.acct_acked,
             self.stats.acct_timeouts,
+            self.stats.proxy_lcp_accepted,
+            self.stats.proxy_lcp_renegotiated,
         )
     }
 }
