@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use l2tp::{CallInfo, CloseCause, Dropped, Engine, Event as L2tpEvent, ResultCode};
-use ppp::frame::{encode_frame, protocol};
+use ppp::frame::{decode_frame, encode_frame, protocol};
 use ppp::session::{Event as PppEvent, Inbound, Session, SessionConfig, Verdict};
 
 /// A call: (our tunnel id, our session id).
@@ -60,6 +60,8 @@ pub struct EndpointStats {
     pub ppp_malformed: u64,
     /// PPP data frames dropped (no open NCP, IPv6, ...).
     pub ppp_dropped: u64,
+    /// LCP Echo-Requests left unanswered on purpose ([`Endpoint::set_ignore_echo_requests`]).
+    pub echo_ignored: u64,
 }
 
 /// Why an IPv4 datagram could not be sent.
@@ -73,6 +75,13 @@ pub enum SendError {
     L2tp(#[from] l2tp::Error),
 }
 
+/// An LCP Echo-Request (RFC 1661 §5.8: code 9), with or without `FF 03`.
+fn is_lcp_echo_request(frame: &[u8]) -> bool {
+    const ECHO_REQUEST: u8 = 9;
+    decode_frame(frame)
+        .is_ok_and(|f| f.protocol == protocol::LCP && f.payload.first() == Some(&ECHO_REQUEST))
+}
+
 /// An L2TP engine plus one PPP link per established call.
 pub struct Endpoint {
     engine: Engine,
@@ -80,6 +89,7 @@ pub struct Endpoint {
     factory: SessionFactory,
     events: VecDeque<EndpointEvent>,
     stats: EndpointStats,
+    ignore_echo_requests: bool,
 }
 
 impl Endpoint {
@@ -90,6 +100,7 @@ impl Endpoint {
             factory,
             events: VecDeque::new(),
             stats: EndpointStats::default(),
+            ignore_echo_requests: false,
         }
     }
 
@@ -99,6 +110,12 @@ impl Endpoint {
 
     pub fn stats(&self) -> EndpointStats {
         self.stats
+    }
+
+    /// Drop every LCP Echo-Request received from now on instead of answering it: a peer
+    /// whose keepalive fails (RFC 1661 §5.8), to test the other side's echo timeout.
+    pub fn set_ignore_echo_requests(&mut self, ignore: bool) {
+        self.ignore_echo_requests = ignore;
     }
 
     /// The PPP link of a call, while the call is up.
@@ -282,6 +299,10 @@ impl Endpoint {
                     self.stats.ppp_dropped += 1;
                     return;
                 };
+                if self.ignore_echo_requests && is_lcp_echo_request(&data) {
+                    self.stats.echo_ignored += 1;
+                    return;
+                }
                 match link.handle_frame(now, &data) {
                     Ok(Inbound::Ipv4(p)) => self.events.push_back(EndpointEvent::Ipv4 {
                         call: id,
@@ -336,5 +357,26 @@ impl Endpoint {
                 self.on_l2tp_event(now, e, &mut ignored);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_lcp_echo_requests_only() {
+        // Echo-Request id 1, length 8, magic 0x01020304; with and without address/control.
+        let echo = [0xc0, 0x21, 9, 1, 0, 8, 1, 2, 3, 4];
+        assert!(is_lcp_echo_request(&echo));
+        let mut full = vec![0xff, 0x03];
+        full.extend_from_slice(&echo);
+        assert!(is_lcp_echo_request(&full));
+        // Echo-Reply (10), a Configure-Request (1), IPCP code 9, garbage: not echo requests.
+        assert!(!is_lcp_echo_request(&[0xc0, 0x21, 10, 1, 0, 8, 1, 2, 3, 4]));
+        assert!(!is_lcp_echo_request(&[0xc0, 0x21, 1, 1, 0, 4]));
+        assert!(!is_lcp_echo_request(&[0x80, 0x21, 9, 1, 0, 4]));
+        assert!(!is_lcp_echo_request(&[0xc0]));
+        assert!(!is_lcp_echo_request(&[]));
     }
 }

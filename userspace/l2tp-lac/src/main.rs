@@ -76,6 +76,17 @@ struct Args {
     /// to absorb scheduling stalls on a busy host.
     #[arg(long, default_value_t = 4 << 20)]
     socket_buffer: usize,
+    /// Calling Number AVP of each call (becomes the LNS's Calling-Station-Id); `%d` is
+    /// replaced by the call's serial number.
+    #[arg(long)]
+    calling_number: Option<String>,
+    /// Called Number AVP of each call (becomes the LNS's Called-Station-Id); `%d` as above.
+    #[arg(long)]
+    called_number: Option<String>,
+    /// Stop answering LCP Echo-Requests this many seconds after the sessions are up (to test
+    /// the LNS's keepalive timeout).
+    #[arg(long)]
+    ignore_echo_after: Option<f64>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -105,6 +116,12 @@ struct Report {
     ppp_malformed: u64,
     ppp_dropped: u64,
     not_probes: u64,
+    /// LCP Echo-Requests left unanswered (`--ignore-echo-after`).
+    echo_ignored: u64,
+    /// Addresses IPCP gave the sessions, sorted.
+    addresses: Vec<Ipv4Addr>,
+    /// DNS servers IPCP gave (RFC 1877), each distinct one once, in order of arrival.
+    dns: Vec<Ipv4Addr>,
 }
 
 fn resolve_lns(s: &str) -> Result<SocketAddr, String> {
@@ -202,14 +219,21 @@ struct Progress {
 }
 
 impl Progress {
-    fn on_event(&mut self, e: EndpointEvent, lac: &mut Lac, sessions: u16) -> Result<(), String> {
+    fn on_event(&mut self, e: EndpointEvent, lac: &mut Lac, args: &Args) -> Result<(), String> {
         match e {
             EndpointEvent::TunnelUp { tunnel } => {
                 self.report.tunnels_up += 1;
-                for serial in 0..sessions {
+                for serial in 0..args.sessions {
+                    let number = |pattern: &Option<String>| {
+                        pattern
+                            .as_ref()
+                            .map(|p| p.replace("%d", &serial.to_string()).into_bytes())
+                    };
                     let call = CallInfo {
                         serial: u32::from(serial),
                         bearer_type: Some(2),
+                        calling_number: number(&args.calling_number),
+                        called_number: number(&args.called_number),
                         ..CallInfo::default()
                     };
                     lac.ep
@@ -233,6 +257,11 @@ impl Progress {
                 if let Some(addr) = n.local {
                     self.up.insert(call, addr);
                     self.last_up = Instant::now();
+                }
+                for d in n.dns.into_iter().flatten() {
+                    if !self.report.dns.contains(&d) {
+                        self.report.dns.push(d);
+                    }
                 }
             }
             EndpointEvent::Ppp {
@@ -269,6 +298,12 @@ fn run(args: &Args) -> Result<Report, String> {
     }
     if !(args.duration.is_finite() && args.duration >= 0.0 && args.drain >= 0.0) {
         return Err("--duration and --drain must be non-negative".into());
+    }
+    if args
+        .ignore_echo_after
+        .is_some_and(|s| !(s.is_finite() && s >= 0.0))
+    {
+        return Err("--ignore-echo-after must be a non-negative number of seconds".into());
     }
     let lns = resolve_lns(&args.lns)?;
     let sock = UdpSocket::bind(args.bind).map_err(|e| format!("bind {}: {e}", args.bind))?;
@@ -340,11 +375,13 @@ fn run(args: &Args) -> Result<Report, String> {
         }
         lac.turn(setup_deadline).map_err(io)?;
         while let Some(e) = lac.ep.poll_event() {
-            p.on_event(e, &mut lac, args.sessions)?;
+            p.on_event(e, &mut lac, args)?;
         }
         lac.flush().map_err(io)?;
     }
     p.report.sessions_up = p.up.len() as u32;
+    p.report.addresses = p.up.values().copied().collect();
+    p.report.addresses.sort();
     p.report.sessions_failed = total - p.report.sessions_up;
     p.report.setup_seconds = p.last_up.duration_since(start).as_secs_f64();
     if p.report.setup_seconds > 0.0 {
@@ -361,8 +398,14 @@ fn run(args: &Args) -> Result<Report, String> {
         let end = stop + Duration::from_secs_f64(args.drain);
         let mut next = t0;
         let mut seq = 0u64;
+        let ignore_echo_at = args
+            .ignore_echo_after
+            .map(|s| t0 + Duration::from_secs_f64(s));
         while Instant::now() < end {
             let now = Instant::now();
+            if ignore_echo_at.is_some_and(|t| t <= now) {
+                lac.ep.set_ignore_echo_requests(true);
+            }
             // Send what is due, in bursts small enough not to overflow the LNS's socket
             // after a stall of ours; receiving comes between bursts.
             let mut burst = 0;
@@ -384,12 +427,15 @@ fn run(args: &Args) -> Result<Report, String> {
                 burst += 1;
             }
             lac.flush().map_err(io)?;
-            let wake = if next < stop { next } else { end };
+            let mut wake = if next < stop { next } else { end };
+            if let Some(t) = ignore_echo_at.filter(|&t| t > now) {
+                wake = wake.min(t);
+            }
             lac.turn(wake).map_err(io)?;
             while let Some(e) = lac.ep.poll_event() {
                 let recv_ns = lac.ns(Instant::now());
                 let before = p.probes_in.len();
-                p.on_event(e, &mut lac, args.sessions)?;
+                p.on_event(e, &mut lac, args)?;
                 if let Some(r) = p.probes_in.get_mut(before) {
                     // Reuse sent_ns as the measured latency once received.
                     r.probe.sent_ns = recv_ns.saturating_sub(r.probe.sent_ns);
@@ -437,6 +483,7 @@ fn run(args: &Args) -> Result<Report, String> {
     p.report.l2tp_dropped = s.l2tp_dropped;
     p.report.ppp_malformed = s.ppp_malformed;
     p.report.ppp_dropped = s.ppp_dropped;
+    p.report.echo_ignored = s.echo_ignored;
     Ok(p.report)
 }
 

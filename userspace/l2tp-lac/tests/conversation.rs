@@ -91,6 +91,29 @@ fn lns_endpoint(secret: Option<&[u8]>, method: AuthMethod) -> Endpoint {
     )
 }
 
+/// An LNS whose PPP links send an LCP Echo-Request every `interval` and give up after
+/// `failures` unanswered ones.
+fn lns_endpoint_with_keepalive(interval: Duration, failures: u32) -> Endpoint {
+    let engine = Engine::new(
+        Config {
+            host_name: b"lns.example".to_vec(),
+            ..Config::default()
+        },
+        Box::new(TestRng(23)),
+    )
+    .unwrap();
+    Endpoint::new(
+        engine,
+        Box::new(move |(t, s), _| {
+            let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
+            c.lcp.auth = vec![AuthMethod::Pap];
+            c.echo_interval = Some(interval);
+            c.echo_max_failures = failures;
+            (c, [0x40 ^ t as u8 ^ s as u8; 16])
+        }),
+    )
+}
+
 impl Net {
     fn new(secret: Option<&[u8]>, method: AuthMethod, password: &'static [u8], link: Link) -> Net {
         Net {
@@ -430,4 +453,47 @@ fn tunnel_secret_mismatch_fails() {
         ))
     );
     assert!(!net.lac_events.contains(&EndpointEvent::TunnelUp { tunnel }));
+}
+
+/// `set_ignore_echo_requests`: while the LAC answers, the LNS's keepalive holds the call;
+/// once it ignores Echo-Requests, the LNS closes the link (echo timeout) and the call is
+/// cleared on both sides.
+#[test]
+fn ignored_echo_requests_fail_the_lns_keepalive() {
+    let clean = Link {
+        control_loss: 0,
+        max_delay_ms: 1,
+    };
+    let mut net = Net::new(None, AuthMethod::Pap, PASSWORD, clean);
+    net.lns = lns_endpoint_with_keepalive(Duration::from_secs(1), 3);
+    net.bring_up(1);
+    let down = |ev: &[EndpointEvent]| {
+        ev.iter()
+            .any(|e| matches!(e, EndpointEvent::CallDown { .. }))
+    };
+    assert!(
+        !net.run_until(Duration::from_secs(10), |n| down(&n.lns_events)),
+        "answered keepalives keep the call"
+    );
+    assert_eq!(net.lac.stats().echo_ignored, 0);
+    net.lac.set_ignore_echo_requests(true);
+    let t0 = net.now;
+    assert!(
+        net.run_until(Duration::from_secs(30), |n| down(&n.lns_events)
+            && down(&n.lac_events))
+    );
+    // Three unanswered requests one second apart, then the fourth deadline closes it.
+    let took = net.now - t0;
+    assert!(
+        took >= Duration::from_secs(3) && took <= Duration::from_secs(6),
+        "{took:?}"
+    );
+    assert!(net.lac.stats().echo_ignored >= 3);
+    assert!(net.lns_events.iter().any(|e| matches!(
+        e,
+        EndpointEvent::Ppp {
+            event: PppEvent::Closed(ppp::session::CloseReason::EchoTimeout),
+            ..
+        }
+    )));
 }
