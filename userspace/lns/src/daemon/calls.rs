@@ -95,12 +95,13 @@ impl Daemon {
         c.fsm.restart_interval = Duration::from_secs(u64::from(s.ppp_restart_time));
         c.fsm.max_configure = s.ppp_max_configure;
         c.fsm.max_failure = s.ppp_max_failure;
-        // Reference §3.4: an Echo-Request after `echo_timeout` s of silence; the session is
-        // dropped after `idle_echo_timeout` s without an answer.
+        // Reference §3.4: an Echo-Request every `echo_timeout` s. The session is dropped
+        // after `idle_echo_timeout` s without any packet from the user, data included; the
+        // link only sees control frames, so `session_tick` decides that, not the link.
         c.echo_interval = s
             .ppp_keepalive
             .then(|| Duration::from_secs(u64::from(s.echo_timeout)));
-        c.echo_max_failures = (s.idle_echo_timeout / s.echo_timeout.max(1)).max(1);
+        c.echo_max_failures = u32::MAX;
         c
     }
 
@@ -150,6 +151,7 @@ impl Daemon {
             return;
         };
         let address = s.address.map(|a| a.0);
+        s.last_frame = now;
         match s.link.handle_frame(now, frame) {
             Ok(Inbound::Ipv4(p)) => {
                 // Only while the fast path is not yet published; same anti-spoof rule.
@@ -349,17 +351,28 @@ impl Daemon {
         let secs = self.started.elapsed().as_secs();
         let mut close = Vec::new();
         let mut interim = Vec::new();
+        // Reference §3.4: no packet at all from the user for `idle_echo_timeout` s while
+        // echoes are sent (unanswered keepalives, and no data either).
+        let st = &self.config.settings;
+        let keepalive = (st.ppp_keepalive && st.idle_echo_timeout > 0)
+            .then(|| Duration::from_secs(u64::from(st.idle_echo_timeout)));
         for (key, s) in self.table.iter() {
             if s.session_deadline.is_some_and(|d| d <= now) {
                 close.push((key, cause::SESSION_TIMEOUT));
                 continue;
             }
+            let last = self
+                .table
+                .counters(key)
+                .map(|c| c.last_packet_in.load(std::sync::atomic::Ordering::Relaxed))
+                .unwrap_or(0);
+            if keepalive.is_some_and(|limit| {
+                now.saturating_duration_since(s.last_heard(now, self.started, last)) >= limit
+            }) {
+                close.push((key, cause::LOST_CARRIER));
+                continue;
+            }
             if let (Some(idle), Some((opened, _))) = (s.idle_timeout, s.opened) {
-                let last = self
-                    .table
-                    .counters(key)
-                    .map(|c| c.last_packet_in.load(std::sync::atomic::Ordering::Relaxed))
-                    .unwrap_or(0);
                 let quiet = if last == 0 {
                     now.duration_since(opened)
                 } else {
