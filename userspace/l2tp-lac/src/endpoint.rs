@@ -62,6 +62,9 @@ pub struct EndpointStats {
     pub ppp_dropped: u64,
     /// LCP Echo-Requests left unanswered on purpose ([`Endpoint::set_ignore_echo_requests`]).
     pub echo_ignored: u64,
+    /// LCP Configure-Requests received from the peer over L2TP (none when the LNS took
+    /// over the LAC's proxy LCP).
+    pub lcp_confreqs_received: u64,
 }
 
 /// Why an IPv4 datagram could not be sent.
@@ -90,6 +93,11 @@ pub struct Endpoint {
     events: VecDeque<EndpointEvent>,
     stats: EndpointStats,
     ignore_echo_requests: bool,
+    /// LAC: links whose LCP and authentication the LAC already ran ([`crate::proxy`]),
+    /// waiting for their call to connect.
+    prepared: HashMap<CallId, Session>,
+    /// LNS: start links from the ICCN's proxy LCP / proxy authentication when it has them.
+    accept_proxy_lcp: bool,
 }
 
 impl Endpoint {
@@ -101,6 +109,8 @@ impl Endpoint {
             events: VecDeque::new(),
             stats: EndpointStats::default(),
             ignore_echo_requests: false,
+            prepared: HashMap::new(),
+            accept_proxy_lcp: false,
         }
     }
 
@@ -144,6 +154,29 @@ impl Endpoint {
         let s = self.engine.open_session(now, tunnel, call);
         self.pump(now, &[]);
         s
+    }
+
+    /// Place a call whose PPP link the LAC already brought through LCP and authentication
+    /// (proxy LCP, RFC 2661 §4.4.5): `link` takes over the call once it connects, and `call`
+    /// should carry the proxy AVPs ([`crate::proxy::ProxyValues::apply`]).
+    pub fn open_proxied_session(
+        &mut self,
+        now: Instant,
+        tunnel: u16,
+        call: CallInfo,
+        link: Session,
+    ) -> Result<u16, l2tp::Error> {
+        let s = self.engine.open_session(now, tunnel, call)?;
+        self.prepared.insert((tunnel, s), link);
+        self.pump(now, &[]);
+        Ok(s)
+    }
+
+    /// LNS: start each call's PPP link from the ICCN's proxy LCP and proxy authentication when
+    /// it carries them (`lcp_renegotiation on-mismatch`); a proxy the link's policy refuses
+    /// falls back to negotiating LCP.
+    pub fn set_accept_proxy_lcp(&mut self, accept: bool) {
+        self.accept_proxy_lcp = accept;
     }
 
     /// Clear a tunnel and its calls with StopCCN (RFC 2661 §5.7).
@@ -259,6 +292,7 @@ impl Endpoint {
             }
             L2tpEvent::TunnelDown { tunnel, cause } => {
                 // The engine reports no SessionDown for calls of a dead tunnel: end them here.
+                self.prepared.retain(|c, _| c.0 != tunnel);
                 let calls: Vec<CallId> = self
                     .links
                     .keys()
@@ -277,9 +311,18 @@ impl Endpoint {
                 call,
             } => {
                 let id = (tunnel, session);
-                let (cfg, seed) = (self.factory)(id, &call);
-                let mut link = Session::new(cfg, seed);
-                link.start(now);
+                let link = match self.prepared.remove(&id) {
+                    Some(link) => link,
+                    None => {
+                        let (cfg, seed) = (self.factory)(id, &call);
+                        let mut link = Session::new(cfg, seed);
+                        match crate::proxy::proxy_of(&call).filter(|_| self.accept_proxy_lcp) {
+                            Some((lcp, auth)) => link.start_with_proxy(now, &lcp, auth.as_ref()),
+                            None => link.start(now),
+                        }
+                        link
+                    }
+                };
                 self.links.insert(id, link);
                 self.events.push_back(EndpointEvent::CallUp { call: id });
                 dirty.push(id);
@@ -299,6 +342,9 @@ impl Endpoint {
                     self.stats.ppp_dropped += 1;
                     return;
                 };
+                if crate::proxy::lcp_confreq_options(&data).is_some() {
+                    self.stats.lcp_confreqs_received += 1;
+                }
                 if self.ignore_echo_requests && is_lcp_echo_request(&data) {
                     self.stats.echo_ignored += 1;
                     return;
@@ -320,6 +366,8 @@ impl Endpoint {
     }
 
     fn drop_link(&mut self, now: Instant, call: CallId, cause: CloseCause) {
+        // A call cleared before it connected leaves its prepared link behind.
+        self.prepared.remove(&call);
         if let Some(mut link) = self.links.remove(&call) {
             link.lower_layer_down(now);
             self.events

@@ -5,5 +5,6 @@
 pub mod endpoint;
 pub mod fuzzing;
 pub mod probe;
+pub mod proxy;
 
 pub use endpoint::{CallId, Endpoint, EndpointEvent, EndpointStats, SendError, SessionFactory};

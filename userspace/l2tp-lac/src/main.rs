@@ -87,6 +87,15 @@ struct Args {
     /// the LNS's keepalive timeout).
     #[arg(long)]
     ignore_echo_after: Option<f64>,
+    /// Act as a LAC that negotiates LCP with its client itself (RFC 2661 §4.4.5): send the
+    /// LCP Configure-Requests both sides exchanged in the ICCN (AVPs 26-28); the client then
+    /// authenticates with the LNS over the call.
+    #[arg(long)]
+    proxy_lcp: bool,
+    /// As --proxy-lcp, and authenticate the client too: its PAP password or CHAP
+    /// challenge/response go to the LNS in the ICCN (AVPs 29-33), which answers it directly.
+    #[arg(long)]
+    proxy_auth: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -118,6 +127,8 @@ struct Report {
     not_probes: u64,
     /// LCP Echo-Requests left unanswered (`--ignore-echo-after`).
     echo_ignored: u64,
+    /// LCP Configure-Requests from the LNS (0 when it took over the proxy LCP).
+    lcp_confreqs_received: u64,
     /// Addresses IPCP gave the sessions, sorted.
     addresses: Vec<Ipv4Addr>,
     /// DNS servers IPCP gave (RFC 1877), each distinct one once, in order of arrival.
@@ -216,6 +227,8 @@ struct Progress {
     failed: u32,
     probes_in: Vec<probe::Received>,
     report: Report,
+    /// Clients the LAC already ran LCP with (`--proxy-lcp`), numbering their `%d`.
+    proxied: u32,
 }
 
 impl Progress {
@@ -236,9 +249,15 @@ impl Progress {
                         called_number: number(&args.called_number),
                         ..CallInfo::default()
                     };
-                    lac.ep
-                        .open_session(Instant::now(), tunnel, call)
-                        .map_err(|e| format!("open session: {e}"))?;
+                    let opened = if args.proxy_lcp || args.proxy_auth {
+                        let (link, call) = proxied_client(args, self.proxied, call)?;
+                        self.proxied += 1;
+                        lac.ep
+                            .open_proxied_session(Instant::now(), tunnel, call, link)
+                    } else {
+                        lac.ep.open_session(Instant::now(), tunnel, call)
+                    };
+                    opened.map_err(|e| format!("open session: {e}"))?;
                 }
             }
             EndpointEvent::TunnelDown { tunnel, cause } => {
@@ -290,6 +309,25 @@ fn peer_config(user: &str, password: &str, auth: Auth, index: u32) -> SessionCon
         Auth::Chap => AuthMethod::ChapMd5,
     }];
     c
+}
+
+/// Client number `index` after the LAC ran LCP and authentication with it, and `call` with
+/// the proxy AVPs for the ICCN.
+fn proxied_client(
+    args: &Args,
+    index: u32,
+    mut call: CallInfo,
+) -> Result<(ppp::session::Session, CallInfo), String> {
+    let client = peer_config(&args.user, &args.password, args.auth, index);
+    let mut lac = SessionConfig::authenticator(args.hostname.as_bytes(), Ipv4Addr::UNSPECIFIED);
+    lac.lcp.auth = client.lcp.auth.clone();
+    let mut seeds = [[0u8; 16]; 2];
+    seeds.iter_mut().for_each(|s| OsRng.fill_bytes(s));
+    let (link, values) =
+        l2tp_lac::proxy::negotiate(Instant::now(), client, seeds[0], lac, seeds[1])
+            .map_err(|e| format!("session {index}: {e}"))?;
+    values.apply(&mut call, !args.proxy_auth);
+    Ok((link, call))
 }
 
 fn run(args: &Args) -> Result<Report, String> {
@@ -365,6 +403,7 @@ fn run(args: &Args) -> Result<Report, String> {
         failed: 0,
         probes_in: Vec::new(),
         report,
+        proxied: 0,
     };
     while p.up.len() < total as usize && Instant::now() < setup_deadline {
         if p.tunnels.is_empty() {
@@ -484,6 +523,7 @@ fn run(args: &Args) -> Result<Report, String> {
     p.report.ppp_malformed = s.ppp_malformed;
     p.report.ppp_dropped = s.ppp_dropped;
     p.report.echo_ignored = s.echo_ignored;
+    p.report.lcp_confreqs_received = s.lcp_confreqs_received;
     Ok(p.report)
 }
 
@@ -512,6 +552,10 @@ fn print_human(r: &Report) {
     println!(
         "dropped: {} L2TP, {} malformed PPP, {} PPP data, {} non-probe packets",
         r.l2tp_dropped, r.ppp_malformed, r.ppp_dropped, r.not_probes
+    );
+    println!(
+        "LCP Configure-Requests from the LNS: {}",
+        r.lcp_confreqs_received
     );
 }
 
