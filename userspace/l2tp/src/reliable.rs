@@ -149,6 +149,17 @@ impl Reliable {
         }
     }
 
+    /// Whether the peer has acknowledged our message `ns` (it was sent: Ns handed out).
+    pub fn is_acknowledged(&self, ns: u16) -> bool {
+        let oldest = self
+            .in_flight
+            .front()
+            .map(|f| f.ns)
+            .or_else(|| self.waiting.front().map(|(n, _)| *n))
+            .unwrap_or(self.ns_next);
+        seq_diff(oldest, ns) > 0
+    }
+
     /// Apply the peer's receive window (AVP 10); 0 is treated as 1.
     pub fn set_peer_window(&mut self, now: Instant, w: u16, out: &mut VecDeque<Vec<u8>>) {
         self.peer_window = w.max(1);

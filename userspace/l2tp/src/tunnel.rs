@@ -69,6 +69,17 @@ pub(crate) struct Tunnel {
     our_challenge: Option<[u8; 16]>,
     peer_host_name: Vec<u8>,
     sessions: HashMap<u16, Session>,
+    /// A lower bound of `since` over the calls still in setup (`None`: there are none), so
+    /// the timer queries need not scan every call: with tens of thousands of calls a scan on
+    /// each `poll_timeout` made every event loop turn O(calls). It may be early (a call that
+    /// was pending got established); the scan in `expire_setups` then makes it exact.
+    setup_floor: Option<Instant>,
+    /// LAC calls whose ICCN is sent but not yet acknowledged, as (ICCN's Ns, session id), in
+    /// Ns order: their `SessionUp` waits for the acknowledgement. The LNS knows the call only
+    /// once it has the ICCN; PPP frames sent before that (the ICCN may still wait behind a
+    /// full send window, or be reordered) are dropped there as data for an unknown session,
+    /// and the LAC's LCP then waits a whole restart interval (3 s, RFC 1661 §4.6).
+    unannounced: VecDeque<(u16, u16)>,
     pub last_rx: Instant,
     created: Instant,
     /// The application was told about this tunnel (it called `connect` or saw `TunnelUp`).
@@ -94,6 +105,8 @@ impl Tunnel {
             our_challenge: None,
             peer_host_name: Vec::new(),
             sessions: HashMap::new(),
+            setup_floor: None,
+            unannounced: VecDeque::new(),
             last_rx: now,
             created: now,
             announced: role == Role::Initiator,
@@ -306,6 +319,26 @@ impl Tunnel {
                         self.on_message(ctx, now, h.session_id, &d[h.body.clone()]);
                     }
                 }
+            }
+        }
+        // Whatever the verdict, its Nr may have acknowledged an ICCN.
+        self.announce_acknowledged(ctx);
+    }
+
+    /// `SessionUp` for the LAC calls whose ICCN the peer has acknowledged (see
+    /// `unannounced`); calls cleared meanwhile are skipped.
+    fn announce_acknowledged(&mut self, ctx: &mut Ctx) {
+        while let Some(&(ns, session)) = self.unannounced.front() {
+            if !self.chan.is_acknowledged(ns) {
+                break;
+            }
+            self.unannounced.pop_front();
+            if let Some(s) = self.sessions.get(&session) {
+                ctx.events.push_back(Event::SessionUp {
+                    tunnel: self.id,
+                    session,
+                    call: Box::new(s.call.clone()),
+                });
             }
         }
     }
@@ -675,6 +708,7 @@ impl Tunnel {
                 };
                 let mut call = CallInfo::default();
                 call.absorb(msg);
+                self.note_setup(now);
                 self.sessions.insert(
                     local,
                     Session {
@@ -749,7 +783,7 @@ impl Tunnel {
                         s.peer_id = peer_sid;
                         let mut avps = Vec::new();
                         s.call.iccn_avps(ctx.cfg.hide_avps, &mut avps);
-                        let call = Box::new(s.call.clone());
+                        let iccn_ns = self.chan.ns_next;
                         if let Err(e) =
                             self.send(ctx, now, peer_sid, Message::new(MessageType::Iccn, avps))
                         {
@@ -763,11 +797,8 @@ impl Tunnel {
                         if let Some(s) = self.sessions.get_mut(&session_id) {
                             s.state = SessionState::Established;
                         }
-                        ctx.events.push_back(Event::SessionUp {
-                            tunnel: self.id,
-                            session: session_id,
-                            call,
-                        });
+                        // Announced by `announce_acknowledged` once the LNS has the ICCN.
+                        self.unannounced.push_back((iccn_ns, session_id));
                     }
                     (T::Iccn, SessionState::WaitConnect) => {
                         s.call.absorb(msg);
@@ -841,6 +872,7 @@ impl Tunnel {
         let mut avps = vec![Avp::m(AvpValue::AssignedSessionId(local))];
         call.icrq_avps(&mut avps);
         self.send(ctx, now, 0, Message::new(MessageType::Icrq, avps))?;
+        self.note_setup(now);
         self.sessions.insert(
             local,
             Session {
@@ -943,17 +975,17 @@ impl Tunnel {
         false
     }
 
+    /// A call entered setup at `since` (see `setup_floor`).
+    fn note_setup(&mut self, since: Instant) {
+        self.setup_floor = Some(self.setup_floor.map_or(since, |f| f.min(since)));
+    }
+
     fn setup_deadline(&self, ctx: &Ctx) -> Option<Instant> {
         let tunnel = match self.state {
             State::WaitCtlReply | State::WaitCtlConn => Some(self.created + ctx.cfg.setup_timeout),
             _ => None,
         };
-        let calls = self
-            .sessions
-            .values()
-            .filter(|s| s.state != SessionState::Established)
-            .map(|s| s.since + ctx.cfg.setup_timeout)
-            .min();
+        let calls = self.setup_floor.map(|f| f + ctx.cfg.setup_timeout);
         match (tunnel, calls) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -974,14 +1006,26 @@ impl Tunnel {
                 "tunnel setup timed out",
             );
         }
-        let mut stuck: Vec<u16> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| {
-                s.state != SessionState::Established && now >= s.since + ctx.cfg.setup_timeout
-            })
-            .map(|(id, _)| *id)
-            .collect();
+        // Scan the calls only once the earliest possible setup deadline has passed.
+        if self
+            .setup_floor
+            .is_none_or(|f| now < f + ctx.cfg.setup_timeout)
+        {
+            return;
+        }
+        let mut stuck: Vec<u16> = Vec::new();
+        let mut floor: Option<Instant> = None;
+        for (id, s) in &self.sessions {
+            if s.state == SessionState::Established {
+                continue;
+            }
+            if now >= s.since + ctx.cfg.setup_timeout {
+                stuck.push(*id);
+            } else {
+                floor = Some(floor.map_or(s.since, |f| f.min(s.since)));
+            }
+        }
+        self.setup_floor = floor;
         stuck.sort_unstable();
         for id in stuck {
             let rc = ResultCode::with_error(

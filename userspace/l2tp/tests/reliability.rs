@@ -391,6 +391,81 @@ fn call_stuck_in_setup_is_cleared() {
 }
 
 #[test]
+fn calls_stuck_in_setup_are_cleared_each_at_its_own_deadline() {
+    // The engine keeps only a lower bound of the pending calls' start times (no scan of
+    // every call per timer query): a second call that started 30 s later must survive the
+    // first one's expiry and then expire on time itself.
+    let (mut net, icrqs) = capture_icrqs(2);
+    let lns_tunnel = tunnel_up(&net.lns_events).unwrap();
+    let downs = |net: &Net| {
+        net.lns_events
+            .iter()
+            .filter(|e| matches!(e, Event::SessionDown { .. }))
+            .count()
+    };
+    let (icrq_ns, _) = ns_nr(&icrqs[0]);
+    net.inject(Dir::ToLns, &icrqs[0]);
+    let (icrp_ns, _) = ns_nr(&net.sent.last().unwrap().2);
+    net.inject(Dir::ToLns, &zlb(lns_tunnel, icrq_ns + 1, icrp_ns + 1));
+    net.run_for(Duration::from_secs(30));
+    net.inject(Dir::ToLns, &icrqs[1]);
+    net.inject(Dir::ToLns, &zlb(lns_tunnel, icrq_ns + 2, icrp_ns + 2));
+    net.run_for(Duration::from_secs(29));
+    assert_eq!(downs(&net), 0, "nothing expires before 60 s");
+    net.run_for(Duration::from_secs(2));
+    assert_eq!(
+        downs(&net),
+        1,
+        "the first call expires at 60 s, the second is 30 s younger"
+    );
+    net.run_for(Duration::from_secs(27));
+    assert_eq!(downs(&net), 1);
+    net.run_for(Duration::from_secs(4));
+    assert_eq!(downs(&net), 2, "the second call expires at its own 60 s");
+}
+
+#[test]
+fn lac_call_is_up_only_once_its_iccn_is_acknowledged() {
+    // PPP frames the LAC sends before the LNS has the ICCN would be dropped there (unknown
+    // session) and cost a 3 s LCP restart: the LAC engine announces the call only once the
+    // ICCN is acknowledged. Here the first ICCN is lost; its retransmission gets through.
+    let mut net = Net::new(lac_config(None), lns_config(None));
+    let (lt, _) = net.establish();
+    let mut iccns_dropped = 0;
+    net.filter = Some(Box::new(move |d, b| {
+        if d == Dir::ToLns && kind(b) == Some(MessageType::Iccn) && iccns_dropped == 0 {
+            iccns_dropped += 1;
+            Fate::Drop
+        } else {
+            Fate::Deliver
+        }
+    }));
+    net.lac
+        .open_session(net.now, lt, CallInfo::default())
+        .unwrap();
+    net.run_for(Duration::from_millis(500));
+    assert!(
+        !net.sent_messages(Dir::ToLns, MessageType::Iccn).is_empty(),
+        "the ICCN was sent"
+    );
+    assert!(
+        sessions_up(&net.lac_events).is_empty(),
+        "not up before the LNS has the ICCN"
+    );
+    assert!(sessions_up(&net.lns_events).is_empty());
+    assert!(
+        net.run_until(Duration::from_secs(5), |n| !sessions_up(&n.lac_events)
+            .is_empty())
+    );
+    assert_eq!(
+        sessions_up(&net.lns_events).len(),
+        1,
+        "the LNS had it first"
+    );
+    assert_eq!(net.sent_messages(Dir::ToLns, MessageType::Iccn).len(), 2);
+}
+
+#[test]
 fn new_sccrq_from_a_restarted_lac_opens_a_new_tunnel() {
     let mut net = Net::new(lac_config(None), lns_config(None));
     net.establish();
