@@ -1,0 +1,147 @@
+#!/bin/bash
+# l2tpns at scale: one daemon, more sessions than the C l2tpns can ever hold (its MAXSESSION is
+# 60 000, fixed at compile time; it is not run here). Brings TUNNELS x SESSIONS sessions up through
+# FreeRADIUS (PAP), passes UDP probes round-robin through every session, saves the state with
+# SIGTERM and resumes it in a new daemon while the LAC keeps sending, and prints "# bench:" lines:
+# set-up rate, daemon RSS per session, SIGTERM save time and restart resume time.
+#
+# Runs on the host as root in network namespaces (tests/l2tpns/daemon-env.inc):
+#   NETEDGE_BIN_DIR=target/release tests/bench/host/l2tpns-scale.sh
+# Tunables: TUNNELS (10), SESSIONS per tunnel (7000), POOL (10.210.0.0/15: 131 070 addresses),
+# RATE (probes per second over all sessions, 10000), TRAFFIC (seconds of probes, 30),
+# ACCOUNTING (no; yes doubles the RADIUS work), RSS_BOUND_KIB (per session, 8).
+set -u
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+export NETEDGE_BIN_DIR=${NETEDGE_BIN_DIR:-${CARGO_TARGET_DIR:-$repo/target}/release}
+. "$repo/tests/l2tpns/daemon-env.inc"
+TUNNELS=${TUNNELS:-10}
+SESSIONS=${SESSIONS:-7000}
+export POOL=${POOL:-10.210.0.0/15}
+RATE=${RATE:-10000}
+TRAFFIC=${TRAFFIC:-30}
+ACCOUNTING=${ACCOUNTING:-no}
+# Why 8 KiB: the daemon keeps per session an L2TP call, a PPP link (LCP/IPCP automata), the
+# session-table entry and its two lookup keys, the pool entry and accounting counters: about 2 KiB
+# of heap. 8 KiB leaves room for allocator slack and hash-table growth steps (doubling), and still
+# means 1 million sessions in 8 GiB. A leak per session or a fixed per-session buffer (the C
+# daemon's style) would break it.
+RSS_BOUND_KIB=${RSS_BOUND_KIB:-8}
+total=$((TUNNELS * SESSIONS))
+bench() { echo "# bench: $*"; }
+
+state_dir=$work/state
+mkdir -p "$state_dir"
+start_lns_with_state() {
+    setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$state_dir" \
+        </dev/null >>"$lns_dir/stdout.log" 2>&1 &
+    lns_pid=$!
+    local i
+    for i in $(seq 1 300); do
+        in_lns ss -lun 2>/dev/null | grep -q '10.201.0.1:1701' && return 0
+        kill -0 "$lns_pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+# The daemon is the child of `ip netns exec` (setsid keeps the same pid: exec chain).
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$lns_pid/status" 2>/dev/null; }
+cpu_seconds() { # utime+stime of a pid in seconds
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null
+}
+sessions_up() { grep -c 'session .*: user .* up with ' "$lns_dir/l2tpns.log" 2>/dev/null; }
+ms_now() { date +%s%3N; }
+
+check "three namespaces and two veth pairs set up" setup_net || exit 1
+check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
+check "echo server listening in the server namespace" start_echo || exit 1
+radius_pid=${pids[0]}
+write_lns_config "set radius_accounting $ACCOUNTING"
+check "l2tpns listening on 10.201.0.1:1701" start_lns_with_state || { show_lns_log; exit 1; }
+rss0=$(rss_kib)
+
+# One LAC for the whole run: set-up, then probes for TRAFFIC seconds during which the daemon is
+# replaced (SIGTERM save, restart resume) without the LAC noticing.
+lac_cmd=("$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --tunnels "$TUNNELS" --sessions "$SESSIONS"
+    --auth pap --user 'lac%d' --password lacpass --secret tunnelsecret --setup-timeout 600
+    --target 10.202.0.2:9000 --rate "$RATE" --size 200 --duration "$TRAFFIC" --drain 2
+    --socket-buffer $((32 << 20)) --json)
+echo "# ${lac_cmd[*]}"
+t0=$(ms_now)
+# exec: $! is the LAC itself (for its CPU time).
+(exec ip netns exec "$ns_lac" "${lac_cmd[@]}" >"$work/lac.json" 2>"$work/lac.err") &
+lac_job=$!
+
+all_up() {
+    local n
+    while kill -0 "$lac_job" 2>/dev/null; do
+        n=$(sessions_up)
+        [ "$n" -ge "$total" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+check "$total sessions up on one daemon ($TUNNELS tunnels x $SESSIONS)" all_up
+t_up=$(ms_now)
+up=$(sessions_up)
+rss1=$(rss_kib)
+bench "set-up: $up/$total sessions in $(((t_up - t0) / 1000)).$(((t_up - t0) % 1000 / 100)) s (log-polled), CPU: daemon $(cpu_seconds "$lns_pid") s, FreeRADIUS $(cpu_seconds "$radius_pid") s, l2tp-lac $(cpu_seconds "$lac_job") s"
+per_session=$(((rss1 - rss0) * 1024 / (up > 0 ? up : 1)))
+bench "memory: daemon RSS $((rss0 / 1024)) MiB empty, $((rss1 / 1024)) MiB with $up sessions: $per_session bytes per session"
+check "RSS per session $per_session B under $RSS_BOUND_KIB KiB" [ "$per_session" -lt $((RSS_BOUND_KIB * 1024)) ]
+
+# Let the probes run a few seconds through the first daemon, then replace it.
+sleep 4
+check "the LAC is still sending (TRAFFIC=$TRAFFIC s leaves time for the restart)" kill -0 "$lac_job"
+t_term=$(ms_now)
+old_pid=$lns_pid
+kill -TERM "$lns_pid"
+exited() {
+    local i
+    for i in $(seq 1 600); do kill -0 "$old_pid" 2>/dev/null || return 0; sleep 0.05; done
+    return 1
+}
+check "SIGTERM: the daemon exits" exited
+t_saved=$(ms_now)
+check "SIGTERM: state saved for $total sessions" grep -q "saved $total session(s)" "$lns_dir/l2tpns.log"
+state_bytes=$(du -b "$state_dir" | awk '{print $1}')
+check "l2tpns restarted" start_lns_with_state || show_lns_log
+resumed() {
+    local i
+    for i in $(seq 1 1200); do
+        grep -q "resumed $total session(s)" "$lns_dir/l2tpns.log" && return 0
+        kill -0 "$lns_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+check "restart: $total sessions resumed" resumed
+t_resumed=$(ms_now)
+bench "SIGTERM save: $((t_saved - t_term)) ms to exit with $total sessions saved (state file $state_bytes bytes); restart to 'resumed': $((t_resumed - t_saved)) ms; gap without a daemon $((t_resumed - t_term)) ms"
+bench "memory after resume: $(($(rss_kib) / 1024)) MiB"
+
+wait "$lac_job"
+lac_rc=$?
+sed 's/^/# /' "$work/lac.json"
+grep -v "down: Local" "$work/lac.err" | head -5 | sed 's/^/# stderr: /'
+check "LAC: every session stayed up through the restart (exit status $lac_rc, no CDN or StopCCN)" \
+    [ "$lac_rc" = 0 ] && ! grep -q 'down: Peer' "$work/lac.err"
+if [ -s "$work/lac.json" ]; then
+    rate=$(field "$work/lac.json" setup_rate)
+    secs=$(field "$work/lac.json" setup_seconds)
+    sent=$(field "$work/lac.json" sent)
+    received=$(field "$work/lac.json" received)
+    lost=$(field "$work/lac.json" lost)
+    bench "set-up rate: $(field "$work/lac.json" sessions_up) sessions in $secs s = $rate sessions/s (l2tp-lac)"
+    bench "traffic: $sent probes round-robin over $total sessions at $RATE pps, $received back, $lost lost (the restart gap is about $((RATE * (t_resumed - t_term) / 1000)) probes)"
+    # Probes sent while no daemon runs are lost, plus a second's worth for the sockets' queues;
+    # everything else must come back.
+    allowed=$((RATE * (t_resumed - t_term + 1000) / 1000))
+    check "traffic passes through the sessions: $lost lost of $sent, at most $allowed (the restart gap + 1 s)" \
+        [ "$received" -gt 0 ] && [ "$lost" -le "$allowed" ]
+else
+    notok "l2tp-lac report written"
+fi
+check "no panic in the daemon" no_panic
+bench "the C l2tpns cannot run this: MAXSESSION is 60000 at compile time (reference l2tpns.md); not run"
+bench "command: TUNNELS=$TUNNELS SESSIONS=$SESSIONS POOL=$POOL RATE=$RATE TRAFFIC=$TRAFFIC ACCOUNTING=$ACCOUNTING tests/bench/host/l2tpns-scale.sh"
+[ "$failures" = 0 ]
