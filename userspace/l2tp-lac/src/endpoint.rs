@@ -6,7 +6,8 @@
 //! [`SessionFactory`]; PPP frames travel as L2TP data messages (RFC 2661 §3.1), and a PPP
 //! link that closes clears its call with CDN.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -89,6 +90,14 @@ fn is_lcp_echo_request(frame: &[u8]) -> bool {
 pub struct Endpoint {
     engine: Engine,
     links: HashMap<CallId, Session>,
+    /// The links' deadlines, earliest first. Entries go stale when a deadline moves or a link
+    /// goes; every change of a link ends in `drain_link`, which pushes its current deadline.
+    /// Without it each timer query scanned every link: O(links) per datagram, the LAC's own
+    /// limit at tens of thousands of sessions.
+    timers: BinaryHeap<Reverse<(Instant, CallId)>>,
+    /// The deadline last pushed per link, so that a link whose deadline did not move (every
+    /// data frame passes `drain_link`) adds no entry.
+    armed: HashMap<CallId, Instant>,
     factory: SessionFactory,
     events: VecDeque<EndpointEvent>,
     stats: EndpointStats,
@@ -105,6 +114,8 @@ impl Endpoint {
         Endpoint {
             engine,
             links: HashMap::new(),
+            timers: BinaryHeap::new(),
+            armed: HashMap::new(),
             factory,
             events: VecDeque::new(),
             stats: EndpointStats::default(),
@@ -212,18 +223,31 @@ impl Endpoint {
             self.engine.handle_timeout(now);
         }
         let mut due = Vec::new();
-        for (id, link) in self.links.iter_mut() {
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if self.armed.get(&id) == Some(&at) {
+                self.armed.remove(&id);
+            }
+            let Some(link) = self.links.get_mut(&id) else {
+                continue;
+            };
             if link.poll_timeout().is_some_and(|t| t <= now) {
                 link.handle_timeout(now);
-                due.push(*id);
+                due.push(id);
             }
         }
+        due.sort_unstable();
+        due.dedup();
         self.pump(now, &due);
     }
 
     /// The earliest instant at which [`Endpoint::handle_timeout`] has work.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let links = self.links.values().filter_map(Session::poll_timeout).min();
+        // May be early (a stale entry): handle_timeout then finds nothing due.
+        let links = self.timers.peek().map(|Reverse((t, _))| *t);
         match (self.engine.poll_timeout(), links) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -387,6 +411,11 @@ impl Endpoint {
         while let Some(event) = link.poll_event() {
             closed |= matches!(event, PppEvent::Closed(_));
             self.events.push_back(EndpointEvent::Ppp { call, event });
+        }
+        if let Some(t) = link.poll_timeout().filter(|_| !closed) {
+            if self.armed.insert(call, t) != Some(t) {
+                self.timers.push(Reverse((t, call)));
+            }
         }
         if closed {
             // RFC 2661 §5.4: the PPP link is over, clear the call it rode on.
