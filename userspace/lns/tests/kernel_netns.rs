@@ -13,6 +13,12 @@ use lns::tun_device::TunDevice;
 fn private_netns() -> bool {
     // SAFETY: unshare only changes this thread's namespaces.
     let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+    if rc != 0 && std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but unshare(CLONE_NEWNET) failed (run as root): {}",
+            std::io::Error::last_os_error()
+        );
+    }
     if rc != 0 {
         eprintln!(
             "skipped: unshare(CLONE_NEWNET): {}",

@@ -60,7 +60,10 @@ fn run(tool: &str, args: &[&str]) -> Option<Output> {
     {
         Ok(o) => Some(o),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("{tool} not installed: skipping");
+            if std::env::var_os("CI").is_some() {
+                panic!("CI is set but {tool} is not installed (apt-get install iptables)");
+            }
+            eprintln!("{tool} not installed and CI unset: skipping");
             None
         }
         Err(e) => panic!("{tool}: {e}"),
