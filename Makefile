@@ -123,6 +123,8 @@ install: $(addprefix install-,$(COMPONENTS))
 # ------------------------------------------------------------------------------------------------
 SRC_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION).tar.gz
 VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
+# .cargo/ (the developers' resolver policy) stays out: the package builds write their own
+# .cargo/config.toml pointing at the vendored crates, and Cargo.lock already holds the versions.
 # Reproducible archives: files dated by the last commit, so an unchanged tree keeps its tarball.
 # The name prefix is added to member names only (transform flag S): symlinks in the tree, such as
 # kmod-daddr/daddr_core, keep their relative targets.
@@ -136,7 +138,8 @@ $(SRC_TARBALL): FORCE
 	@mkdir -p $(@D)
 	@if git -C $(TOP) rev-parse --git-dir >/dev/null 2>&1; then \
 	  git -C $(TOP) ls-files -co --exclude-standard -z \
-	    | while IFS= read -r -d '' f; do if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
+	    | while IFS= read -r -d '' f; do case $$f in .cargo/*) continue;; esac; \
+	        if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
 	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
 	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|S' -cf - \
 	  | gzip -n > $@.tmp
