@@ -4,7 +4,8 @@
 # client and sends the result in the ICCN). With `lcp_renegotiation on-mismatch` the LNS sends
 # no LCP Configure-Request, the proxied credentials go to RADIUS and the sessions come up and
 # pass traffic; a wrong proxied password is rejected (CDN). With `always` (SIGHUP) the LNS
-# renegotiates LCP and the sessions still come up.
+# renegotiates LCP and the sessions still come up; with `on-mismatch` a proxy we cannot take
+# (an authentication protocol we do not allow) is refused and LCP renegotiated.
 # Needs root, /usr/sbin/freeradius, python3, l2tpns and l2tp-lac in $NETEDGE_BIN_DIR.
 set -u
 . "$(dirname "$0")/daemon-env.inc"
@@ -86,14 +87,33 @@ check "always: no proxy LCP taken" [ "$(count_log 'proxy LCP accepted')" = "$acc
 check "always: traffic through the sessions, no loss" \
     [ "$(field "$work/always.json" received)" = "$(field "$work/always.json" sent)" -a "$(field "$work/always.json" sent)" -gt 0 ]
 
+# --- on-mismatch with a proxy we cannot take: CHAP only, the LAC did PAP -------------------
+# The proxy is refused and LCP renegotiated (the original's fallback); this PAP-only client
+# then refuses CHAP, so the login fails: what matters is that the LNS renegotiated.
+write_lns_config "set lcp_renegotiation on-mismatch" "set radius_authtypes \"chap\""
+kill -HUP "$lns_pid"
+for _ in $(seq 1 50); do
+    [ "$(grep -c 'reloaded .*radius_authtypes' "$log")" -ge 1 ] && break
+    sleep 0.1
+done
+check "SIGHUP: on-mismatch, radius_authtypes chap reloaded" grep -q 'reloaded .*radius_authtypes' "$log"
+in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth pap --user lac0 \
+    --password lacpass --secret tunnelsecret --setup-timeout 15 --duration 0 --proxy-auth --json \
+    >"$work/mismatch.json" 2>"$work/mismatch.err"
+check "mismatch: the PAP-only client does not get in" [ $? != 0 ]
+check "mismatch: the LNS refused the proxy (PAP not allowed) and renegotiated" \
+    grep -q 'proxy LCP not acceptable (LAC negotiated an authentication method we do not allow)' "$log"
+check "mismatch: the LNS sent LCP Configure-Requests ($(field "$work/mismatch.json" lcp_confreqs_received))" \
+    [ "$(field "$work/mismatch.json" lcp_confreqs_received)" -gt 0 ]
+
 # The operator's view: the counters line (logged every 5 s when it changed). 21 proxies
 # taken: 10 PAP, 10 CHAP and the rejected login (its LCP was acceptable, RADIUS said no).
 for _ in $(seq 1 70); do
-    [ "$(counter proxy_lcp_accepted)" = 21 ] && break
+    [ "$(counter proxy_lcp_renegotiated)" = 1 ] && break
     sleep 0.1
 done
-check "counters: proxy_lcp_accepted=21 proxy_lcp_renegotiated=0 ($(counter proxy_lcp_accepted), $(counter proxy_lcp_renegotiated))" \
-    [ "$(counter proxy_lcp_accepted)" = 21 -a "$(counter proxy_lcp_renegotiated)" = 0 ]
+check "counters: proxy_lcp_accepted=21 proxy_lcp_renegotiated=1 ($(counter proxy_lcp_accepted), $(counter proxy_lcp_renegotiated))" \
+    [ "$(counter proxy_lcp_accepted)" = 21 -a "$(counter proxy_lcp_renegotiated)" = 1 ]
 check "l2tpns still running" kill -0 "$lns_pid"
 check "no panic in the l2tpns log" no_panic
 [ "$failures" = 0 ] || show_lns_log

@@ -215,6 +215,11 @@ impl Daemon {
                 key.index(),
                 String::from_utf8_lossy(&message)
             ),
+            // Counted in `start_link`; the reason is only known here.
+            PppEvent::ProxyLcpRejected { reason } => log::info!(
+                "session {}: proxy LCP not acceptable ({reason}), renegotiating LCP",
+                key.index()
+            ),
             other => log::debug!("session {}: {other:?}", key.index()),
         }
     }

@@ -85,8 +85,8 @@ impl Daemon {
                 }
             );
         } else {
+            // Logged with its reason when the link's event is drained (`ppp_event`).
             self.stats.proxy_lcp_renegotiated += 1;
-            log::info!("session {tag}: proxy LCP not acceptable, renegotiating LCP");
         }
     }
 }
