@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use l2tp::fuzzing::TestRng;
 use l2tp::{CallInfo, Config, Engine};
 use l2tp_lac::probe::{self, Probe};
-use l2tp_lac::proxy::negotiate;
+use l2tp_lac::proxy::{negotiate, ProxyValues};
 use l2tp_lac::{CallId, Endpoint, EndpointEvent};
 use ppp::chap::md5_response;
 use ppp::lcp::AuthMethod;
@@ -199,6 +199,7 @@ impl Net {
         lac_auth: AuthMethod,
         password: &[u8],
         lcp_only: bool,
+        edit: impl FnOnce(&mut ProxyValues),
     ) {
         let now = self.now;
         let tunnel = self.lac.connect(now, lns_addr()).unwrap();
@@ -210,7 +211,8 @@ impl Net {
         client.echo_interval = None;
         let mut lac = SessionConfig::authenticator(b"lac.example", Ipv4Addr::UNSPECIFIED);
         lac.lcp.auth = vec![lac_auth];
-        let (link, values) = negotiate(self.now, client, [5; 16], lac, [6; 16]).unwrap();
+        let (link, mut values) = negotiate(self.now, client, [5; 16], lac, [6; 16]).unwrap();
+        edit(&mut values);
         let mut call = CallInfo {
             serial: 1,
             ..CallInfo::default()
@@ -274,7 +276,7 @@ impl Net {
 
 fn proxied_auth_straight_to_ipcp(method: AuthMethod) {
     let mut net = Net::new(vec![AuthMethod::ChapMd5, AuthMethod::Pap], true);
-    net.place_proxied_call(vec![method], method, PASSWORD, false);
+    net.place_proxied_call(vec![method], method, PASSWORD, false, |_| {});
     let up = net.bring_up();
     assert!(net.proxy_accepted());
     // Neither side sent an LCP Configure-Request over the call.
@@ -315,6 +317,7 @@ fn proxy_lcp_only_authenticates_over_the_call() {
         AuthMethod::ChapMd5,
         PASSWORD,
         true,
+        |_| {},
     );
     let up = net.bring_up();
     assert!(net.proxy_accepted());
@@ -334,6 +337,7 @@ fn without_proxy_acceptance_lcp_is_renegotiated() {
         AuthMethod::ChapMd5,
         PASSWORD,
         false,
+        |_| {},
     );
     let up = net.bring_up();
     assert!(!net.proxy_accepted());
@@ -352,6 +356,7 @@ fn unacceptable_proxy_lcp_falls_back_to_renegotiation() {
         AuthMethod::ChapMd5,
         PASSWORD,
         false,
+        |_| {},
     );
     let up = net.bring_up();
     assert!(net.lns_events.iter().any(|e| matches!(
@@ -379,6 +384,7 @@ fn wrong_proxied_password_clears_the_call() {
         AuthMethod::ChapMd5,
         b"wrong",
         false,
+        |_| {},
     );
     let down = |ev: &[EndpointEvent]| {
         ev.iter()
@@ -398,4 +404,34 @@ fn wrong_proxied_password_clears_the_call() {
     )));
     assert!(Net::ipv4_up(&net.lac_events).is_empty());
     assert_eq!(net.lac.link_count() + net.lns.link_count(), 0);
+}
+
+/// Proxy PAP without AVP 32 (RFC 2661 defines the Proxy Authen ID for CHAP only): the LNS
+/// cannot know the Authenticate-Request's identifier, so the client ignores its first Ack and
+/// retransmits; the retransmission is answered from the decision already taken, without a
+/// second request to the authentication backend.
+#[test]
+fn proxy_pap_without_identifier_comes_up_on_the_retransmission() {
+    let mut net = Net::new(vec![AuthMethod::Pap], true);
+    let mut sent_id = None;
+    net.place_proxied_call(
+        vec![AuthMethod::Pap],
+        AuthMethod::Pap,
+        PASSWORD,
+        false,
+        |v| sent_id = v.auth.id.take(),
+    );
+    let t0 = net.now;
+    let up = net.bring_up();
+    assert!(net.proxy_accepted());
+    assert_eq!(net.lac.stats().lcp_confreqs_received, 0);
+    assert!(matches!(
+        net.auth_seen.as_slice(),
+        [(true, Credentials::Pap { .. })]
+    ));
+    if sent_id != Some(0) {
+        // Our Ack (identifier 0) did not match: up only after the client's restart timer.
+        assert!(net.now - t0 >= Duration::from_secs(3), "{:?}", net.now - t0);
+    }
+    net.ping(up);
 }
