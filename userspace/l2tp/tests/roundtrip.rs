@@ -185,6 +185,45 @@ proptest! {
         prop_assert_eq!(&buf[start..][h.payload()], &payload[..]);
     }
 
+    /// Every optional field of the data header (RFC 2661 §3.1: L length, S with Ns/Nr, O offset
+    /// with padding, P priority), built here from the RFC's layout: the parser finds each field
+    /// and the PPP frame, and ignores bytes after the declared length.
+    #[test]
+    fn data_header_with_every_option_parses(
+        tid: u16, sid: u16, payload in bytes(0, 200),
+        length in any::<bool>(), seq in proptest::option::of(any::<(u16, u16)>()),
+        pad in proptest::option::of(0usize..32), priority in any::<bool>(), trailer in bytes(0, 8),
+    ) {
+        let mut flags: u16 = 0x0002;
+        let mut fields = Vec::new();
+        if length { flags |= 0x4000; fields.extend([0, 0]); }
+        fields.extend(tid.to_be_bytes());
+        fields.extend(sid.to_be_bytes());
+        if let Some((ns, nr)) = seq {
+            flags |= 0x0800;
+            fields.extend(ns.to_be_bytes());
+            fields.extend(nr.to_be_bytes());
+        }
+        if let Some(pad) = pad {
+            flags |= 0x0200;
+            fields.extend((pad as u16).to_be_bytes());
+            fields.extend(std::iter::repeat_n(0xAAu8, pad));
+        }
+        if priority { flags |= 0x0100; }
+        let mut wire = flags.to_be_bytes().to_vec();
+        wire.extend(&fields);
+        wire.extend(&payload);
+        let declared = wire.len();
+        if length {
+            wire[2..4].copy_from_slice(&(declared as u16).to_be_bytes());
+            // Bytes past the Length field are not part of the message (e.g. UDP padding).
+            wire.extend(&trailer);
+        }
+        let h = header::parse_data_header(&wire).unwrap().unwrap();
+        prop_assert_eq!((h.tunnel_id, h.session_id, h.sequence, h.priority), (tid, sid, seq, priority));
+        prop_assert_eq!(&wire[h.payload()], &payload[..]);
+    }
+
 }
 
 proptest! {
