@@ -163,3 +163,61 @@ fn packaged_sample_config_is_valid() {
     assert_eq!(config.iface.as_deref(), Some("ppp0"));
     assert_eq!(config.confs.len(), 3);
 }
+
+#[test]
+fn dry_run_without_ipvs_says_it_plans_against_an_empty_table() {
+    if Path::new("/proc/net/ip_vs").exists() {
+        return; // IPVS is loaded here: the plan is made against the real table instead.
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = iptoip(dir.path(), ORIGIN_CONF, &["--dry-run"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("IPVS is not available in this kernel: planning against an empty table"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_real_run_logs_to_the_configured_logfile() {
+    if Path::new("/proc/net/ip_vs").exists() {
+        return; // the run would succeed and change the table of this host
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("iptoip.log");
+    let conf = ORIGIN_CONF.replace(
+        "<syslog>0</syslog>",
+        &format!("<syslog>0</syslog><logfile>{}</logfile>", log.display()),
+    );
+    let out = iptoip(dir.path(), &conf, &[]);
+    // No IPVS on this host: the run fails, and says why in the log file, not on stderr.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("IPVS"), "{}", text(&out.stderr));
+    let logged = std::fs::read_to_string(&log).expect("the log file was written");
+    let line = logged
+        .lines()
+        .find(|l| l.contains("IPVS"))
+        .unwrap_or_else(|| panic!("no IPVS error in {logged:?}"));
+    // "Nov 22 02:30:00 message": the original's stamp in front.
+    let stamp: Vec<&str> = line.split_whitespace().take(3).collect();
+    assert_eq!(stamp.len(), 3, "{line}");
+    assert!(
+        stamp[0].len() == 3 && stamp[2].matches(':').count() == 2,
+        "{line}"
+    );
+}
+
+#[test]
+fn the_default_config_is_etc_iptoip_xml() {
+    if Path::new("/etc/iptoip.xml").exists() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_iptoip"))
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("/etc/iptoip.xml"), "{stderr}");
+}
