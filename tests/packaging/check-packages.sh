@@ -19,6 +19,21 @@ if [ -z "${components// /}" ]; then
     notok "COMPONENTS in package.mk names at least one component"; exit 1
 fi
 
+# --- per-OS overrides (package-rhel.mk) seen through print-config -------------------------------
+native_cfg=$(make -s --no-print-directory print-config)
+rhel_cfg=$(make -s --no-print-directory print-config OS_FAMILY=rhel OS_ID=rhel OS_VERSION_MAJOR=9)
+forced_native=$(make -s --no-print-directory print-config OS_FAMILY=rhel OS_ID=rhel OS_VERSION_MAJOR=9 NATIVE=1)
+check "print-config: package-rhel.mk sets the lib64 xtables dir for RHEL" \
+    grep -qE '^XTLIBDIR += /usr/lib64/xtables +# package-rhel.mk$' <<<"$rhel_cfg"
+check "print-config: RHEL values come from package-rhel.mk (DIST, UNITDIR, KERNEL_DIR)" \
+    bash -c '[ "$(grep -cE "^(DIST +=  ?\.el9|UNITDIR += /usr/lib/systemd/system|KERNEL_DIR += /usr/src/kernels/.*) +# package-rhel.mk$" <<<"$1")" = 3 ]' _ "$rhel_cfg"
+check "print-config: the native build uses no package-rhel.mk value" \
+    bash -c '! grep -q "# package-rhel.mk" <<<"$1"' _ "$native_cfg"
+check "print-config: NATIVE=1 ignores package-rhel.mk even for OS_FAMILY=rhel" \
+    bash -c '! grep -q "# package-rhel.mk" <<<"$1"' _ "$forced_native"
+check "print-config: native and RHEL differ in XTLIBDIR" \
+    bash -c '[ "$(grep ^XTLIBDIR <<<"$1")" != "$(grep ^XTLIBDIR <<<"$2")" ]' _ "$native_cfg" "$rhel_cfg"
+
 work=$(mktemp -d /var/tmp/netedge-pkgtest.XXXXXX)
 cleanup() {
     for m in debroot/proc debroot/dev upgroot/proc; do mountpoint -q "$work/$m" && umount "$work/$m"; done
