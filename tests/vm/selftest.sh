@@ -26,6 +26,13 @@ EOF
 rc=$?
 if [ $rc -eq 7 ] && grep -qx args-seen "$tmp/args.out"; then ok "run: arguments passed intact and exit status 7 returned"; else not_ok "run: arguments/exit status (rc=$rc)" "$tmp/args.err"; fi
 if grep -q 'vm: init reached userspace' "$tmp/args.log"; then ok "run: --log holds the console"; else not_ok "run: --log holds the console" "$tmp/args.log"; fi
+# The harness reports boot-to-script time (qemu start to init's first line, host wall clock).
+# The goal is under 10 s under TCG on an idle host; the assertion leaves room for a loaded CI host.
+boot=$(sed -n 's/.*boot to script \([0-9.]*\)s$/\1/p' "$tmp/args.err" | tail -1)
+if [ -n "$boot" ] && awk -v b="$boot" 'BEGIN { exit !(b < 60) }'; then
+	ok "run: boot to script ${boot} s (load $(cut -d' ' -f1 /proc/loadavg))"
+	echo "# figure: vm boot to script ${boot} s"
+else not_ok "run: boot to script reported and under 60 s (got '${boot}')" "$tmp/args.err"; fi
 
 # 2. shares and writable places in the guest, and a script that leaves a daemon behind
 cat >"$tmp/shares.sh" <<'EOF'
