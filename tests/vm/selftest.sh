@@ -67,7 +67,17 @@ printf '#!/bin/sh\nsleep 1000\n' >"$tmp/hang.sh"
 rc=$?
 if [ $rc -eq 124 ] && grep -q 'timeout after 20s' "$tmp/hang.err"; then ok "run: timeout reported (rc 124)"; else not_ok "run: timeout (rc=$rc)" "$tmp/hang.err"; fi
 
-# 5. usage errors are clear and do not boot
+# 5. another kernel image (--kernel): a copy of the reference bzImage, booted without the
+#    reference module tree; the script sees VM_KVER=custom
+eval "$("$VM" env)"
+cp "$VM_BZIMAGE" "$tmp/other-bzImage"
+printf '#!/bin/sh\necho "kver=$VM_KVER"\n' >"$tmp/kernel.sh"
+"$VM" run --kernel "$tmp/other-bzImage" --log "$tmp/kernel.log" --output "$tmp/kernel.out" "$tmp/kernel.sh" 2>"$tmp/kernel.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -qx kver=custom "$tmp/kernel.out" && ! grep -q vm_moddir "$tmp/kernel.log"; then ok "run: --kernel boots the given image"; else not_ok "run: --kernel (rc=$rc)" "$tmp/kernel.err"; fi
+if "$VM" run --kernel /nonexistent "$tmp/kernel.sh" 2>"$tmp/nokernel.err"; then not_ok "run: missing kernel image rejected"; elif grep -q 'no such kernel image' "$tmp/nokernel.err"; then ok "run: missing kernel image rejected with a clear message"; else not_ok "run: missing kernel image message" "$tmp/nokernel.err"; fi
+
+# 6. usage errors are clear and do not boot
 if "$VM" run /nonexistent 2>"$tmp/usage.err"; then not_ok "run: missing script rejected"; elif grep -q 'no such script' "$tmp/usage.err"; then ok "run: missing script rejected with a clear message"; else not_ok "run: missing script message" "$tmp/usage.err"; fi
 
 [ $failed -eq 0 ]

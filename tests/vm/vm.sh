@@ -37,8 +37,9 @@ usage: tests/vm/vm.sh SUBCOMMAND
                             VM_INSTALL_MOD_PATH as shell assignments (for eval)
   chroot CMD...             run CMD inside the root (proc/dev and the repo at /vm/src are
                             mounted in a private mount namespace, gone when CMD exits)
-  run [--timeout SEC] [--log FILE] [--output FILE] SCRIPT [ARGS...]
-                            boot the kernel under qemu and run SCRIPT in the guest
+  run [--timeout SEC] [--log FILE] [--output FILE] [--kernel BZIMAGE] SCRIPT [ARGS...]
+                            boot the reference kernel (or BZIMAGE) under qemu and run SCRIPT
+                            in the guest
   cases [PATTERN]           run tests/vm/cases/*.sh (names containing PATTERN), one boot each
   clean                     remove every cache under $VM_CACHE
 environment: VM_CACHE VM_BIN_DIR VM_MIRROR VM_JOBS VM_MEM VM_SMP VM_ACCEL(kvm|tcg) VM_CPU VM_KEEP_SCRATCH
@@ -314,7 +315,7 @@ EOF
 FAULT_RE='^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|Oops|BUG:|kernel BUG at|KASAN|UBSAN|general protection fault|WARNING: CPU:|watchdog: BUG|rcu: INFO)'
 
 cmd_run() {
-	local timeout=300 logfile="" outfile=""
+	local timeout=300 logfile="" outfile="" kernel=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--timeout)
@@ -323,6 +324,14 @@ cmd_run() {
 			;;
 		--timeout=*)
 			timeout=${1#*=}
+			shift
+			;;
+		--kernel)
+			kernel=${2:?--kernel needs a bzImage}
+			shift 2
+			;;
+		--kernel=*)
+			kernel=${1#*=}
 			shift
 			;;
 		--log)
@@ -359,7 +368,14 @@ cmd_run() {
 	local root kd
 	read -r root kd < <(ensure_kernel)
 	[ -n "$kd" ] || exit 2
-	local bzimage=$root$kd/obj/arch/x86/boot/bzImage
+	# Another kernel (--kernel) must have virtio-pci, 9p and the serial console built in; it boots
+	# with the same root and scratch, without the reference module tree.
+	local bzimage=$root$kd/obj/arch/x86/boot/bzImage moddir=$kd/modroot/lib/modules kver
+	kver=$(cat "$root$kd/kver")
+	if [ -n "$kernel" ]; then
+		[ -f "$kernel" ] || die "run: no such kernel image: $kernel"
+		bzimage=$kernel moddir="" kver=custom
+	fi
 	local bindir=${VM_BIN_DIR:-$REPO/target/release}
 
 	# The guest's init lives in the root; refresh it atomically when the harness changed it.
@@ -375,7 +391,7 @@ cmd_run() {
 	mkdir -p "$scratch/.vm"
 	install -m 755 "$script" "$scratch/$name"
 	{
-		printf 'export VM_KVER=%q VM_CASE=%q\n' "$(cat "$root$kd/kver")" "${name%.sh}"
+		printf 'export VM_KVER=%q VM_CASE=%q\n' "$kver" "${name%.sh}"
 		printf 'exec /vm/scratch/%q' "$name"
 		[ $# -gt 0 ] && printf ' %q' "$@"
 		echo
@@ -418,7 +434,7 @@ cmd_run() {
 	qargs+=(-kernel "$bzimage" -append "console=ttyS0 loglevel=6 panic=-1 oops=panic kasan.fault=panic acpi=noirq \
 rcupdate.rcu_cpu_stall_timeout=60 \
 rootfstype=9p root=/dev/root rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=524288 ro \
-init=/vm/init vm_moddir=$kd/modroot/lib/modules${VM_APPEND:+ $VM_APPEND}")
+init=/vm/init${moddir:+ vm_moddir=$moddir}${VM_APPEND:+ $VM_APPEND}")
 
 	local console=$scratch/.vm/console.log
 	: >"$console"
