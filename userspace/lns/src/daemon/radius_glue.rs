@@ -515,9 +515,14 @@ fn reject(why: &str) -> Verdict {
     }
 }
 
-/// DNS servers from the reply's vendor attributes, if any (MS-Primary/Secondary-DNS-Server,
-/// Ascend-Client-Primary/Secondary-DNS), as the original reads them.
+/// DNS servers from the reply, if any, as the original reads them (reference §7): the vendor
+/// attributes MS-Primary/Secondary-DNS-Server and Ascend-Client-Primary/Secondary-DNS (529/135,
+/// 529/136), and the old Ascend numbering as plain attributes 135/136, which older RADIUS
+/// dictionaries still send.
 fn dns_from_reply(p: &Packet) -> Option<[Option<Ipv4Addr>; 2]> {
+    /// Plain attribute numbers of Ascend-Client-Primary/Secondary-DNS before vendor attributes.
+    const OLD_ASCEND_PRIMARY_DNS: u8 = 135;
+    const OLD_ASCEND_SECONDARY_DNS: u8 = 136;
     let mut dns = [None, None];
     for a in &p.attributes {
         match a {
@@ -525,6 +530,14 @@ fn dns_from_reply(p: &Packet) -> Option<[Option<Ipv4Addr>; 2]> {
             | Attribute::VendorSpecific(Vsa::AscendClientPrimaryDns(ip)) => dns[0] = Some(*ip),
             Attribute::VendorSpecific(Vsa::MsSecondaryDnsServer(ip))
             | Attribute::VendorSpecific(Vsa::AscendClientSecondaryDns(ip)) => dns[1] = Some(*ip),
+            Attribute::Other { typ, value } if value.len() == 4 => {
+                let ip = Ipv4Addr::new(value[0], value[1], value[2], value[3]);
+                match *typ {
+                    OLD_ASCEND_PRIMARY_DNS => dns[0] = Some(ip),
+                    OLD_ASCEND_SECONDARY_DNS => dns[1] = Some(ip),
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
@@ -534,6 +547,46 @@ fn dns_from_reply(p: &Packet) -> Option<[Option<Ipv4Addr>; 2]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_from_vendor_and_old_plain_ascend_attributes() {
+        let reply = |attributes| Packet {
+            code: radius::Code::AccessAccept,
+            identifier: 1,
+            authenticator: [0; 16],
+            attributes,
+        };
+        let p = reply(vec![
+            Attribute::Other {
+                typ: 135,
+                value: vec![192, 0, 2, 53],
+            },
+            Attribute::Other {
+                typ: 136,
+                value: vec![192, 0, 2, 54],
+            },
+        ]);
+        assert_eq!(
+            dns_from_reply(&p),
+            Some([
+                Some(Ipv4Addr::new(192, 0, 2, 53)),
+                Some(Ipv4Addr::new(192, 0, 2, 54))
+            ])
+        );
+        let p = reply(vec![Attribute::VendorSpecific(Vsa::MsPrimaryDnsServer(
+            Ipv4Addr::new(198, 51, 100, 1),
+        ))]);
+        assert_eq!(
+            dns_from_reply(&p),
+            Some([Some(Ipv4Addr::new(198, 51, 100, 1)), None])
+        );
+        // A value that is not an address is not a DNS server.
+        let p = reply(vec![Attribute::Other {
+            typ: 135,
+            value: vec![1, 2, 3],
+        }]);
+        assert_eq!(dns_from_reply(&p), None);
+    }
 
     #[test]
     fn framed_route_forms() {
