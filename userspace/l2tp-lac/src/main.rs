@@ -2,7 +2,7 @@
 //! through every session at a given rate and size, and report set-up rate, packets per
 //! second both ways, loss and latency.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
@@ -96,6 +96,11 @@ struct Args {
     /// challenge/response go to the LNS in the ICCN (AVPs 29-33), which answers it directly.
     #[arg(long)]
     proxy_auth: bool,
+    /// At most this many sessions in set-up at once (0: every call placed as soon as its
+    /// tunnel is up). Subscribers of a real LAC arrive over time; a window keeps a large run
+    /// from measuring only how deep the LNS's and the RADIUS server's queues are.
+    #[arg(long, default_value_t = 0)]
+    setup_window: u32,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -229,36 +234,59 @@ struct Progress {
     report: Report,
     /// Clients the LAC already ran LCP with (`--proxy-lcp`), numbering their `%d`.
     proxied: u32,
+    /// Calls still to place: (tunnel, serial), see `open_more`.
+    to_open: VecDeque<(u16, u16)>,
+    /// Calls placed so far.
+    opened: u32,
 }
 
 impl Progress {
+    /// Place the queued calls, at most `--setup-window` of them in set-up at once.
+    fn open_more(&mut self, lac: &mut Lac, args: &Args) -> Result<(), String> {
+        while let Some(&(tunnel, serial)) = self.to_open.front() {
+            let settled = self.up.len() as u32 + self.failed;
+            if args.setup_window > 0 && self.opened.saturating_sub(settled) >= args.setup_window {
+                break;
+            }
+            self.to_open.pop_front();
+            if !self.tunnels.contains(&tunnel) {
+                // Its tunnel went down meanwhile: the call counts as failed.
+                self.failed += 1;
+                continue;
+            }
+            self.opened += 1;
+            let number = |pattern: &Option<String>| {
+                pattern
+                    .as_ref()
+                    .map(|p| p.replace("%d", &serial.to_string()).into_bytes())
+            };
+            let call = CallInfo {
+                serial: u32::from(serial),
+                bearer_type: Some(2),
+                calling_number: number(&args.calling_number),
+                called_number: number(&args.called_number),
+                ..CallInfo::default()
+            };
+            let opened = if args.proxy_lcp || args.proxy_auth {
+                let (link, call) = proxied_client(args, self.proxied, call)?;
+                self.proxied += 1;
+                lac.ep
+                    .open_proxied_session(Instant::now(), tunnel, call, link)
+            } else {
+                lac.ep.open_session(Instant::now(), tunnel, call)
+            };
+            opened.map_err(|e| format!("open session: {e}"))?;
+        }
+        Ok(())
+    }
+
     fn on_event(&mut self, e: EndpointEvent, lac: &mut Lac, args: &Args) -> Result<(), String> {
         match e {
             EndpointEvent::TunnelUp { tunnel } => {
                 self.report.tunnels_up += 1;
-                for serial in 0..args.sessions {
-                    let number = |pattern: &Option<String>| {
-                        pattern
-                            .as_ref()
-                            .map(|p| p.replace("%d", &serial.to_string()).into_bytes())
-                    };
-                    let call = CallInfo {
-                        serial: u32::from(serial),
-                        bearer_type: Some(2),
-                        calling_number: number(&args.calling_number),
-                        called_number: number(&args.called_number),
-                        ..CallInfo::default()
-                    };
-                    let opened = if args.proxy_lcp || args.proxy_auth {
-                        let (link, call) = proxied_client(args, self.proxied, call)?;
-                        self.proxied += 1;
-                        lac.ep
-                            .open_proxied_session(Instant::now(), tunnel, call, link)
-                    } else {
-                        lac.ep.open_session(Instant::now(), tunnel, call)
-                    };
-                    opened.map_err(|e| format!("open session: {e}"))?;
-                }
+                self.to_open
+                    .extend((0..args.sessions).map(|serial| (tunnel, serial)));
+                self.open_more(lac, args)?;
             }
             EndpointEvent::TunnelDown { tunnel, cause } => {
                 self.tunnels.remove(&tunnel);
@@ -404,6 +432,8 @@ fn run(args: &Args) -> Result<Report, String> {
         probes_in: Vec::new(),
         report,
         proxied: 0,
+        to_open: VecDeque::new(),
+        opened: 0,
     };
     while p.up.len() < total as usize && Instant::now() < setup_deadline {
         if p.tunnels.is_empty() {
@@ -416,6 +446,7 @@ fn run(args: &Args) -> Result<Report, String> {
         while let Some(e) = lac.ep.poll_event() {
             p.on_event(e, &mut lac, args)?;
         }
+        p.open_more(&mut lac, args)?;
         lac.flush().map_err(io)?;
     }
     p.report.sessions_up = p.up.len() as u32;
