@@ -116,5 +116,11 @@ check "counters: proxy_lcp_accepted=21 proxy_lcp_renegotiated=1 ($(counter proxy
     [ "$(counter proxy_lcp_accepted)" = 21 -a "$(counter proxy_lcp_renegotiated)" = 1 ]
 check "l2tpns still running" kill -0 "$lns_pid"
 check "no panic in the l2tpns log" no_panic
+# SIGQUIT: a clean shutdown. The EXIT trap's SIGTERM would save the sessions to the default
+# state dir, where the next daemon test started within 60 s would resume them.
+kill -QUIT "$lns_pid"
+for _ in $(seq 1 100); do not_running "$lns_pid" && break; sleep 0.1; done
+check "l2tpns shut down on SIGQUIT" not_running "$lns_pid"
+not_running "$lns_pid" && lns_pid=
 [ "$failures" = 0 ] || show_lns_log
 exit $((failures > 0))
