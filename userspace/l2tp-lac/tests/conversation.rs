@@ -3,57 +3,24 @@
 //! drops and reorders L2TP control messages. PAP and CHAP, with and without tunnel
 //! authentication, up to IPCP opened and an IPv4 datagram each way.
 
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
 
 use l2tp::fuzzing::TestRng;
 use l2tp::{CallInfo, Config, Engine};
 use l2tp_lac::probe::{self, Probe};
 use l2tp_lac::{CallId, Endpoint, EndpointEvent};
-use ppp::chap::md5_response;
 use ppp::fsm::State;
 use ppp::lcp::AuthMethod;
-use ppp::session::{Credentials, Event as PppEvent, Grant, SessionConfig, Verdict};
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use ppp::session::{Event as PppEvent, SessionConfig};
+
+use common::{lns_addr, Link, Net, LNS_IP};
 
 const USER: &[u8] = b"alice@isp.example";
 const PASSWORD: &[u8] = b"correct horse";
-const LNS_IP: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
 const SERVER: &str = "198.51.100.7:9000";
-
-fn lac_addr() -> SocketAddr {
-    "192.0.2.1:1701".parse().unwrap()
-}
-fn lns_addr() -> SocketAddr {
-    "192.0.2.2:1701".parse().unwrap()
-}
-
-/// Per-direction link behaviour.
-#[derive(Clone, Copy)]
-struct Link {
-    /// Percentage of L2TP control messages dropped.
-    control_loss: u32,
-    /// Control messages are delayed uniformly in 0..=this (so they reorder); data 1 ms.
-    max_delay_ms: u64,
-}
-
-struct Net {
-    now: Instant,
-    lac: Endpoint,
-    lns: Endpoint,
-    link: Link,
-    rng: ChaCha8Rng,
-    /// (delivery time, order) -> (to the LNS?, bytes)
-    in_flight: BTreeMap<(Instant, u64), (bool, Vec<u8>)>,
-    order: u64,
-    lac_events: Vec<EndpointEvent>,
-    lns_events: Vec<EndpointEvent>,
-    control_dropped: u64,
-    method: AuthMethod,
-    next_ip: u32,
-}
 
 fn lac_endpoint(secret: Option<&[u8]>, password: &'static [u8]) -> Endpoint {
     let cfg = Config {
@@ -116,136 +83,9 @@ fn lns_endpoint_with_keepalive(interval: Duration, failures: u32) -> Endpoint {
 
 impl Net {
     fn new(secret: Option<&[u8]>, method: AuthMethod, password: &'static [u8], link: Link) -> Net {
-        Net {
-            now: Instant::now(),
-            lac: lac_endpoint(secret, password),
-            lns: lns_endpoint(secret, method),
-            link,
-            rng: ChaCha8Rng::seed_from_u64(7),
-            in_flight: BTreeMap::new(),
-            order: 0,
-            lac_events: Vec::new(),
-            lns_events: Vec::new(),
-            control_dropped: 0,
-            method,
-            next_ip: u32::from(Ipv4Addr::new(100, 64, 0, 2)),
-        }
-    }
-
-    /// Move what both sides transmit onto the link, dropping and delaying control messages.
-    fn collect(&mut self) {
-        let mut out = Vec::new();
-        while let Some(t) = self.lac.poll_transmit() {
-            out.push((true, t.contents));
-        }
-        while let Some(t) = self.lns.poll_transmit() {
-            out.push((false, t.contents));
-        }
-        for (to_lns, bytes) in out {
-            let delay = if l2tp::header::is_control(&bytes) {
-                if self.rng.next_u32() % 100 < self.link.control_loss {
-                    self.control_dropped += 1;
-                    continue;
-                }
-                self.rng.next_u64() % (self.link.max_delay_ms + 1)
-            } else {
-                1
-            };
-            self.order += 1;
-            let at = self.now + Duration::from_millis(delay);
-            self.in_flight.insert((at, self.order), (to_lns, bytes));
-        }
-    }
-
-    /// Answer authentication requests as a users file would: the LNS knows only USER/PASSWORD.
-    fn serve_auth(&mut self) {
-        while let Some(e) = self.lns.poll_event() {
-            if let EndpointEvent::Ppp {
-                call,
-                event: PppEvent::AuthRequest(req),
-            } = &e
-            {
-                let good = req.username == USER
-                    && match &req.credentials {
-                        Credentials::Pap { password, .. } => password == PASSWORD,
-                        Credentials::Chap {
-                            id,
-                            challenge,
-                            response,
-                        } => response[..] == md5_response(*id, PASSWORD, challenge),
-                    };
-                let verdict = if good {
-                    self.next_ip += 1;
-                    Verdict::Accept(Grant {
-                        ipv4: Some(Ipv4Addr::from(self.next_ip)),
-                        dns: [Some(Ipv4Addr::new(192, 0, 2, 53)), None],
-                        ..Grant::default()
-                    })
-                } else {
-                    Verdict::Reject {
-                        message: b"bad password".to_vec(),
-                    }
-                };
-                let now = self.now;
-                assert!(self.lns.auth_verdict(now, *call, verdict));
-            }
-            self.lns_events.push(e);
-        }
-    }
-
-    /// Advance the fake clock to the next delivery or timer, and run it.
-    fn step(&mut self) -> bool {
-        self.collect();
-        let next_msg = self.in_flight.keys().next().map(|k| k.0);
-        let timers = [self.lac.poll_timeout(), self.lns.poll_timeout()];
-        let Some(next) = timers.into_iter().flatten().chain(next_msg).min() else {
-            return false;
-        };
-        self.now = self.now.max(next);
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.key().0 > self.now {
-                break;
-            }
-            let (to_lns, bytes) = entry.remove();
-            // A refused datagram is counted inside the endpoint; the link is lossy anyway.
-            let _ = if to_lns {
-                self.lns.handle_datagram(self.now, lac_addr(), &bytes)
-            } else {
-                self.lac.handle_datagram(self.now, lns_addr(), &bytes)
-            };
-        }
-        self.lac.handle_timeout(self.now);
-        self.lns.handle_timeout(self.now);
-        self.serve_auth();
-        self.lac_events
-            .extend(std::iter::from_fn(|| self.lac.poll_event()));
-        true
-    }
-
-    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
-        let end = self.now + limit;
-        while self.now < end {
-            if done(self) {
-                return true;
-            }
-            if !self.step() {
-                return done(self);
-            }
-        }
-        done(self)
-    }
-
-    fn ipv4_up(events: &[EndpointEvent]) -> Vec<(CallId, Ipv4Addr, Ipv4Addr)> {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                EndpointEvent::Ppp {
-                    call,
-                    event: PppEvent::Ipv4Up(n),
-                } => Some((*call, n.local?, n.peer?)),
-                _ => None,
-            })
-            .collect()
+        let lac = lac_endpoint(secret, password);
+        let lns = lns_endpoint(secret, method);
+        Net::between(lac, lns, link, USER, PASSWORD)
     }
 
     /// Open one tunnel with `sessions` calls and wait until every IPCP is open on both sides.
@@ -329,17 +169,18 @@ impl Net {
 fn lossy() -> Link {
     Link {
         control_loss: 25,
-        max_delay_ms: 300,
+        control_delay_ms: 0..=300,
+        data_delay_ms: 1,
     }
 }
 
 fn full_conversation(secret: Option<&[u8]>, method: AuthMethod, link: Link, sessions: usize) {
-    let mut net = Net::new(secret, method, PASSWORD, link);
+    let mut net = Net::new(secret, method, PASSWORD, link.clone());
     let links = net.bring_up(sessions);
     // Each side agrees on the method it asked for.
     for (call, _, _) in &links {
         let n = net.lac.link(*call).unwrap().lcp_negotiated();
-        assert_eq!(n.auth, Some(net.method));
+        assert_eq!(n.auth, Some(method));
         assert_eq!(
             net.lac.link(*call).unwrap().ipcp_state(),
             Some(State::Opened)
@@ -365,7 +206,8 @@ fn pap_clean_link() {
         AuthMethod::Pap,
         Link {
             control_loss: 0,
-            max_delay_ms: 1,
+            control_delay_ms: 0..=1,
+            data_delay_ms: 1,
         },
         1,
     );
@@ -378,7 +220,8 @@ fn chap_clean_link_with_tunnel_auth() {
         AuthMethod::ChapMd5,
         Link {
             control_loss: 0,
-            max_delay_ms: 1,
+            control_delay_ms: 0..=1,
+            data_delay_ms: 1,
         },
         2,
     );
@@ -441,7 +284,8 @@ fn tunnel_secret_mismatch_fails() {
         PASSWORD,
         Link {
             control_loss: 0,
-            max_delay_ms: 1,
+            control_delay_ms: 0..=1,
+            data_delay_ms: 1,
         },
     );
     net.lns = lns_endpoint(Some(b"two"), AuthMethod::Pap);
@@ -462,7 +306,8 @@ fn tunnel_secret_mismatch_fails() {
 fn ignored_echo_requests_fail_the_lns_keepalive() {
     let clean = Link {
         control_loss: 0,
-        max_delay_ms: 1,
+        control_delay_ms: 0..=1,
+        data_delay_ms: 1,
     };
     let mut net = Net::new(None, AuthMethod::Pap, PASSWORD, clean);
     net.lns = lns_endpoint_with_keepalive(Duration::from_secs(1), 3);

@@ -3,43 +3,23 @@
 //! LNS goes straight to authentication and IPCP without an LCP Configure-Request of its own;
 //! or, when it may not or will not take the proxy, renegotiates LCP and still comes up.
 
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
 
 use l2tp::fuzzing::TestRng;
 use l2tp::{CallInfo, Config, Engine};
 use l2tp_lac::probe::{self, Probe};
 use l2tp_lac::proxy::{negotiate, ProxyValues};
 use l2tp_lac::{CallId, Endpoint, EndpointEvent};
-use ppp::chap::md5_response;
 use ppp::lcp::AuthMethod;
-use ppp::session::{Credentials, Event as PppEvent, Grant, SessionConfig, Verdict};
+use ppp::session::{Credentials, Event as PppEvent, SessionConfig};
+
+use common::{lns_addr, Link, Net, LNS_IP};
 
 const USER: &[u8] = b"dave@isp.example";
 const PASSWORD: &[u8] = b"proxy pass";
-const LNS_IP: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
-
-fn lac_addr() -> SocketAddr {
-    "192.0.2.1:1701".parse().unwrap()
-}
-fn lns_addr() -> SocketAddr {
-    "192.0.2.2:1701".parse().unwrap()
-}
-
-struct Net {
-    now: Instant,
-    lac: Endpoint,
-    lns: Endpoint,
-    /// (delivery time, order) -> (to the LNS?, bytes); every datagram takes 1 ms.
-    in_flight: BTreeMap<(Instant, u64), (bool, Vec<u8>)>,
-    order: u64,
-    lac_events: Vec<EndpointEvent>,
-    lns_events: Vec<EndpointEvent>,
-    /// Authentication requests the LNS saw: (proxied?, credentials).
-    auth_seen: Vec<(bool, Credentials)>,
-    next_ip: u32,
-}
 
 impl Net {
     /// An LNS whose links allow `lns_auth`, taking proxy LCP when `accept_proxy`.
@@ -74,121 +54,7 @@ impl Net {
             }),
         );
         lns.set_accept_proxy_lcp(accept_proxy);
-        Net {
-            now: Instant::now(),
-            lac,
-            lns,
-            in_flight: BTreeMap::new(),
-            order: 0,
-            lac_events: Vec::new(),
-            lns_events: Vec::new(),
-            auth_seen: Vec::new(),
-            next_ip: u32::from(Ipv4Addr::new(100, 64, 0, 2)),
-        }
-    }
-
-    fn collect(&mut self) {
-        let mut out = Vec::new();
-        while let Some(t) = self.lac.poll_transmit() {
-            out.push((true, t.contents));
-        }
-        while let Some(t) = self.lns.poll_transmit() {
-            out.push((false, t.contents));
-        }
-        for (to_lns, bytes) in out {
-            self.order += 1;
-            let at = self.now + Duration::from_millis(1);
-            self.in_flight.insert((at, self.order), (to_lns, bytes));
-        }
-    }
-
-    /// The LNS's users file knows USER/PASSWORD only.
-    fn serve_auth(&mut self) {
-        while let Some(e) = self.lns.poll_event() {
-            if let EndpointEvent::Ppp {
-                call,
-                event: PppEvent::AuthRequest(req),
-            } = &e
-            {
-                self.auth_seen.push((req.proxied, req.credentials.clone()));
-                let good = req.username == USER
-                    && match &req.credentials {
-                        Credentials::Pap { password, .. } => password == PASSWORD,
-                        Credentials::Chap {
-                            id,
-                            challenge,
-                            response,
-                        } => response[..] == md5_response(*id, PASSWORD, challenge),
-                    };
-                let verdict = if good {
-                    self.next_ip += 1;
-                    Verdict::Accept(Grant {
-                        ipv4: Some(Ipv4Addr::from(self.next_ip)),
-                        ..Grant::default()
-                    })
-                } else {
-                    Verdict::Reject {
-                        message: b"bad password".to_vec(),
-                    }
-                };
-                let now = self.now;
-                assert!(self.lns.auth_verdict(now, *call, verdict));
-            }
-            self.lns_events.push(e);
-        }
-    }
-
-    fn step(&mut self) -> bool {
-        self.collect();
-        let next_msg = self.in_flight.keys().next().map(|k| k.0);
-        let timers = [self.lac.poll_timeout(), self.lns.poll_timeout()];
-        let Some(next) = timers.into_iter().flatten().chain(next_msg).min() else {
-            return false;
-        };
-        self.now = self.now.max(next);
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.key().0 > self.now {
-                break;
-            }
-            let (to_lns, bytes) = entry.remove();
-            let _ = if to_lns {
-                self.lns.handle_datagram(self.now, lac_addr(), &bytes)
-            } else {
-                self.lac.handle_datagram(self.now, lns_addr(), &bytes)
-            };
-        }
-        self.lac.handle_timeout(self.now);
-        self.lns.handle_timeout(self.now);
-        self.serve_auth();
-        self.lac_events
-            .extend(std::iter::from_fn(|| self.lac.poll_event()));
-        true
-    }
-
-    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
-        let end = self.now + limit;
-        while self.now < end {
-            if done(self) {
-                return true;
-            }
-            if !self.step() {
-                return done(self);
-            }
-        }
-        done(self)
-    }
-
-    fn ipv4_up(events: &[EndpointEvent]) -> Vec<(CallId, Ipv4Addr)> {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                EndpointEvent::Ppp {
-                    call,
-                    event: PppEvent::Ipv4Up(n),
-                } => Some((*call, n.local?)),
-                _ => None,
-            })
-            .collect()
+        Net::between(lac, lns, Link::clean(), USER, PASSWORD)
     }
 
     /// One tunnel, then one call whose client (accepting `client_auth`, LAC asking for
@@ -229,7 +95,8 @@ impl Net {
             Self::ipv4_up(&n.lac_events).len() == 1 && Self::ipv4_up(&n.lns_events).len() == 1
         });
         assert!(up, "{:#?}\n{:#?}", self.lac_events, self.lns_events);
-        Self::ipv4_up(&self.lac_events)[0]
+        let (call, ours, _) = Self::ipv4_up(&self.lac_events)[0];
+        (call, ours)
     }
 
     /// A probe each way through the call.
@@ -244,7 +111,7 @@ impl Net {
         self.lac
             .send_ipv4(call, &probe::build(from, server, p, 120))
             .unwrap();
-        let (lns_call, _) = Self::ipv4_up(&self.lns_events)[0];
+        let (lns_call, _, _) = Self::ipv4_up(&self.lns_events)[0];
         self.lns
             .send_ipv4(
                 lns_call,
