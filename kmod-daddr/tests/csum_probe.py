@@ -34,6 +34,18 @@ KINDS = {
     0x4242: ("ICMPv6 echo request", "full"),
 }
 TRUNCATED_ID = 0xDEAD
+# Fragment ids: the probes' fragmented datagrams take a fresh id from the upper half, fuzzed
+# fragments ids from the lower half. With conntrack loaded (variant B) rt reassembles, and a
+# fuzzed fragment still queued (30 s) under the same id would make the next probe round's
+# fragments overlap it, so the kernel drops the whole datagram.
+FUZZ_FRAG_IDS = range(1, 0x8000)
+
+
+def probe_frag_id():
+    while True:
+        i = int.from_bytes(os.urandom(2), "big") | 0x8000
+        if i != TRUNCATED_ID:
+            return i
 
 
 def payload(n):
@@ -50,10 +62,12 @@ def send_probes(dst4, dst6):
         send(IPv6(dst=dst6, tc=TOS) / ICMPv6EchoRequest(id=0x4242, seq=n, data=os.urandom(n)))
         send(IPv6(dst=dst6, tc=TOS) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")]) /
              UDP(sport=40000 + n, dport=1105) / payload(n))
-    for p in fragment(IP(dst=dst4, tos=TOS) / UDP(sport=40001, dport=1104) / payload(3000), fragsize=800):
+    whole4 = IP(dst=dst4, tos=TOS, id=probe_frag_id()) / UDP(sport=40001, dport=1104) / payload(3000)
+    for p in fragment(whole4, fragsize=800):
         send(p)
-    for p in fragment6(IPv6(dst=dst6, tc=TOS) / IPv6ExtHdrFragment() / UDP(sport=40001, dport=1104) /
-                       payload(3000), 1000):
+    whole6 = IPv6(dst=dst6, tc=TOS) / IPv6ExtHdrFragment(id=probe_frag_id()) / \
+        UDP(sport=40001, dport=1104) / payload(3000)
+    for p in fragment6(whole6, 1000):
         send(p)
     # A TCP header cut before its checksum field: DADDR must drop it.
     send(IP(dst=dst4, tos=TOS, id=TRUNCATED_ID, proto=6) / Raw(b"\x9c\x40\x03\xe9" + b"\0" * 8))
@@ -90,7 +104,8 @@ def fuzz_packets(dst4, dst6, count):
         elif choice == 4:
             p = IPv6(dst=dst6, tc=TOS) / fuzz(IPv6ExtHdrDestOpt()) / fuzz(UDP())
         else:
-            p = IP(dst=dst4, tos=TOS, ihl=5, flags="MF", frag=i % 8) / fuzz(UDP())
+            p = IP(dst=dst4, tos=TOS, ihl=5, flags="MF", frag=i % 8,
+                   id=FUZZ_FRAG_IDS[i % len(FUZZ_FRAG_IDS)]) / fuzz(UDP())
         try:
             send(p)
         except OSError:
