@@ -21,8 +21,9 @@ debian_pkgs() {
     case $1 in
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
-        # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio).
-        check) echo "rpmlint lintian debootstrap cpio iproute2 iptables python3
+        # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio); ping: the ICMP
+        # host-unreachable test of l2tpns (a fresh bookworm image has no ping).
+        check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
                      freeradius xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
@@ -32,7 +33,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iptables python3 freeradius xl2tpd" ;;  # no l2tpns package on RHEL
+        check) echo "rpmlint iproute iputils iptables python3 freeradius xl2tpd" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
