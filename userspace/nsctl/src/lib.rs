@@ -1,0 +1,18 @@
+//! The l2tpns control protocol, as the C `nsctl` and l2tpns speak it (reference §3.3), and
+//! the request vocabulary our daemon answers.
+//!
+//! * [`wire`]: one UDP datagram per message, `0x9013`, type, argc, length-prefixed
+//!   arguments, `0xFF` terminator. Decoding is total: any byte string gives a message or a
+//!   [`wire::DecodeError`], never a panic.
+//! * [`command`]: what a request asks for (`drop`, `kill`, `help`, plugin loading), parsed
+//!   from a decoded request so the daemon's handler only acts.
+//! * [`fuzzing`]: entry points of the cargo-fuzz targets in `fuzz/`.
+//!
+//! The client binary is `src/main.rs`; the server lives in the daemon (`lns::daemon`).
+
+pub mod command;
+pub mod fuzzing;
+pub mod wire;
+
+/// The UDP port nsctl talks to by default.
+pub const DEFAULT_PORT: u16 = 1702;

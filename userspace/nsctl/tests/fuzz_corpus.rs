@@ -1,0 +1,7 @@
+//! Replays every committed fuzz corpus file through the same entry point as the cargo-fuzz
+//! target, on stable (this is how `make check` covers the corpus).
+
+#[test]
+fn decode_corpus() {
+    corpus_replay::replay(env!("CARGO_MANIFEST_DIR"), "decode", nsctl::fuzzing::decode);
+}
