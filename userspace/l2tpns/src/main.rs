@@ -2,6 +2,7 @@
 //! (`-c FILE`, `-d`, `-v`, `-h HOST`) plus `--help`, `--version` and `--check-config`.
 //! Everything else lives in the `lns` library; this file only turns options into calls.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,9 +34,28 @@ struct Cli {
     /// Where SIGTERM saves the sessions and where a restart looks for them.
     #[arg(long, value_name = "DIR", default_value = lns::state_file::DEFAULT_DIR)]
     state_dir: PathBuf,
+    /// Where nsctl reaches the daemon (UDP ADDRESS:PORT), or `off`. The protocol has no
+    /// authentication: keep it on loopback unless the network is trusted.
+    #[arg(long, value_name = "ADDRESS:PORT|off", default_value = "127.0.0.1:1702", value_parser = parse_control)]
+    control: ControlAddress,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ControlAddress {
+    Off,
+    On(SocketAddr),
+}
+
+fn parse_control(s: &str) -> Result<ControlAddress, String> {
+    if s == "off" {
+        return Ok(ControlAddress::Off);
+    }
+    s.parse()
+        .map(ControlAddress::On)
+        .map_err(|_| format!("`{s}' is neither ADDRESS:PORT nor off"))
 }
 
 /// Exit status for files that do not load (as `--check-config` and a failed start).
@@ -75,6 +95,12 @@ fn check_config(cli: &Cli) -> ExitCode {
 
 /// Resumes what a SIGTERM saved (if fresh), then serves.
 fn resume_and_run(d: &mut Daemon, cli: &Cli) -> std::io::Result<Exit> {
+    if let ControlAddress::On(addr) = cli.control {
+        // Sessions matter more than the control socket: a busy port is logged, not fatal.
+        if let Err(e) = d.open_control(addr) {
+            log::error!("{e}; nsctl will not reach this daemon");
+        }
+    }
     d.resume_state(&cli.state_dir);
     d.run()
 }

@@ -13,6 +13,7 @@
 
 mod accounting;
 mod calls;
+mod control;
 mod data_path;
 pub mod notify;
 mod proxy;
@@ -56,6 +57,7 @@ const TOKEN_TUN: Token = Token(0);
 const TOKEN_SIGNALS: Token = Token(1);
 const TOKEN_RADIUS_AUTH: Token = Token(2);
 const TOKEN_RADIUS_ACCT: Token = Token(3);
+const TOKEN_CONTROL: Token = Token(4);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -82,6 +84,12 @@ pub struct Stats {
     pub proxy_lcp_accepted: u64,
     /// Calls whose proxy LCP was not acceptable: LCP renegotiated with the client.
     pub proxy_lcp_renegotiated: u64,
+    /// nsctl requests answered.
+    pub nsctl_requests: u64,
+    /// nsctl datagrams that were not a request (counted and dropped, no answer).
+    pub nsctl_malformed: u64,
+    /// nsctl datagrams from outside the host on a loopback control socket.
+    pub nsctl_refused: u64,
 }
 
 /// How the daemon ended.
@@ -111,6 +119,8 @@ pub struct Daemon {
     counters: Arc<Counters>,
     peer_socket: HashMap<SocketAddr, u16>,
     radius: Option<Radius>,
+    /// The nsctl socket, once [`Daemon::open_control`] opened it.
+    control: Option<control::Control>,
     auth_pending: HashMap<radius::RequestId, SessionKey>,
     acct_in_flight: usize,
     /// Sessions whose links were closed from outside their own drain (duplicate logins).
@@ -293,6 +303,7 @@ impl Daemon {
             counters: Arc::new(Counters::default()),
             peer_socket: HashMap::new(),
             radius,
+            control: None,
             auth_pending: HashMap::new(),
             acct_in_flight: 0,
             pending_drain: Vec::new(),
@@ -342,6 +353,7 @@ impl Daemon {
                     TOKEN_TUN => self.tun_readable(),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_RADIUS_AUTH | TOKEN_RADIUS_ACCT => self.radius_readable(now),
+                    TOKEN_CONTROL => self.control_readable(now),
                     Token(t) if t >= TOKEN_UDP_BASE => {
                         self.udp_readable((t - TOKEN_UDP_BASE) as u16, now)
                     }
@@ -574,7 +586,7 @@ impl Daemon {
         let c = &self.counters;
         let e = self.engine.stats();
         format!(
-            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} icmp_unreachable_sent={} auth_rejects={} acct_acked={} acct_timeouts={} proxy_lcp_accepted={} proxy_lcp_renegotiated={}",
+            "sessions={} down_packets={} up_packets={} to_control={} not_ipv4={} no_session={} over_mru={} malformed={} spoofed={} l2tp_datagrams={} l2tp_malformed={} l2tp_unknown_tunnel={} l2tp_unknown_session={} control_dropped={} ppp_malformed={} ppp_dropped={} tun_write_dropped={} udp_send_dropped={} mss_clamped={} icmp_unreachable_sent={} auth_rejects={} acct_acked={} acct_timeouts={} proxy_lcp_accepted={} proxy_lcp_renegotiated={} nsctl_requests={} nsctl_malformed={} nsctl_refused={}",
             self.table.len(),
             c.down_packets.load(Relaxed),
             c.up_packets.load(Relaxed),
@@ -600,6 +612,9 @@ impl Daemon {
             self.stats.acct_timeouts,
             self.stats.proxy_lcp_accepted,
             self.stats.proxy_lcp_renegotiated,
+            self.stats.nsctl_requests,
+            self.stats.nsctl_malformed,
+            self.stats.nsctl_refused,
         )
     }
 }
