@@ -66,6 +66,8 @@ pub struct EndpointStats {
     /// LCP Configure-Requests received from the peer over L2TP (none when the LNS took
     /// over the LAC's proxy LCP).
     pub lcp_confreqs_received: u64,
+    /// LCP Terminate-Requests from the peer (the LNS ending a session the polite way).
+    pub lcp_terminates_received: u64,
 }
 
 /// Why an IPv4 datagram could not be sent.
@@ -80,10 +82,19 @@ pub enum SendError {
 }
 
 /// An LCP Echo-Request (RFC 1661 §5.8: code 9), with or without `FF 03`.
+fn is_lcp(frame: &[u8], code: u8) -> bool {
+    decode_frame(frame)
+        .is_ok_and(|f| f.protocol == protocol::LCP && f.payload.first() == Some(&code))
+}
+
 fn is_lcp_echo_request(frame: &[u8]) -> bool {
     const ECHO_REQUEST: u8 = 9;
-    decode_frame(frame)
-        .is_ok_and(|f| f.protocol == protocol::LCP && f.payload.first() == Some(&ECHO_REQUEST))
+    is_lcp(frame, ECHO_REQUEST)
+}
+
+fn is_lcp_terminate_request(frame: &[u8]) -> bool {
+    const TERMINATE_REQUEST: u8 = 5;
+    is_lcp(frame, TERMINATE_REQUEST)
 }
 
 /// An L2TP engine plus one PPP link per established call.
@@ -368,6 +379,9 @@ impl Endpoint {
                 };
                 if crate::proxy::lcp_confreq_options(&data).is_some() {
                     self.stats.lcp_confreqs_received += 1;
+                }
+                if is_lcp_terminate_request(&data) {
+                    self.stats.lcp_terminates_received += 1;
                 }
                 if self.ignore_echo_requests && is_lcp_echo_request(&data) {
                     self.stats.echo_ignored += 1;

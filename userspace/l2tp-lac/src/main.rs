@@ -134,6 +134,8 @@ struct Report {
     echo_ignored: u64,
     /// LCP Configure-Requests from the LNS (0 when it took over the proxy LCP).
     lcp_confreqs_received: u64,
+    /// LCP Terminate-Requests from the LNS (sessions it ended politely).
+    lcp_terminates_received: u64,
     /// Addresses IPCP gave the sessions, sorted.
     addresses: Vec<Ipv4Addr>,
     /// DNS servers IPCP gave (RFC 1877), each distinct one once, in order of arrival.
@@ -555,6 +557,7 @@ fn run(args: &Args) -> Result<Report, String> {
     p.report.ppp_dropped = s.ppp_dropped;
     p.report.echo_ignored = s.echo_ignored;
     p.report.lcp_confreqs_received = s.lcp_confreqs_received;
+    p.report.lcp_terminates_received = s.lcp_terminates_received;
     Ok(p.report)
 }
 
@@ -585,8 +588,8 @@ fn print_human(r: &Report) {
         r.l2tp_dropped, r.ppp_malformed, r.ppp_dropped, r.not_probes
     );
     println!(
-        "LCP Configure-Requests from the LNS: {}",
-        r.lcp_confreqs_received
+        "LCP from the LNS: {} Configure-Requests, {} Terminate-Requests",
+        r.lcp_confreqs_received, r.lcp_terminates_received
     );
 }
 
