@@ -50,54 +50,6 @@ check "l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1;
 check "echo server listening in the server namespace" start_echo || exit 1
 detail=$radius_dir/detail
 
-# lac NAME USER [l2tp-lac options...]: one PAP session of USER, report in NAME.json/.err.
-lac() {
-    local name=$1 user=$2
-    shift 2
-    in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions 1 --auth pap --user "$user" \
-        --password lacpass --secret tunnelsecret --setup-timeout 20 --target 10.202.0.2:9000 \
-        --size "$SIZE" --json "$@" >"$work/$name.json" 2>"$work/$name.err"
-}
-# The LNS cleared the call (CDN) while the LAC still wanted it.
-cleared() { grep -q 'down: Peer' "$work/$1.err"; }
-show() { sed 's/^/# /' "$work/$1.err" | head -4; }
-# Accounting records of USER as JSON lines {status, cause, time, in, out, calling, called}.
-records() {
-    python3 - "$detail" "$1" <<'PY'
-import json, sys
-for rec in open(sys.argv[1]).read().split("\n\n"):
-    kv = {}
-    for line in rec.splitlines():
-        if " = " in line:
-            k, v = line.strip().split(" = ", 1)
-            kv[k] = v.strip('"')
-    if kv.get("User-Name") != sys.argv[2]:
-        continue
-    print(json.dumps({
-        "status": kv.get("Acct-Status-Type"), "cause": kv.get("Acct-Terminate-Cause"),
-        "time": int(kv.get("Acct-Session-Time", "0")), "in": int(kv.get("Acct-Input-Octets", "0")),
-        "out": int(kv.get("Acct-Output-Octets", "0")), "calling": kv.get("Calling-Station-Id"),
-        "called": kv.get("Called-Station-Id"), "id": kv.get("Acct-Session-Id")}))
-PY
-}
-# q USER PYTHON-EXPRESSION: evaluate over `r`, the list of USER's records; exit status = truth.
-q() {
-    records "$1" | python3 -c '
-import json, sys
-r = [json.loads(l) for l in sys.stdin]
-v = eval(sys.argv[1])
-print("#", sys.argv[1], "->", v, file=sys.stderr)
-sys.exit(0 if v else 1)' "$2"
-}
-wait_stop() { # wait_stop USER: until an Acct-Stop of USER is in the detail file
-    local i
-    for i in $(seq 1 30); do
-        q "$1" 'any(x["status"] == "Stop" for x in r)' 2>/dev/null && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 # --- in the background for 64 s: Acct-Interim-Interval from RADIUS -----------------------------------
 lac interim60 interim60 --rate 4 --duration 64 &
 interim60_job=$!

@@ -226,6 +226,7 @@ set tundevicename "${tag}t"
 set cli_bind_address 127.0.0.1
 set ppp_keepalive yes
 set cluster_interface "lo"
+load plugin "sessionctl"
 EOF
 echo "10.210.0.0/24" >"$lns_dir/ip_pool"
 : >"$lns_dir/users"
@@ -333,6 +334,31 @@ check "wrong password: l2tp-lac exits non-zero" [ $? != 0 ]
 # The C l2tpns answers an Access-Reject with CDN directly (no PAP Nak: reference l2tpns.md §0).
 check "wrong password: session cleared by the LNS and reported" grep -q "only 0 of 1 sessions came up" "$work/reject.err"
 check "wrong password: FreeRADIUS rejected it" grep -q 'Login incorrect.*\[lac0\]' "$radius_dir/radiusd.log"
+
+# --- our nsctl against the C l2tpns (its sessionctl plugin answers drop/kill) ---------------------
+nsctl=$bin/nsctl
+in_lns "$nsctl" help >"$work/nsctl-help.out" 2>&1
+rc=$?
+check "our nsctl help against the C l2tpns: exit 0, the sessionctl plugin's drop/kill lines" \
+    eval '[ $rc = 0 ] && grep -q "drop USER|SID" "$work/nsctl-help.out"' ||
+    sed 's/^/# /' "$work/nsctl-help.out"
+in_lns "$nsctl" drop nosuchuser >"$work/nsctl-nouser.out" 2>&1
+rc=$?
+check "our nsctl drop of an unknown user against the C l2tpns: exit 1, 'session not found'" \
+    eval '[ $rc = 1 ] && grep -q "session not found" "$work/nsctl-nouser.out"'
+logins_before=$(grep -c 'Login OK: \[lac0\]' "$radius_dir/radiusd.log")
+run_lac nsctl-drop pap 1 1 10 10 &
+drop_job=$!
+for _ in $(seq 100); do
+    [ "$(grep -c 'Login OK: \[lac0\]' "$radius_dir/radiusd.log")" -gt "$logins_before" ] && break
+    sleep 0.1
+done
+sleep 2 # IPCP: sessionctl only drops sessions that have an address
+in_lns "$nsctl" drop lac0 >"$work/nsctl-drop.out" 2>&1
+rc=$?
+wait $drop_job
+check "our nsctl drop lac0 against the C l2tpns: exit 0" [ "$rc" = 0 ]
+check "the C l2tpns cleared lac0's call (the LAC saw the CDN)" grep -q 'down: Peer' "$work/nsctl-drop.err"
 
 check "C l2tpns still running" kill -0 "$lns_pid"
 [ "$failures" = 0 ]

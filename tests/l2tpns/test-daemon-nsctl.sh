@@ -1,0 +1,152 @@
+#!/bin/bash
+# nsctl against our l2tpns, with FreeRADIUS and l2tp-lac: our nsctl and Debian's C nsctl
+# (/usr/sbin/nsctl of the l2tpns package, the wire format's other implementation) both drive
+# the daemon. help lists the commands; drop ends a session politely (LCP Terminate, Acct-Stop
+# Admin-Reset, CDN) by user name, kill at once by session id (the NAS-Port in accounting);
+# the other sessions keep passing traffic; wrong requests get a clear ERR and exit 1;
+# malformed datagrams are counted and dropped; the socket is on 127.0.0.1 only.
+# Needs root, /usr/sbin/freeradius, python3, l2tpns, l2tp-lac and nsctl in $NETEDGE_BIN_DIR.
+set -u
+. "$(dirname "$0")/daemon-env.inc"
+nsctl=$bin/nsctl
+c_nsctl=/usr/sbin/nsctl
+for need in "$nsctl" "$c_nsctl"; do
+    if [ ! -x "$need" ]; then
+        notok "prerequisite $need present (nsctl: cargo build --release; /usr/sbin/nsctl: apt-get install l2tpns)"
+        exit 1
+    fi
+done
+
+check "three namespaces and two veth pairs set up" setup_net || exit 1
+check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
+write_lns_config
+check "l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1; }
+check "echo server listening in the server namespace" start_echo || exit 1
+check "the control socket is 127.0.0.1:1702 only" \
+    eval "in_lns ss -lun | grep -q '127.0.0.1:1702' && ! in_lns ss -lun | grep -q '[*0]:1702'"
+
+# ours NAME ARGS...: our nsctl in the LNS namespace, stdout/stderr in NAME.out/.err, the exit
+# status in $rc (a check's own commands would overwrite $?).
+ours() { local n=$1; shift; in_lns "$nsctl" "$@" >"$work/$n.out" 2>"$work/$n.err"; rc=$?; }
+theirs() { local n=$1; shift; in_lns "$c_nsctl" "$@" >"$work/$n.out" 2>"$work/$n.err"; rc=$?; }
+said() { grep -q -- "$2" "$work/$1.out" "$work/$1.err"; }
+# Until USER's Acct-Start is in the detail file.
+wait_start() {
+    local i
+    for i in $(seq 1 100); do
+        q "$1" 'any(x["status"] == "Start" for x in r)' 2>/dev/null && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# --- help, with either client --------------------------------------------------------------------
+ours help help
+check "our nsctl help: exit 0, built-ins and the daemon's drop/kill lines" \
+    eval 'said help "load_plugin PLUGIN" && said help "drop USER|SID \[REASON\]" && said help "kill USER|SID"'
+theirs c-help help
+check "C nsctl help against our daemon: the daemon's drop/kill lines" \
+    eval 'said c-help "drop USER|SID \[REASON\]" && said c-help "kill USER|SID"'
+sed 's/^/# /' "$work/c-help.out"
+
+# --- three sessions with traffic; drop one by name, kill one by id --------------------------------
+lac drop lac1 --rate 20 --duration 14 &
+drop_job=$!
+lac kill lac2 --rate 20 --duration 14 &
+kill_job=$!
+lac stay lac3 --rate 20 --duration 14 &
+stay_job=$!
+check "three sessions up (Acct-Start)" eval 'wait_start lac1 && wait_start lac2 && wait_start lac3'
+sleep 1
+
+ours drop-lac1 drop lac1 "abuse desk"
+check "our nsctl drop lac1: exit 0, nothing printed" \
+    eval '[ $rc = 0 ] && [ ! -s "$work/drop-lac1.out" ] && [ ! -s "$work/drop-lac1.err" ]'
+check "drop: Acct-Stop of lac1 with Terminate-Cause Admin-Reset" \
+    eval 'wait_stop lac1 && q lac1 "any(x[\"status\"] == \"Stop\" and x[\"cause\"] == \"Admin-Reset\" for x in r)"'
+check "drop: the daemon logged who asked and why" grep -q "nsctl from 127.0.0.1:.*: drop session .* (lac1): abuse desk" "$lns_dir/l2tpns.log"
+
+sid=$(records lac2 | python3 -c 'import json,sys; print([json.loads(l)["port"] for l in sys.stdin][0])')
+echo "# lac2 is session $sid (NAS-Port)"
+theirs kill-sid kill "$sid"
+check "C nsctl kill $sid (lac2's NAS-Port) against our daemon: exit 0" [ "$rc" = 0 ]
+check "kill: Acct-Stop of lac2 with Terminate-Cause Admin-Reset" \
+    eval 'wait_stop lac2 && q lac2 "any(x[\"status\"] == \"Stop\" and x[\"cause\"] == \"Admin-Reset\" for x in r)"'
+check "kill: logged with the default reason" grep -q "kill session $sid (lac2): Requested by administrator." "$lns_dir/l2tpns.log"
+
+ours again drop lac1
+check "drop of a session that is gone: exit 1, 'session not found' on stderr" \
+    eval '[ $rc = 1 ] && grep -q "^session not found$" "$work/again.err" && [ ! -s "$work/again.out" ]'
+theirs c-again drop nosuchuser
+check "C nsctl drop of an unknown user: exit 1, 'session not found'" \
+    eval '[ $rc != 0 ] && said c-again "session not found"'
+
+wait $drop_job $kill_job $stay_job
+show drop
+check "drop: the LAC saw the LNS clear lac1's call (CDN)" cleared drop
+check "drop: the LNS ended PPP first (LCP Terminate-Request)" \
+    [ "$(field "$work/drop.json" lcp_terminates_received)" = 1 ]
+check "kill: the LAC saw the LNS clear lac2's call (CDN)" cleared kill
+check "kill: no PPP goodbye (no LCP Terminate-Request)" \
+    [ "$(field "$work/kill.json" lcp_terminates_received)" = 0 ]
+check "lac3 was not touched: not cleared, every probe came back ($(field "$work/stay.json" received) of $(field "$work/stay.json" sent))" \
+    eval '! cleared stay && [ "$(field "$work/stay.json" received)" -gt 100 ] && [ "$(field "$work/stay.json" received)" = "$(field "$work/stay.json" sent)" ]'
+
+# --- refusals: clear text, exit 1 -----------------------------------------------------------------
+ours unknown frobnicate
+check "unknown command: exit 1, says unrecognised" eval '[ $rc = 1 ] && said unknown "unrecognised command .frobnicate."'
+ours throttle throttle lac3 64
+check "throttle (a C plugin's command we do not have): exit 1, names the plugin" \
+    eval '[ $rc = 1 ] && said throttle "throttlectl"'
+ours usage drop
+check "drop without a target: exit 1, says what it needs" \
+    eval '[ $rc = 1 ] && said usage "requires username or session id"'
+theirs c-load load_plugin sessionctl
+check "C nsctl load_plugin sessionctl: exit 0 (built in)" eval '[ $rc = 0 ] && said c-load "built in"'
+ours load load_plugin garden
+check "load_plugin garden: exit 1, no loadable plugins" eval '[ $rc = 1 ] && said load "loads no plugins"'
+ours counters show counters
+check "show counters: one name=value per line, nsctl_requests counted" \
+    eval 'grep -q "^sessions=[0-9]*$" "$work/counters.out" && grep -q "^nsctl_requests=[1-9][0-9]*$" "$work/counters.out"'
+ours timeout -h 127.0.0.1:1709 -t 1 help
+check "no daemon at the address: exit 1 with a reason" eval '[ $rc = 1 ] && said timeout "nsctl: error receiving response"'
+
+# --- malformed datagrams: counted, dropped, no answer, daemon unaffected --------------------------
+in_lns python3 - >"$work/garbage.out" 2>&1 <<'PY'
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.3)
+bad = [b"", b"\x90", b"\x90\x13\x14", b"\x13\x90\x14\x00\xff", b"\x90\x13\x77\x00\xff",
+       b"\x90\x13\x14\x01\x09drop\xff", b"\x90\x13\x14\x00\xff\xff", b"\x90\x13\x21\x00\xff",
+       b"\x90\x13\x14\x00" + b"\x00" * 5000]
+bad += [os.urandom(n) for n in range(1, 60)]
+answered = 0
+for b in bad:
+    s.sendto(b, ("127.0.0.1", 1702))
+    try:
+        s.recv(5000)
+        answered += 1
+    except socket.timeout:
+        pass
+print(len(bad), answered)
+PY
+read -r sent answered <"$work/garbage.out"
+ours counters2 show counters
+malformed=$(sed -n 's/^nsctl_malformed=//p' "$work/counters2.out")
+check "malformed: $sent bad datagrams, $answered answered, nsctl_malformed=$malformed" \
+    eval '[ "$answered" = 0 ] && [ "${malformed:-0}" -ge $((sent - 1)) ]'
+check "daemon still running and answering" eval 'kill -0 $lns_pid && ours final help'
+check "no panic in the daemon's output" no_panic
+
+# --- --control off ---------------------------------------------------------------------------------
+kill -QUIT "$lns_pid"
+for _ in $(seq 50); do not_running "$lns_pid" && break; sleep 0.1; done
+setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$lns_dir/state" \
+    --control off </dev/null >>"$lns_dir/stdout.log" 2>&1 &
+lns_pid=$!
+for _ in $(seq 100); do in_lns ss -lun | grep -q '10.201.0.1:1701' && break; sleep 0.1; done
+check "--control off: no control socket" eval "! in_lns ss -lun | grep -q ':1702'"
+check "--control bogus is refused with a reason" \
+    eval '! "$l2tpns" --control bogus --check-config 2>"$work/bogus.err" && grep -q "neither ADDRESS:PORT nor off" "$work/bogus.err"'
+
+[ "$failures" = 0 ]
