@@ -223,8 +223,8 @@ if [ -n "$l2deb" ] && [ -n "${cache:-}" ]; then
             sh -c "chroot '$uroot' sh -c 'dpkg -i /tmp/c/*.deb' >'$work/dpkg-c.log' 2>&1" || tail -n 20 "$work/dpkg-c.log"
         check "our l2tpns upgrades Debian's l2tpns (dpkg -i, no conffile prompt)" \
             sh -c "chroot '$uroot' sh -c 'dpkg -i /tmp/ours/*.deb </dev/null' >'$work/dpkg-up.log' 2>&1" || tail -n 20 "$work/dpkg-up.log"
-        check "after the upgrade: l2tpns is ours (epoch 1), nsctl and the C init script are gone" sh -c \
-            "chroot '$uroot' dpkg-query -W -f='\${Version}' l2tpns | grep -q '^1:' && [ ! -e '$uroot/usr/sbin/nsctl' ] && [ ! -e '$uroot/etc/init.d/l2tpns' ]"
+        check "after the upgrade: l2tpns is ours (epoch 1), so is nsctl (--version), the C init script is gone" sh -c \
+            "chroot '$uroot' dpkg-query -W -f='\${Version}' l2tpns | grep -q '^1:' && chroot '$uroot' /usr/sbin/nsctl --version | grep -q '^nsctl ' && [ ! -e '$uroot/etc/init.d/l2tpns' ]"
         check "after the upgrade: --check-config accepts /etc/l2tpns" chroot "$uroot" /usr/sbin/l2tpns --check-config
         umount "$uroot/proc"
         rm -rf "$uroot"
