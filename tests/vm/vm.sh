@@ -252,7 +252,9 @@ build_kernel() {
 	# Seed from the newest complete build of the same root: Kbuild then rebuilds only what the
 	# config change touches (minutes instead of most of an hour on a busy 2-core host).
 	local prev
-	prev=$(ls -dt "$root"/build/kernel-*/.complete 2>/dev/null | head -1)
+	# `|| true`: on a fresh cache there is no earlier build, ls fails, and under pipefail and
+	# set -e the assignment would end the script without a word (the cold-cache CI failure).
+	prev=$(ls -dt "$root"/build/kernel-*/.complete 2>/dev/null | head -1 || true)
 	if [ -n "$prev" ]; then
 		prev=$(dirname "$prev")
 		log "seeding the build directory from $prev"
