@@ -43,11 +43,14 @@
 //! ```
 //!
 //! Policy, with the RFC behind each choice:
-//! * Identifiers are per server (a server tells requests apart by source address, port and
-//!   Identifier, RFC 2865 §3 / RFC 5080 §2.2.1). A request in flight holds one identifier on
-//!   *every* server, so a late reply from the server it left is still matched; at most 256
-//!   requests are in flight and further ones wait in a bounded backlog. Identifiers are
-//!   handed out round-robin so a freed one is reused as late as possible.
+//! * Identifiers are per server and per client socket (a server tells requests apart by
+//!   source address, port and Identifier, RFC 2865 §3 / RFC 5080 §2.2.1). A request is sent
+//!   from one socket ([`ClientConfig::sockets`], [`Transmit::socket`]) for its whole life and
+//!   holds one identifier of that socket on *every* server, so a late reply from the server
+//!   it left is still matched; at most 256 requests per socket are in flight and further ones
+//!   wait in a bounded backlog. Sockets and identifiers are handed out round-robin so a freed
+//!   identifier is reused as late as possible (a server's duplicate cache, FreeRADIUS's
+//!   `cleanup_delay`, would otherwise answer a new request with an old reply).
 //! * A retransmission to the same server reuses the same Identifier and Request
 //!   Authenticator, i.e. the very same bytes (RFC 5080 §2.2.1); each server has its own
 //!   encoding (its own secret, identifier and authenticator).
@@ -110,7 +113,13 @@ pub struct ClientConfig {
     pub message_authenticator: MessageAuthenticatorPolicy,
     /// Requests waiting for a free identifier beyond which [`Client::send`] refuses.
     pub max_backlog: usize,
+    /// Client sockets (source ports) the caller sends from, 1 to [`MAX_SOCKETS`]: 256
+    /// requests can be in flight per socket.
+    pub sockets: usize,
 }
+
+/// The most sockets one client drives (in-flight slots are numbered in 16 bits).
+pub const MAX_SOCKETS: usize = 255;
 
 impl ClientConfig {
     /// Defaults: 3 s initial wait doubling to 16 s, two sends per server, `Auto` policy.
@@ -123,6 +132,7 @@ impl ClientConfig {
             max_attempts,
             message_authenticator: MessageAuthenticatorPolicy::Auto,
             max_backlog: 4096,
+            sockets: 1,
         }
     }
 }
@@ -138,6 +148,8 @@ pub enum ConfigError {
     ZeroAttempts,
     #[error("initial_timeout must be non-zero, not above max_timeout, which is at most an hour")]
     BadTimeouts,
+    #[error("sockets must be 1 to 255, not {0}")]
+    BadSockets(usize),
 }
 
 /// A request to send.
@@ -199,6 +211,8 @@ pub struct Transmit {
     pub request: RequestId,
     /// Index into [`ClientConfig::servers`].
     pub server: usize,
+    /// Which of the caller's sockets (0 to [`ClientConfig::sockets`] - 1) to send from.
+    pub socket: usize,
     pub destination: SocketAddr,
 }
 
@@ -240,8 +254,14 @@ pub enum ReplyError {
     UnknownSource(SocketAddr),
     #[error("malformed: {0}")]
     Malformed(#[from] DecodeError),
-    #[error("server {server} has no request outstanding with identifier {identifier}")]
-    UnknownIdentifier { server: usize, identifier: u8 },
+    #[error("server {server} has no request outstanding with identifier {identifier} on socket {socket}")]
+    UnknownIdentifier {
+        server: usize,
+        socket: usize,
+        identifier: u8,
+    },
+    #[error("socket {0} is not one of the client's sockets")]
+    UnknownSocket(usize),
     #[error("{reply:?} does not answer a {request:?}")]
     UnexpectedCode { request: Code, reply: Code },
     #[error("reply failed authentication: {0}")]
@@ -293,6 +313,8 @@ struct Pending {
 #[derive(Debug)]
 struct InFlight {
     pending: Pending,
+    /// The socket it is sent from; its identifiers are that socket's.
+    socket: usize,
     attempts: u32,
     next_server: usize,
     deadline: Instant,
@@ -301,21 +323,23 @@ struct InFlight {
 #[derive(Debug)]
 struct ServerState {
     config: ServerConfig,
-    /// Identifier → slot of the request holding it.
-    identifiers: Box<[Option<u16>; IDENTIFIERS]>,
-    cursor: u8,
+    /// Socket × 256 + identifier → slot of the request holding it.
+    identifiers: Box<[Option<u16>]>,
+    /// Per socket: where the search for a free identifier starts.
+    cursors: Box<[u8]>,
     /// It has sent a valid Message-Authenticator (for [`MessageAuthenticatorPolicy::Auto`]).
     sends_message_authenticator: bool,
 }
 
 impl ServerState {
-    fn allocate(&mut self, slot: u16) -> Option<u8> {
+    fn allocate(&mut self, socket: usize, slot: u16) -> Option<u8> {
+        let cursor = &mut self.cursors[socket];
         for step in 0..IDENTIFIERS {
-            let id = self.cursor.wrapping_add(step as u8);
-            let entry = &mut self.identifiers[usize::from(id)];
+            let id = cursor.wrapping_add(step as u8);
+            let entry = &mut self.identifiers[socket * IDENTIFIERS + usize::from(id)];
             if entry.is_none() {
                 *entry = Some(slot);
-                self.cursor = id.wrapping_add(1);
+                *cursor = id.wrapping_add(1);
                 return Some(id);
             }
         }
@@ -336,6 +360,10 @@ pub struct Client {
     slots: Vec<Option<InFlight>>,
     free_slots: Vec<u16>,
     backlog: VecDeque<Pending>,
+    /// Requests in flight per socket (at most 256 each).
+    socket_load: Vec<u16>,
+    /// Where the search for a socket with a free identifier starts.
+    socket_cursor: usize,
     transmits: VecDeque<(u16, usize, RequestId)>,
     events: VecDeque<Event>,
     rng: ChaCha20Rng,
@@ -364,14 +392,18 @@ impl Client {
         {
             return Err(ConfigError::BadTimeouts);
         }
+        if config.sockets == 0 || config.sockets > MAX_SOCKETS {
+            return Err(ConfigError::BadSockets(config.sockets));
+        }
+        let sockets = config.sockets;
         Ok(Client {
             servers: config
                 .servers
                 .into_iter()
                 .map(|config| ServerState {
                     config,
-                    identifiers: Box::new([None; IDENTIFIERS]),
-                    cursor: 0,
+                    identifiers: vec![None; sockets * IDENTIFIERS].into_boxed_slice(),
+                    cursors: vec![0; sockets].into_boxed_slice(),
                     sends_message_authenticator: false,
                 })
                 .collect(),
@@ -383,6 +415,8 @@ impl Client {
             slots: Vec::new(),
             free_slots: Vec::new(),
             backlog: VecDeque::new(),
+            socket_load: vec![0; sockets],
+            socket_cursor: 0,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             rng: ChaCha20Rng::from_seed(seed),
@@ -404,7 +438,7 @@ impl Client {
         if request.user_password.is_some() && request.code != Code::AccessRequest {
             return Err(SendError::PasswordOutsideAccessRequest);
         }
-        if self.in_flight() >= IDENTIFIERS && self.backlog.len() >= self.max_backlog {
+        if self.in_flight() >= self.capacity() && self.backlog.len() >= self.max_backlog {
             self.stats.backlog_full += 1;
             return Err(SendError::BacklogFull(self.backlog.len()));
         }
@@ -446,19 +480,34 @@ impl Client {
         }
     }
 
-    /// Process a datagram received from `from` on the client socket.
+    /// Process a datagram received from `from` on the client socket (of a one-socket
+    /// client; see [`Client::handle_datagram_on`]).
     pub fn handle_datagram(
         &mut self,
         now: Instant,
         from: SocketAddr,
         datagram: &[u8],
     ) -> Result<(), ReplyError> {
-        let result = self.match_reply(from, datagram);
+        self.handle_datagram_on(now, 0, from, datagram)
+    }
+
+    /// Process a datagram received from `from` on socket `socket` (the index of
+    /// [`Transmit::socket`]).
+    pub fn handle_datagram_on(
+        &mut self,
+        now: Instant,
+        socket: usize,
+        from: SocketAddr,
+        datagram: &[u8],
+    ) -> Result<(), ReplyError> {
+        let result = self.match_reply(socket, from, datagram);
         match &result {
             Ok(_) => self.stats.responses += 1,
             Err(ReplyError::UnknownSource(_)) => self.stats.rx_unknown_source += 1,
             Err(ReplyError::Malformed(_)) => self.stats.rx_malformed += 1,
-            Err(ReplyError::UnknownIdentifier { .. }) => self.stats.rx_unknown_identifier += 1,
+            Err(ReplyError::UnknownIdentifier { .. } | ReplyError::UnknownSocket(_)) => {
+                self.stats.rx_unknown_identifier += 1
+            }
             Err(ReplyError::UnexpectedCode { .. }) => self.stats.rx_unexpected_code += 1,
             Err(ReplyError::Authentication(_)) => self.stats.rx_bad_authenticator += 1,
             Err(ReplyError::MissingMessageAuthenticator(_)) => {
@@ -522,6 +571,7 @@ impl Client {
             return Some(Transmit {
                 request,
                 server,
+                socket: in_flight.socket,
                 destination: self.servers[server].config.address,
             });
         }
@@ -544,6 +594,24 @@ impl Client {
     /// Requests waiting for a free identifier.
     pub fn backlog(&self) -> usize {
         self.backlog.len()
+    }
+
+    /// How many requests can be in flight at once: 256 per socket.
+    pub fn capacity(&self) -> usize {
+        self.socket_load.len() * IDENTIFIERS
+    }
+
+    /// A socket with a free identifier on every server, round-robin.
+    fn pick_socket(&mut self) -> Option<usize> {
+        let n = self.socket_load.len();
+        for step in 0..n {
+            let socket = (self.socket_cursor + step) % n;
+            if usize::from(self.socket_load[socket]) < IDENTIFIERS {
+                self.socket_cursor = (socket + 1) % n;
+                return Some(socket);
+            }
+        }
+        None
     }
 
     /// Build and sign `request` for server `s`, with identifier 0 until it is started.
@@ -585,10 +653,14 @@ impl Client {
 
     /// Move backlogged requests in flight while identifiers are free.
     fn start_backlog(&mut self, now: Instant) {
-        while self.in_flight() < IDENTIFIERS {
+        while self.in_flight() < self.capacity() {
             let Some(mut pending) = self.backlog.pop_front() else {
                 return;
             };
+            let socket = self
+                .pick_socket()
+                .expect("fewer requests in flight than identifiers: a socket has room");
+            self.socket_load[socket] += 1;
             let slot = match self.free_slots.pop() {
                 Some(slot) => slot,
                 None => {
@@ -598,10 +670,10 @@ impl Client {
             };
             for (s, encoded) in pending.per_server.iter_mut().enumerate() {
                 let server = &mut self.servers[s];
-                // Every server holds exactly one identifier per in-flight request, and fewer
-                // than 256 are in flight, so one is free.
+                // Every server holds exactly one identifier of the request's socket per
+                // request in flight from it, and fewer than 256 are, so one is free.
                 let identifier = server
-                    .allocate(slot)
+                    .allocate(socket, slot)
                     .expect("an identifier is free on every server");
                 encoded.identifier = identifier;
                 encoded.bytes[1] = identifier;
@@ -611,6 +683,7 @@ impl Client {
             }
             self.slots[usize::from(slot)] = Some(InFlight {
                 pending,
+                socket,
                 attempts: 0,
                 next_server: self.preferred,
                 deadline: now,
@@ -646,9 +719,11 @@ impl Client {
         let in_flight = self.slots[usize::from(slot)]
             .take()
             .expect("releasing an occupied slot");
+        let base = in_flight.socket * IDENTIFIERS;
         for (server, encoded) in self.servers.iter_mut().zip(&in_flight.pending.per_server) {
-            server.identifiers[usize::from(encoded.identifier)] = None;
+            server.identifiers[base + usize::from(encoded.identifier)] = None;
         }
+        self.socket_load[in_flight.socket] -= 1;
         self.free_slots.push(slot);
         in_flight
     }
@@ -656,6 +731,7 @@ impl Client {
     /// Find and authenticate the request `datagram` answers, without changing any state.
     fn match_reply(
         &mut self,
+        socket: usize,
         from: SocketAddr,
         datagram: &[u8],
     ) -> Result<(u16, usize, MessageAuthenticator, Packet), ReplyError> {
@@ -665,9 +741,17 @@ impl Client {
             .position(|s| s.config.address == from)
             .ok_or(ReplyError::UnknownSource(from))?;
         let raw = RawPacket::parse(datagram)?;
+        if socket >= self.socket_load.len() {
+            return Err(ReplyError::UnknownSocket(socket));
+        }
         let identifier = raw.identifier();
-        let unknown = ReplyError::UnknownIdentifier { server, identifier };
-        let slot = self.servers[server].identifiers[usize::from(identifier)].ok_or(unknown)?;
+        let unknown = ReplyError::UnknownIdentifier {
+            server,
+            socket,
+            identifier,
+        };
+        let slot = self.servers[server].identifiers[socket * IDENTIFIERS + usize::from(identifier)]
+            .ok_or(unknown)?;
         let in_flight = self.slots[usize::from(slot)]
             .as_ref()
             .expect("identifier tables point at live slots");

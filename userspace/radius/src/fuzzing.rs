@@ -40,8 +40,9 @@ fn server_addr(i: usize) -> SocketAddr {
 ///
 /// Each step starts with an op byte: `0`: advance the clock by the next byte in 100 ms units
 /// and handle timeouts; `1`/`2`: a datagram (next byte = length) from server 0/1, delivered
-/// as-is; `3`/`4`: the same, but first given the identifier of the most recent request sent
-/// to that server and signed with its secret, so the matching and decoding paths are reached;
+/// as-is on socket 0; `3`/`4`: the same, but first given the identifier of the most recent
+/// request sent to that server and signed with its secret, and delivered on the socket that
+/// request went out of (the client has two), so the matching and decoding paths are reached;
 /// `5`: a datagram from an unknown address; `6`: start another request; `7`: cancel the
 /// oldest request. After every step the client's invariants are checked.
 pub fn client(data: &[u8]) {
@@ -58,7 +59,7 @@ pub struct ClientRun {
 /// [`client`], returning what happened (used by tests to check that scripts reach deep).
 pub fn client_run(data: &[u8]) -> ClientRun {
     let mut run = ClientRun::default();
-    let config = ClientConfig::new(
+    let mut config = ClientConfig::new(
         SERVERS
             .iter()
             .map(|(a, s)| ServerConfig {
@@ -67,6 +68,7 @@ pub fn client_run(data: &[u8]) -> ClientRun {
             })
             .collect(),
     );
+    config.sockets = 2;
     let mut client = Client::new(config, [1; 32]).expect("valid config");
     let mut now = Instant::now();
     let mut requests = Vec::new();
@@ -102,8 +104,10 @@ pub fn client_run(data: &[u8]) -> ClientRun {
                 rest = tail;
                 let server = usize::from(op % 2 == 0);
                 let mut datagram = datagram.to_vec();
+                let mut socket = 0;
                 if (op == 3 || op == 4) && datagram.len() >= 20 {
-                    if let Some((identifier, authenticator)) = last_sent[server] {
+                    if let Some((sent_from, identifier, authenticator)) = last_sent[server] {
+                        socket = sent_from;
                         datagram[1] = identifier;
                         // Give it a consistent Length so that signing sees the whole datagram.
                         if let Ok(len) = u16::try_from(datagram.len().min(4096)) {
@@ -121,7 +125,7 @@ pub fn client_run(data: &[u8]) -> ClientRun {
                 } else {
                     server_addr(server)
                 };
-                let _ = client.handle_datagram(now, from, &datagram);
+                let _ = client.handle_datagram_on(now, socket, from, &datagram);
             }
             6 => requests.push(start(&mut client, now, requests.len())),
             _ => {
@@ -144,7 +148,7 @@ pub fn client_run(data: &[u8]) -> ClientRun {
                 );
             }
         }
-        assert!(client.in_flight() <= 256);
+        assert!(client.in_flight() <= client.capacity());
         if let Some(deadline) = client.poll_timeout() {
             assert!(deadline > now, "every expired timer was handled");
         }
@@ -152,8 +156,8 @@ pub fn client_run(data: &[u8]) -> ClientRun {
     run
 }
 
-/// Per server: identifier and Request Authenticator of the last request sent to it.
-type LastSent = [Option<(u8, [u8; 16])>; 2];
+/// Per server: socket, identifier and Request Authenticator of the last request sent to it.
+type LastSent = [Option<(usize, u8, [u8; 16])>; 2];
 
 /// Send everything queued, checking that the client only emits well-formed, signed requests.
 fn drain_transmits(client: &mut Client, buf: &mut Vec<u8>, last_sent: &mut LastSent) {
@@ -164,7 +168,8 @@ fn drain_transmits(client: &mut Client, buf: &mut Vec<u8>, last_sent: &mut LastS
             Code::AccessRequest | Code::AccountingRequest
         ));
         verify_request(&raw, SERVERS[t.server].1).expect("the client signs correctly");
-        last_sent[t.server] = Some((raw.identifier(), *raw.authenticator()));
+        assert!(t.socket < 2, "only the configured sockets are used");
+        last_sent[t.server] = Some((t.socket, raw.identifier(), *raw.authenticator()));
     }
 }
 

@@ -328,6 +328,63 @@ fn at_most_256_in_flight_with_distinct_identifiers_then_backlog() {
 }
 
 #[test]
+fn several_sockets_multiply_what_is_in_flight_and_replies_match_per_socket() {
+    let t0 = Instant::now();
+    let mut config = ClientConfig::new(vec![primary()]);
+    config.sockets = 4;
+    let mut c = Client::new(config, SEED).unwrap();
+    assert_eq!(c.capacity(), 1024);
+    let ids: Vec<RequestId> = (0..1100)
+        .map(|i| c.send(t0, pap(&format!("user{i}"), "pw")).unwrap())
+        .collect();
+    assert_eq!((c.in_flight(), c.backlog()), (1024, 76));
+    let sent = transmits(&mut c);
+    assert_eq!(sent.len(), 1024);
+    // Round-robin over the sockets: 256 each, and (socket, identifier) pairs all distinct.
+    for socket in 0..4 {
+        assert_eq!(sent.iter().filter(|(t, _)| t.socket == socket).count(), 256);
+    }
+    let pairs: HashSet<(usize, u8)> = sent.iter().map(|(t, b)| (t.socket, b[1])).collect();
+    assert_eq!(pairs.len(), 1024);
+    // Consecutive requests leave from different sockets, so an identifier comes back on a
+    // socket only after 4 x 256 requests.
+    assert_ne!(sent[0].0.socket, sent[1].0.socket);
+
+    // A reply is matched on the socket its request left from, and only there.
+    let (t, bytes) = &sent[5];
+    let reply = answer(bytes, b"primary-secret", Code::AccessAccept, vec![], true);
+    let other = (t.socket + 1) % 4;
+    assert!(c
+        .handle_datagram_on(t0, other, primary().address, &reply)
+        .is_err());
+    assert!(matches!(
+        c.handle_datagram_on(t0, 9, primary().address, &reply),
+        Err(ReplyError::UnknownSocket(9))
+    ));
+    c.handle_datagram_on(t0, t.socket, primary().address, &reply)
+        .unwrap();
+    assert!(matches!(&events(&mut c)[..], [Event::Response { request, .. }] if *request == ids[5]));
+    // The freed identifier's socket takes the first backlogged request.
+    let next = transmits(&mut c);
+    assert_eq!(next.len(), 1);
+    assert_eq!((next[0].0.request, next[0].0.socket), (ids[1024], t.socket));
+    assert_eq!((c.in_flight(), c.backlog()), (1024, 75));
+
+    // Retransmissions leave from the same socket with the same bytes.
+    let retry = t0 + Duration::from_secs(4);
+    c.handle_timeout(retry);
+    let again = transmits(&mut c);
+    let first = again.iter().find(|(t, _)| t.request == ids[0]).unwrap();
+    assert_eq!((first.0.socket, &first.1), (sent[0].0.socket, &sent[0].1));
+
+    let mut bad = ClientConfig::new(vec![primary()]);
+    bad.sockets = 0;
+    assert!(Client::new(bad.clone(), SEED).is_err());
+    bad.sockets = 256;
+    assert!(Client::new(bad, SEED).is_err());
+}
+
+#[test]
 fn backlog_limit_refuses_new_requests() {
     let t0 = Instant::now();
     let mut config = ClientConfig::new(vec![primary()]);
