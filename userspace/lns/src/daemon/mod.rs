@@ -55,8 +55,8 @@ use signals::{Request, Signals};
 
 const TOKEN_TUN: Token = Token(0);
 const TOKEN_SIGNALS: Token = Token(1);
-const TOKEN_RADIUS_AUTH: Token = Token(2);
-const TOKEN_RADIUS_ACCT: Token = Token(3);
+// Tokens 2 and 3 were the RADIUS sockets; they now have a range of their own
+// (`radius_glue::socket_of_token`).
 const TOKEN_CONTROL: Token = Token(4);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
@@ -247,12 +247,8 @@ impl Daemon {
         .ok();
         let mut radius = Radius::new(s)?;
         if let Some(r) = radius.as_mut() {
-            poll.registry()
-                .register(&mut r.auth_socket, TOKEN_RADIUS_AUTH, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
-            poll.registry()
-                .register(&mut r.acct_socket, TOKEN_RADIUS_ACCT, Interest::READABLE)
-                .map_err(|e| e.to_string())?;
+            r.register(poll.registry())
+                .map_err(|e| format!("RADIUS sockets: {e}"))?;
         } else {
             log::warn!("no RADIUS server configured: every login will be refused");
         }
@@ -352,12 +348,8 @@ impl Daemon {
                 match ev.token() {
                     TOKEN_TUN => self.tun_readable(),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
-                    TOKEN_RADIUS_AUTH | TOKEN_RADIUS_ACCT => self.radius_readable(now),
                     TOKEN_CONTROL => self.control_readable(now),
-                    Token(t) if t >= TOKEN_UDP_BASE => {
-                        self.udp_readable((t - TOKEN_UDP_BASE) as u16, now)
-                    }
-                    Token(_) => {}
+                    t => self.socket_readable(now, t),
                 }
             }
             for r in requests {
@@ -380,6 +372,15 @@ impl Daemon {
                 deadline = self.deadline(now);
                 self.control_dirty = false;
             }
+        }
+    }
+
+    /// A RADIUS socket or one of the L2TP sockets is readable.
+    fn socket_readable(&mut self, now: Instant, token: Token) {
+        if let Some((acct, i)) = radius_glue::socket_of_token(token) {
+            self.radius_readable(now, acct, i);
+        } else if token.0 >= TOKEN_UDP_BASE && token.0 < TOKEN_UDP_BASE + self.udp.len() {
+            self.udp_readable((token.0 - TOKEN_UDP_BASE) as u16, now);
         }
     }
 
@@ -491,22 +492,13 @@ impl Daemon {
 
     fn rebuild_radius(&mut self) {
         if let Some(mut old) = self.radius.take() {
-            let _ = self.poll.registry().deregister(&mut old.auth_socket);
-            let _ = self.poll.registry().deregister(&mut old.acct_socket);
+            old.deregister(self.poll.registry());
         }
         match Radius::new(&self.config.settings) {
-            Ok(Some(mut r)) => {
-                let reg = self.poll.registry();
-                let ok = reg
-                    .register(&mut r.auth_socket, TOKEN_RADIUS_AUTH, Interest::READABLE)
-                    .and_then(|()| {
-                        reg.register(&mut r.acct_socket, TOKEN_RADIUS_ACCT, Interest::READABLE)
-                    });
-                match ok {
-                    Ok(()) => self.radius = Some(r),
-                    Err(e) => log::error!("RADIUS sockets: {e}"),
-                }
-            }
+            Ok(Some(mut r)) => match r.register(self.poll.registry()) {
+                Ok(()) => self.radius = Some(r),
+                Err(e) => log::error!("RADIUS sockets: {e}"),
+            },
             Ok(None) => log::warn!("no RADIUS server configured"),
             Err(e) => log::error!("RADIUS: {e}"),
         }
@@ -560,11 +552,8 @@ impl Daemon {
             if self.poll.poll(&mut events, Some(wait)).is_ok() {
                 for ev in events.iter() {
                     match ev.token() {
-                        TOKEN_RADIUS_AUTH | TOKEN_RADIUS_ACCT => self.radius_readable(now),
-                        Token(t) if t >= TOKEN_UDP_BASE => {
-                            self.udp_readable((t - TOKEN_UDP_BASE) as u16, now)
-                        }
-                        _ => {}
+                        TOKEN_TUN | TOKEN_SIGNALS | TOKEN_CONTROL => {}
+                        t => self.socket_readable(now, t),
                     }
                 }
             }

@@ -3,14 +3,16 @@
 //! Accounting-Request Start / Interim-Update / Stop.
 //!
 //! Two clients (authentication on the server's port, accounting on port + 1, as the
-//! original), each with its own socket; the `radius` crate does retries, failover,
-//! Message-Authenticator and accepts replies only from the configured servers.
+//! original), each with its own [`RADIUS_SOCKETS`] sockets; the `radius` crate does retries,
+//! failover, Message-Authenticator, spreads requests over the sockets and accepts replies
+//! only from the configured servers.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
+use mio::{Interest, Registry, Token};
 use ppp::session::{AuthRequest, Credentials, Grant, Verdict};
 use radius::{
     acct_status_type, nas_port_type, service_type, Attribute, ChapPassword, Client, ClientConfig,
@@ -27,11 +29,37 @@ use super::Daemon;
 /// Framed-Protocol PPP (RFC 2865 §5.7).
 const FRAMED_PROTOCOL_PPP: u32 = 1;
 
+/// Sockets (source ports) per client. Each carries 256 requests in flight (the Identifier is
+/// one octet), and a server's duplicate cache is keyed by source port and Identifier: with
+/// one socket, a burst of logins reused each identifier every 256 requests, within
+/// FreeRADIUS's `cleanup_delay`, which then answered new requests with old replies (the 14
+/// of 70 000 sessions that failed in tests/bench/host/l2tpns-scale.sh). The original used 64
+/// sockets for both kinds.
+pub const RADIUS_SOCKETS: usize = 32;
+
+/// Poll tokens: authentication socket i is `TOKEN_AUTH_BASE + i`, accounting socket i
+/// `TOKEN_ACCT_BASE + i`.
+const TOKEN_AUTH_BASE: usize = 1 << 16;
+const TOKEN_ACCT_BASE: usize = TOKEN_AUTH_BASE + 256;
+
+/// Which RADIUS socket a poll token is: (accounting?, index).
+pub(super) fn socket_of_token(token: Token) -> Option<(bool, usize)> {
+    match token.0 {
+        t if (TOKEN_AUTH_BASE..TOKEN_AUTH_BASE + RADIUS_SOCKETS).contains(&t) => {
+            Some((false, t - TOKEN_AUTH_BASE))
+        }
+        t if (TOKEN_ACCT_BASE..TOKEN_ACCT_BASE + RADIUS_SOCKETS).contains(&t) => {
+            Some((true, t - TOKEN_ACCT_BASE))
+        }
+        _ => None,
+    }
+}
+
 pub struct Radius {
     pub auth: Client,
     pub acct: Client,
-    pub auth_socket: UdpSocket,
-    pub acct_socket: UdpSocket,
+    pub auth_sockets: Vec<UdpSocket>,
+    pub acct_sockets: Vec<UdpSocket>,
     /// The settings the clients were built from (rebuilt on reload only when these change).
     pub fingerprint: String,
 }
@@ -49,7 +77,7 @@ fn fingerprint(s: &Settings) -> String {
 /// can hold (the L2TP id spaces allow far more, but the pool and memory end well before).
 const MAX_RADIUS_BACKLOG: usize = 1 << 20;
 
-fn client(s: &Settings, port_offset: u16) -> Result<Client, String> {
+fn client(s: &Settings, port_offset: u16, sockets: usize) -> Result<Client, String> {
     let servers: Vec<ServerConfig> = s
         .radius_servers()
         .into_iter()
@@ -64,6 +92,7 @@ fn client(s: &Settings, port_offset: u16) -> Result<Client, String> {
     // soon as a burst of set-ups outran the server by that much (44 664 of 70 000 in
     // tests/bench/host/l2tpns-scale.sh). Queued requests cost ~200 bytes each.
     cfg.max_backlog = MAX_RADIUS_BACKLOG;
+    cfg.sockets = sockets;
     cfg.message_authenticator = match s.radius_require_message_authenticator {
         RequireMessageAuthenticator::Yes => MessageAuthenticatorPolicy::Require,
         RequireMessageAuthenticator::No | RequireMessageAuthenticator::Auto => {
@@ -75,20 +104,43 @@ fn client(s: &Settings, port_offset: u16) -> Result<Client, String> {
     Client::new(cfg, seed).map_err(|e| e.to_string())
 }
 
-fn bind_socket(s: &Settings) -> std::io::Result<UdpSocket> {
+/// Up to `want` sockets: on ephemeral ports, or on the free ports of `radius_bind_min` to
+/// `radius_bind_max` (a range too small for two clients of [`RADIUS_SOCKETS`] shares its
+/// ports out; at least one each is needed).
+fn bind_sockets(s: &Settings, want: usize, skip: &mut u32) -> std::io::Result<Vec<UdpSocket>> {
+    let mut sockets = Vec::with_capacity(want);
     match s.radius_bind_range() {
         Some((lo, hi)) => {
             let mut last = None;
-            for port in lo..=hi.max(lo) {
+            let ports: Vec<u16> = (lo..=hi.max(lo)).collect();
+            // Each client takes at most half the range, so the other gets its share.
+            let want = want.min(ports.len().div_ceil(2)).max(1);
+            for &port in ports.iter().skip(*skip as usize) {
+                *skip += 1;
                 match UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))) {
-                    Ok(sock) => return Ok(sock),
+                    Ok(sock) => sockets.push(sock),
                     Err(e) => last = Some(e),
                 }
+                if sockets.len() == want {
+                    break;
+                }
             }
-            Err(last.unwrap_or_else(|| std::io::Error::other("empty radius_bind range")))
+            if sockets.is_empty() {
+                return Err(last.unwrap_or_else(|| {
+                    std::io::Error::other(format!("no free port left in radius_bind {lo}-{hi}"))
+                }));
+            }
         }
-        None => UdpSocket::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))),
+        None => {
+            for _ in 0..want {
+                sockets.push(UdpSocket::bind(SocketAddr::from((
+                    Ipv4Addr::UNSPECIFIED,
+                    0,
+                )))?);
+            }
+        }
     }
+    Ok(sockets)
 }
 
 impl Radius {
@@ -100,13 +152,39 @@ impl Radius {
         if s.radius_secret.is_empty() {
             return Err("radius_secret is empty".into());
         }
+        let mut skip = 0;
+        let auth_sockets = bind_sockets(s, RADIUS_SOCKETS, &mut skip)
+            .map_err(|e| format!("RADIUS authentication sockets: {e}"))?;
+        let acct_sockets = bind_sockets(s, RADIUS_SOCKETS, &mut skip)
+            .map_err(|e| format!("RADIUS accounting sockets: {e}"))?;
         Ok(Some(Radius {
-            auth: client(s, 0)?,
-            acct: client(s, 1)?,
-            auth_socket: bind_socket(s).map_err(|e| format!("RADIUS socket: {e}"))?,
-            acct_socket: bind_socket(s).map_err(|e| format!("RADIUS socket: {e}"))?,
+            auth: client(s, 0, auth_sockets.len())?,
+            acct: client(s, 1, acct_sockets.len())?,
+            auth_sockets,
+            acct_sockets,
             fingerprint: fingerprint(s),
         }))
+    }
+
+    /// Registers every socket with the poll under its token.
+    pub fn register(&mut self, registry: &Registry) -> std::io::Result<()> {
+        for (i, sock) in self.auth_sockets.iter_mut().enumerate() {
+            registry.register(sock, Token(TOKEN_AUTH_BASE + i), Interest::READABLE)?;
+        }
+        for (i, sock) in self.acct_sockets.iter_mut().enumerate() {
+            registry.register(sock, Token(TOKEN_ACCT_BASE + i), Interest::READABLE)?;
+        }
+        Ok(())
+    }
+
+    pub fn deregister(&mut self, registry: &Registry) {
+        for sock in self
+            .auth_sockets
+            .iter_mut()
+            .chain(self.acct_sockets.iter_mut())
+        {
+            let _ = registry.deregister(sock);
+        }
     }
 
     pub fn matches(&self, s: &Settings) -> bool {
@@ -124,12 +202,12 @@ impl Radius {
     pub fn flush(&mut self) {
         let mut buf = Vec::new();
         while let Some(t) = self.auth.poll_transmit(&mut buf) {
-            if let Err(e) = self.auth_socket.send_to(&buf, t.destination) {
+            if let Err(e) = self.auth_sockets[t.socket].send_to(&buf, t.destination) {
                 log::warn!("RADIUS send to {}: {e}", t.destination);
             }
         }
         while let Some(t) = self.acct.poll_transmit(&mut buf) {
-            if let Err(e) = self.acct_socket.send_to(&buf, t.destination) {
+            if let Err(e) = self.acct_sockets[t.socket].send_to(&buf, t.destination) {
                 log::warn!("RADIUS send to {}: {e}", t.destination);
             }
         }
@@ -242,28 +320,30 @@ impl Daemon {
         self.drain_link(now, key);
     }
 
-    /// Receives replies on both RADIUS sockets and acts on the clients' events.
-    pub(super) fn radius_readable(&mut self, now: Instant) {
+    /// Receives the replies waiting on one RADIUS socket (accounting's or authentication's
+    /// socket `index`) and acts on the clients' events.
+    pub(super) fn radius_readable(&mut self, now: Instant, acct: bool, index: usize) {
         let Some(r) = self.radius.as_mut() else {
             return;
         };
+        let (sockets, client) = if acct {
+            (&r.acct_sockets, &mut r.acct)
+        } else {
+            (&r.auth_sockets, &mut r.auth)
+        };
+        let Some(sock) = sockets.get(index) else {
+            return;
+        };
         let mut buf = [0u8; radius::MAX_PACKET_LEN];
-        for acct in [false, true] {
-            loop {
-                let (sock, client) = if acct {
-                    (&r.acct_socket, &mut r.acct)
-                } else {
-                    (&r.auth_socket, &mut r.auth)
-                };
-                match sock.recv_from(&mut buf) {
-                    Ok((n, from)) => {
-                        if let Err(e) = client.handle_datagram(now, from, &buf[..n]) {
-                            log::warn!("RADIUS reply from {from} dropped: {e}");
-                        }
+        loop {
+            match sock.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    if let Err(e) = client.handle_datagram_on(now, index, from, &buf[..n]) {
+                        log::warn!("RADIUS reply from {from} dropped: {e}");
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
             }
         }
         self.radius_events(now);
