@@ -628,6 +628,52 @@ fn dns_from_reply(p: &Packet) -> Option<[Option<Ipv4Addr>; 2]> {
 mod tests {
     use super::*;
 
+    fn free_port_range(n: u16) -> (u16, u16) {
+        // A range no one else on this host uses right now: probe upwards from a random base.
+        let base = 40000 + (std::process::id() % 10000) as u16;
+        (base, base + n - 1)
+    }
+
+    #[test]
+    fn radius_sockets_ephemeral_and_shared_out_of_radius_bind() {
+        let mut s = Settings::default();
+        let mut skip = 0;
+        assert_eq!(
+            bind_sockets(&s, RADIUS_SOCKETS, &mut skip).unwrap().len(),
+            RADIUS_SOCKETS
+        );
+        // A 6-port range: half each, on distinct ports inside the range.
+        let (lo, hi) = free_port_range(6);
+        s.radius_bind_min = lo;
+        s.radius_bind_max = hi;
+        let mut skip = 0;
+        let auth = bind_sockets(&s, RADIUS_SOCKETS, &mut skip).unwrap();
+        let acct = bind_sockets(&s, RADIUS_SOCKETS, &mut skip).unwrap();
+        let ports: std::collections::BTreeSet<u16> = auth
+            .iter()
+            .chain(&acct)
+            .map(|u| u.local_addr().unwrap().port())
+            .collect();
+        assert_eq!((auth.len(), acct.len(), ports.len()), (3, 3, 6));
+        assert!(ports.iter().all(|p| (lo..=hi).contains(p)));
+        // Nothing left for a third.
+        assert!(bind_sockets(&s, RADIUS_SOCKETS, &mut skip).is_err());
+    }
+
+    #[test]
+    fn poll_tokens_name_one_socket_each() {
+        assert_eq!(socket_of_token(Token(TOKEN_AUTH_BASE)), Some((false, 0)));
+        assert_eq!(
+            socket_of_token(Token(TOKEN_ACCT_BASE + 31)),
+            Some((true, 31))
+        );
+        assert_eq!(
+            socket_of_token(Token(TOKEN_AUTH_BASE + RADIUS_SOCKETS)),
+            None
+        );
+        assert_eq!(socket_of_token(Token(16)), None);
+    }
+
     #[test]
     fn dns_from_vendor_and_old_plain_ascend_attributes() {
         let reply = |attributes| Packet {
