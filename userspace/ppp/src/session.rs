@@ -399,6 +399,22 @@ impl Session {
         self.close_with(now, CloseReason::Administrative, reason);
     }
 
+    /// The peer was heard from at `at` outside this link: data packets the caller forwards
+    /// itself never reach it. Keepalive is for silent links, so the next Echo-Request waits
+    /// one `echo_interval` after `at`, and echoes still unanswered are forgiven (the peer is
+    /// alive). Without echoes configured, or before LCP is Opened, this changes nothing.
+    pub fn peer_heard(&mut self, at: Instant) {
+        let (Some(deadline), Some(interval)) = (self.echo_deadline, self.config.echo_interval)
+        else {
+            return;
+        };
+        let next = at + interval;
+        if next > deadline {
+            self.echo_deadline = Some(next);
+            self.echo_outstanding = 0;
+        }
+    }
+
     /// The lower layer went away (L2TP CDN): RFC 1661 Down.
     pub fn lower_layer_down(&mut self, now: Instant) {
         self.lcp.down(now);

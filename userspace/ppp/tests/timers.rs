@@ -289,3 +289,30 @@ fn keepalive_echo_requests_then_link_declared_dead() {
     );
     assert!(now >= t0 + Duration::from_secs(60));
 }
+
+#[test]
+fn traffic_seen_by_the_caller_defers_keepalive() {
+    let t0 = Instant::now();
+    let secs = |n: u64| t0 + Duration::from_secs(n);
+    // Echo times over 29 s, with the caller reporting data at the given seconds.
+    let run = |echo: Option<Duration>, data_at: &[u64]| {
+        let mut s = opened_authenticator(t0, echo);
+        let mut echoes = Vec::new();
+        for n in 1..30 {
+            if data_at.contains(&n) {
+                s.peer_heard(secs(n));
+            }
+            // Older news never brings an echo forward.
+            s.peer_heard(secs(n.saturating_sub(20)));
+            s.handle_timeout(secs(n));
+            let sent = lcp_frames(&mut s);
+            echoes.extend(sent.iter().filter(|(code, _)| *code == 9).map(|_| n));
+        }
+        echoes
+    };
+    let ten = Some(Duration::from_secs(10));
+    assert_eq!(run(ten, &[]), vec![10, 20], "a silent link: every 10 s");
+    assert_eq!(run(ten, &[7]), vec![17, 27], "data at 7 s: the next echo at 17 s");
+    assert!(run(ten, &(1..30).collect::<Vec<_>>()).is_empty(), "no echo while busy");
+    assert!(run(None, &[5]).is_empty(), "no keepalive configured: nothing");
+}
