@@ -68,6 +68,8 @@ pub struct EndpointStats {
     pub lcp_confreqs_received: u64,
     /// LCP Terminate-Requests from the peer (the LNS ending a session the polite way).
     pub lcp_terminates_received: u64,
+    /// LCP Echo-Requests from the peer, answered or not (keepalive of the LNS).
+    pub lcp_echo_requests_received: u64,
 }
 
 /// Why an IPv4 datagram could not be sent.
@@ -383,7 +385,11 @@ impl Endpoint {
                 if is_lcp_terminate_request(&data) {
                     self.stats.lcp_terminates_received += 1;
                 }
-                if self.ignore_echo_requests && is_lcp_echo_request(&data) {
+                let echo = is_lcp_echo_request(&data);
+                if echo {
+                    self.stats.lcp_echo_requests_received += 1;
+                }
+                if self.ignore_echo_requests && echo {
                     self.stats.echo_ignored += 1;
                     return;
                 }

@@ -60,9 +60,9 @@ struct Args {
     /// Where the probes go (through the LNS): IPv4:PORT. No traffic without it.
     #[arg(long)]
     target: Option<SocketAddrV4>,
-    /// Probes per second, all sessions together.
-    #[arg(long, default_value_t = 1000)]
-    rate: u32,
+    /// Probes per second, all sessions together (fractions allowed: 0.5 is one every 2 s).
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
     /// Size of each probe's IPv4 packet in bytes.
     #[arg(long, default_value_t = 100)]
     size: usize,
@@ -136,6 +136,8 @@ struct Report {
     lcp_confreqs_received: u64,
     /// LCP Terminate-Requests from the LNS (sessions it ended politely).
     lcp_terminates_received: u64,
+    /// LCP Echo-Requests from the LNS (its keepalive), answered or not.
+    lcp_echo_requests_received: u64,
     /// Addresses IPCP gave the sessions, sorted.
     addresses: Vec<Ipv4Addr>,
     /// DNS servers IPCP gave (RFC 1877), each distinct one once, in order of arrival.
@@ -464,7 +466,7 @@ fn run(args: &Args) -> Result<Report, String> {
     if let (Some(target), false) = (args.target, p.up.is_empty()) {
         let mut calls: Vec<(CallId, Ipv4Addr)> = p.up.iter().map(|(c, a)| (*c, *a)).collect();
         calls.sort();
-        let interval = Duration::from_secs_f64(1.0 / f64::from(args.rate.max(1)));
+        let interval = Duration::from_secs_f64(1.0 / args.rate.max(0.001));
         let t0 = Instant::now();
         let stop = t0 + Duration::from_secs_f64(args.duration);
         let end = stop + Duration::from_secs_f64(args.drain);
@@ -481,7 +483,7 @@ fn run(args: &Args) -> Result<Report, String> {
             // Send what is due, in bursts small enough not to overflow the LNS's socket
             // after a stall of ours; receiving comes between bursts.
             let mut burst = 0;
-            while args.rate > 0 && next <= now && next < stop && burst < 32 {
+            while args.rate > 0.0 && next <= now && next < stop && burst < 32 {
                 let i = (seq % calls.len() as u64) as usize;
                 let (call, addr) = calls[i];
                 let header = Probe {
@@ -558,6 +560,7 @@ fn run(args: &Args) -> Result<Report, String> {
     p.report.echo_ignored = s.echo_ignored;
     p.report.lcp_confreqs_received = s.lcp_confreqs_received;
     p.report.lcp_terminates_received = s.lcp_terminates_received;
+    p.report.lcp_echo_requests_received = s.lcp_echo_requests_received;
     Ok(p.report)
 }
 
@@ -588,8 +591,8 @@ fn print_human(r: &Report) {
         r.l2tp_dropped, r.ppp_malformed, r.ppp_dropped, r.not_probes
     );
     println!(
-        "LCP from the LNS: {} Configure-Requests, {} Terminate-Requests",
-        r.lcp_confreqs_received, r.lcp_terminates_received
+        "LCP from the LNS: {} Configure-Requests, {} Terminate-Requests, {} Echo-Requests",
+        r.lcp_confreqs_received, r.lcp_terminates_received, r.lcp_echo_requests_received
     );
 }
 
