@@ -63,11 +63,16 @@ lac interim lac700 --rate 10 --duration 7 &
 interim_job=$!
 lac noecho lac701 --rate 0 --duration 8 --ignore-echo-after 1 &
 noecho_job=$!
-lac noecho_data lac702 --rate 10 --duration 8 --ignore-echo-after 1 &
+# One probe every 2 s: gaps longer than echo_timeout (echoes go out, and are ignored) but
+# shorter than idle_echo_timeout.
+lac noecho_data lac702 --rate 0.5 --duration 8 --ignore-echo-after 1 &
 noecho_data_job=$!
 lac echo lac703 --rate 0 --duration 8 &
 echo_job=$!
-wait $idle_job $busy_job $interim_job $noecho_job $noecho_data_job $echo_job
+# Busy: a probe every 100 ms, so never echo_timeout (1 s) without traffic.
+lac busy_echo lac704 --rate 10 --duration 8 &
+busy_echo_job=$!
+wait $idle_job $busy_job $interim_job $noecho_job $noecho_data_job $echo_job $busy_echo_job
 
 # 1. Idle-Timeout (RADIUS): no data for 3 s closes the session; echo replies are no traffic.
 show idle
@@ -109,6 +114,8 @@ check "keepalive: Acct-Stop Lost-Carrier ~3 s (idle_echo_timeout) after the last
 check "keepalive: a LAC that ignores echoes but sends data keeps its session (no packet at all, reference §3.4)" \
     eval '! cleared noecho_data && [ "$(field "$work/noecho_data.json" echo_ignored)" -ge 2 ]'
 check "keepalive: a quiet LAC that answers echoes keeps its session" eval '! cleared echo'
+check "keepalive: no Echo-Request to a session with traffic (ppp_keepalive yes: only after echo_timeout without any), to the quiet one $(field "$work/echo.json" lcp_echo_requests_received)" \
+    eval '! cleared busy_echo && [ "$(field "$work/busy_echo.json" lcp_echo_requests_received)" = 0 ] && [ "$(field "$work/echo.json" lcp_echo_requests_received)" -ge 4 ]'
 wait_stop lac703
 check "keepalive: ... and its Acct-Stop is the LAC's hang-up, not Lost-Carrier" \
     q lac703 'all(x["cause"] != "Lost-Carrier" for x in r if x["status"] == "Stop")'

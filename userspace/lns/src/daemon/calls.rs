@@ -95,12 +95,16 @@ impl Daemon {
         c.fsm.restart_interval = Duration::from_secs(u64::from(s.ppp_restart_time));
         c.fsm.max_configure = s.ppp_max_configure;
         c.fsm.max_failure = s.ppp_max_failure;
-        // Reference §3.4: an Echo-Request every `echo_timeout` s. The session is dropped
-        // after `idle_echo_timeout` s without any packet from the user, data included; the
-        // link only sees control frames, so `session_tick` decides that, not the link.
-        c.echo_interval = s
-            .ppp_keepalive
-            .then(|| Duration::from_secs(u64::from(s.echo_timeout)));
+        // Reference §2 (ppp_keepalive) and §4.2: with `ppp_keepalive yes` an Echo-Request
+        // goes out only after `echo_timeout` s without traffic from the user (`link_timers`
+        // tells the link about data it never sees), with `no` every 10 s regardless. The
+        // session is dropped after `idle_echo_timeout` s without any packet from the user,
+        // data included; the link only sees control frames, so `session_tick` decides that.
+        c.echo_interval = Some(Duration::from_secs(if s.ppp_keepalive {
+            u64::from(s.echo_timeout.max(1))
+        } else {
+            UNCONDITIONAL_ECHO_SECS
+        }));
         c.echo_max_failures = u32::MAX;
         c
     }
@@ -422,7 +426,20 @@ impl Daemon {
                 .and_then(|s| s.link.poll_timeout())
                 .is_some_and(|t| t <= now);
             if due {
+                let keepalive = self.config.settings.ppp_keepalive;
+                let last_data = self
+                    .table
+                    .counters(key)
+                    .map(|c| c.last_packet_in.load(std::sync::atomic::Ordering::Relaxed))
+                    .unwrap_or(0);
+                let started = self.started;
                 if let Some(s) = self.table.get_mut(key) {
+                    // Data from the user defers the echo (checked only when a timer of the
+                    // link is due: no per-packet work on the data path).
+                    if keepalive {
+                        let heard = s.last_heard(now, started, last_data);
+                        s.link.peer_heard(heard);
+                    }
                     s.link.handle_timeout(now);
                 }
                 self.drain_link(now, key);
@@ -446,6 +463,9 @@ impl Daemon {
         self.peer_socket.get(peer).copied().unwrap_or(0) as usize
     }
 }
+
+/// The echo interval with `ppp_keepalive no` (reference §2: every 10 s regardless).
+const UNCONDITIONAL_ECHO_SECS: u64 = 10;
 
 fn terminate_cause_of(c: &CloseCause) -> u32 {
     match c {
