@@ -312,7 +312,17 @@ fn traffic_seen_by_the_caller_defers_keepalive() {
     };
     let ten = Some(Duration::from_secs(10));
     assert_eq!(run(ten, &[]), vec![10, 20], "a silent link: every 10 s");
-    assert_eq!(run(ten, &[7]), vec![17, 27], "data at 7 s: the next echo at 17 s");
-    assert!(run(ten, &(1..30).collect::<Vec<_>>()).is_empty(), "no echo while busy");
-    assert!(run(None, &[5]).is_empty(), "no keepalive configured: nothing");
+    assert_eq!(
+        run(ten, &[7]),
+        vec![17, 27],
+        "data at 7 s: the next echo at 17 s"
+    );
+    assert!(
+        run(ten, &(1..30).collect::<Vec<_>>()).is_empty(),
+        "no echo while busy"
+    );
+    assert!(
+        run(None, &[5]).is_empty(),
+        "no keepalive configured: nothing"
+    );
 }
