@@ -4,7 +4,8 @@
 # the daemon. help lists the commands; drop ends a session politely (LCP Terminate, Acct-Stop
 # Admin-Reset, CDN) by user name, kill at once by session id (the NAS-Port in accounting);
 # the other sessions keep passing traffic; wrong requests get a clear ERR and exit 1;
-# malformed datagrams are counted and dropped; the socket is on 127.0.0.1 only.
+# malformed datagrams are counted and dropped; the socket is on 127.0.0.1 only and takes
+# requests from root only unless --control-any-user.
 # Needs root, /usr/sbin/freeradius, python3, l2tpns, l2tp-lac and nsctl in $NETEDGE_BIN_DIR.
 set -u
 . "$(dirname "$0")/daemon-env.inc"
@@ -81,6 +82,19 @@ theirs c-again drop nosuchuser
 check "C nsctl drop of an unknown user: exit 1, 'session not found'" \
     eval '[ $rc != 0 ] && said c-again "session not found"'
 
+# Another local user (nobody) may not touch sessions: the daemon looks up the sending
+# socket's owner in /proc/net/udp; the refusal says why.
+as_nobody() { in_lns setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+as_nobody "$nsctl" drop lac3 >"$work/nobody.out" 2>"$work/nobody.err"
+rc=$?
+check "our nsctl as uid 65534: exit 1, permission denied naming the uid" \
+    eval '[ $rc = 1 ] && grep -q "permission denied.*uid 65534" "$work/nobody.err"'
+as_nobody "$c_nsctl" kill lac3 >"$work/c-nobody.out" 2>"$work/c-nobody.err"
+rc=$?
+check "C nsctl as uid 65534: refused too (exit $rc)" \
+    eval '[ $rc != 0 ] && grep -q "permission denied" "$work/c-nobody.err"'
+sed 's/^/# /' "$work/nobody.err"
+
 wait $drop_job $kill_job $stay_job
 show drop
 check "drop: the LAC saw the LNS clear lac1's call (CDN)" cleared drop
@@ -146,6 +160,15 @@ setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-di
 lns_pid=$!
 for _ in $(seq 100); do in_lns ss -lun | grep -q '10.201.0.1:1701' && break; sleep 0.1; done
 check "--control off: no control socket" eval "! in_lns ss -lun | grep -q ':1702'"
+kill -QUIT "$lns_pid"
+for _ in $(seq 50); do not_running "$lns_pid" && break; sleep 0.1; done
+setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$lns_dir/state" \
+    --control-any-user </dev/null >>"$lns_dir/stdout.log" 2>&1 &
+lns_pid=$!
+for _ in $(seq 100); do in_lns ss -lun | grep -q '127.0.0.1:1702' && break; sleep 0.1; done
+as_nobody "$nsctl" help >"$work/any.out" 2>"$work/any.err"
+rc=$?
+check "--control-any-user: uid 65534 is answered (exit $rc)" eval '[ $rc = 0 ] && grep -q "drop USER|SID" "$work/any.out"'
 check "--control bogus is refused with a reason" \
     eval '! "$l2tpns" --control bogus --check-config 2>"$work/bogus.err" && grep -q "neither ADDRESS:PORT nor off" "$work/bogus.err"'
 

@@ -38,6 +38,10 @@ struct Cli {
     /// authentication: keep it on loopback unless the network is trusted.
     #[arg(long, value_name = "ADDRESS:PORT|off", default_value = "127.0.0.1:1702", value_parser = parse_control)]
     control: ControlAddress,
+    /// Take nsctl requests from every local user, as the C daemon did; by default only root
+    /// (and the daemon's own user) may drop or kill sessions.
+    #[arg(long)]
+    control_any_user: bool,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -97,7 +101,7 @@ fn check_config(cli: &Cli) -> ExitCode {
 fn resume_and_run(d: &mut Daemon, cli: &Cli) -> std::io::Result<Exit> {
     if let ControlAddress::On(addr) = cli.control {
         // Sessions matter more than the control socket: a busy port is logged, not fatal.
-        if let Err(e) = d.open_control(addr) {
+        if let Err(e) = d.open_control(addr, cli.control_any_user) {
             log::error!("{e}; nsctl will not reach this daemon");
         }
     }

@@ -15,6 +15,7 @@ pub mod icmp;
 pub mod ip_pool;
 pub mod logging;
 pub mod mss_clamp;
+pub mod peer_uid;
 pub mod routes;
 pub mod session_table;
 pub mod startup;

@@ -2,9 +2,11 @@
 //!
 //! The C daemon listens on every address with no authentication at all. We listen on
 //! 127.0.0.1:1702 unless told otherwise (`l2tpns --control`), and a socket bound to a
-//! loopback address also refuses datagrams that did not come from loopback (a route or
-//! NAT rule could otherwise deliver them). The protocol has no authentication of its own,
-//! so a non-loopback address is for networks the operator trusts.
+//! loopback address refuses datagrams that did not come from loopback (a route or NAT rule
+//! could otherwise deliver them) and, unless `--control-any-user`, requests from sockets of
+//! users other than root and the daemon's own (the sender's uid is looked up in
+//! /proc/net/udp: [`crate::peer_uid`]). The protocol has no authentication of its own, so a
+//! non-loopback address is for networks the operator trusts.
 //!
 //! What the C daemon did through its `sessionctl` plugin (`drop`, `kill`) is built in.
 //! Malformed datagrams are counted (`nsctl_malformed`) and dropped without an answer.
@@ -25,14 +27,31 @@ use crate::session_table::SessionKey;
 pub(super) struct Control {
     socket: UdpSocket,
     loopback_only: bool,
+    /// Take requests from every local user (the C daemon's way), not only root's.
+    any_user: bool,
 }
 
 /// Acct-Terminate-Cause for sessions ended from nsctl (Admin-Reset).
 const ADMIN_RESET: u32 = radius::acct_terminate_cause::ADMIN_RESET;
 
+/// Root and the daemon's own user may send requests; anyone else is refused with the reason.
+fn sender_allowed(from: SocketAddr) -> Result<(), String> {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    match crate::peer_uid::uid_of_sender(from) {
+        Some(uid) if uid == 0 || uid == me => Ok(()),
+        Some(uid) => Err(format!(
+            "permission denied: nsctl requests are taken from root only, this one came from uid \
+             {uid} (l2tpns --control-any-user trusts every local user)"
+        )),
+        None => Err("permission denied: the sending socket's owner is unknown".to_owned()),
+    }
+}
+
 impl Daemon {
-    /// Starts answering nsctl on `addr`.
-    pub fn open_control(&mut self, addr: SocketAddr) -> Result<(), String> {
+    /// Starts answering nsctl on `addr`; `any_user` trusts every local user, not only root
+    /// and the daemon's own user.
+    pub fn open_control(&mut self, addr: SocketAddr, any_user: bool) -> Result<(), String> {
         let mut socket =
             UdpSocket::bind(addr).map_err(|e| format!("nsctl control socket {addr}: {e}"))?;
         self.poll
@@ -43,6 +62,7 @@ impl Daemon {
         self.control = Some(Control {
             socket,
             loopback_only: addr.ip().is_loopback(),
+            any_user,
         });
         Ok(())
     }
@@ -67,6 +87,7 @@ impl Daemon {
                 log::warn!("nsctl: request from {from} refused: the control socket is local");
                 continue;
             }
+            let check_user = c.loopback_only && !c.any_user;
             let message = match Message::decode(&buf[..n]) {
                 Ok(m) if m.kind.is_request() => m,
                 Ok(m) => {
@@ -80,6 +101,14 @@ impl Daemon {
                     continue;
                 }
             };
+            if check_user {
+                if let Err(refusal) = sender_allowed(from) {
+                    self.stats.nsctl_refused += 1;
+                    log::warn!("nsctl: request from {from} refused: {refusal}");
+                    self.send_control_reply(from, Kind::Err, vec![refusal]);
+                    continue;
+                }
+            }
             let (kind, lines) = match command::parse(&message) {
                 Ok(request) => self.control_request(now, request, from),
                 Err(refusal) => (Kind::Err, vec![refusal]),
