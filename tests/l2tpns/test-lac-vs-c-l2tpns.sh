@@ -346,19 +346,25 @@ in_lns "$nsctl" drop nosuchuser >"$work/nsctl-nouser.out" 2>&1
 rc=$?
 check "our nsctl drop of an unknown user against the C l2tpns: exit 1, 'session not found'" \
     eval '[ $rc = 1 ] && grep -q "session not found" "$work/nsctl-nouser.out"'
-logins_before=$(grep -c 'Login OK: \[lac0\]' "$radius_dir/radiusd.log")
-run_lac nsctl-drop pap 1 1 10 10 &
+# A user of its own: the C daemon's sessionbyuser() returns the first session record with the
+# name, and the rejected lac0 login above may still have one (without an address, so
+# sessionctl would answer "session not found").
+in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --tunnels 1 --sessions 1 --auth pap \
+    --user lac77 --password lacpass --secret tunnelsecret --setup-timeout 60 \
+    --target 10.202.0.2:9000 --rate 10 --size "$SIZE" --duration 10 --json \
+    >"$work/nsctl-drop.json" 2>"$work/nsctl-drop.err" &
 drop_job=$!
-for _ in $(seq 100); do
-    [ "$(grep -c 'Login OK: \[lac0\]' "$radius_dir/radiusd.log")" -gt "$logins_before" ] && break
+for _ in $(seq 150); do
+    grep -q 'Login OK: \[lac77\]' "$radius_dir/radiusd.log" && break
     sleep 0.1
 done
 sleep 2 # IPCP: sessionctl only drops sessions that have an address
-in_lns "$nsctl" drop lac0 >"$work/nsctl-drop.out" 2>&1
+in_lns "$nsctl" drop lac77 >"$work/nsctl-drop.out" 2>&1
 rc=$?
+sed 's/^/# nsctl: /' "$work/nsctl-drop.out"
 wait $drop_job
-check "our nsctl drop lac0 against the C l2tpns: exit 0" [ "$rc" = 0 ]
-check "the C l2tpns cleared lac0's call (the LAC saw the CDN)" grep -q 'down: Peer' "$work/nsctl-drop.err"
+check "our nsctl drop lac77 against the C l2tpns: exit 0" [ "$rc" = 0 ]
+check "the C l2tpns cleared lac77's call (the LAC saw the CDN)" grep -q 'down: Peer' "$work/nsctl-drop.err"
 
 check "C l2tpns still running" kill -0 "$lns_pid"
 [ "$failures" = 0 ]
