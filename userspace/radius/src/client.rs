@@ -47,8 +47,9 @@
 //!   source address, port and Identifier, RFC 2865 §3 / RFC 5080 §2.2.1). A request is sent
 //!   from one socket ([`ClientConfig::sockets`], [`Transmit::socket`]) for its whole life and
 //!   holds one identifier of that socket on *every* server, so a late reply from the server
-//!   it left is still matched; at most 256 requests per socket are in flight and further ones
-//!   wait in a bounded backlog. Sockets and identifiers are handed out round-robin so a freed
+//!   it left is still matched; at most 256 requests per socket, and at most
+//!   [`ClientConfig::max_in_flight`] in all, are in flight; further ones wait in a bounded
+//!   backlog. Sockets and identifiers are handed out round-robin so a freed
 //!   identifier is reused as late as possible (a server's duplicate cache, FreeRADIUS's
 //!   `cleanup_delay`, would otherwise answer a new request with an old reply).
 //! * A retransmission to the same server reuses the same Identifier and Request
@@ -116,6 +117,11 @@ pub struct ClientConfig {
     /// Client sockets (source ports) the caller sends from, 1 to [`MAX_SOCKETS`]: 256
     /// requests can be in flight per socket.
     pub sockets: usize,
+    /// Requests in flight at once, all sockets together (at least 1; at most 256 per socket
+    /// whatever is set). Sockets space identifier reuse out; this bounds the burst a server
+    /// receives: a single-threaded FreeRADIUS with default socket buffers drops requests
+    /// beyond a few hundred queued at once.
+    pub max_in_flight: usize,
 }
 
 /// The most sockets one client drives (in-flight slots are numbered in 16 bits).
@@ -133,6 +139,7 @@ impl ClientConfig {
             message_authenticator: MessageAuthenticatorPolicy::Auto,
             max_backlog: 4096,
             sockets: 1,
+            max_in_flight: usize::MAX,
         }
     }
 }
@@ -150,6 +157,8 @@ pub enum ConfigError {
     BadTimeouts,
     #[error("sockets must be 1 to 255, not {0}")]
     BadSockets(usize),
+    #[error("max_in_flight must be at least 1")]
+    ZeroInFlight,
 }
 
 /// A request to send.
@@ -356,6 +365,8 @@ pub struct Client {
     max_attempts: u32,
     policy: MessageAuthenticatorPolicy,
     max_backlog: usize,
+    /// `ClientConfig::max_in_flight`, at most 256 per socket.
+    max_in_flight: usize,
     /// In-flight requests; a slot index is what server identifier tables point to.
     slots: Vec<Option<InFlight>>,
     free_slots: Vec<u16>,
@@ -395,6 +406,9 @@ impl Client {
         if config.sockets == 0 || config.sockets > MAX_SOCKETS {
             return Err(ConfigError::BadSockets(config.sockets));
         }
+        if config.max_in_flight == 0 {
+            return Err(ConfigError::ZeroInFlight);
+        }
         let sockets = config.sockets;
         Ok(Client {
             servers: config
@@ -412,6 +426,7 @@ impl Client {
             max_attempts: config.max_attempts,
             policy: config.message_authenticator,
             max_backlog: config.max_backlog,
+            max_in_flight: config.max_in_flight.min(sockets * IDENTIFIERS),
             slots: Vec::new(),
             free_slots: Vec::new(),
             backlog: VecDeque::new(),
@@ -596,9 +611,10 @@ impl Client {
         self.backlog.len()
     }
 
-    /// How many requests can be in flight at once: 256 per socket.
+    /// How many requests can be in flight at once: 256 per socket, or fewer if
+    /// `ClientConfig::max_in_flight` says so.
     pub fn capacity(&self) -> usize {
-        self.socket_load.len() * IDENTIFIERS
+        self.max_in_flight
     }
 
     /// A socket with a free identifier on every server, round-robin.

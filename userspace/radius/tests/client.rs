@@ -385,6 +385,50 @@ fn several_sockets_multiply_what_is_in_flight_and_replies_match_per_socket() {
 }
 
 #[test]
+fn max_in_flight_bounds_the_burst_but_sockets_still_rotate() {
+    let t0 = Instant::now();
+    let mut config = ClientConfig::new(vec![primary()]);
+    config.sockets = 8;
+    config.max_in_flight = 3;
+    let mut c = Client::new(config, SEED).unwrap();
+    assert_eq!(c.capacity(), 3);
+    let ids: Vec<RequestId> = (0..10)
+        .map(|i| c.send(t0, pap(&format!("user{i}"), "pw")).unwrap())
+        .collect();
+    assert_eq!((c.in_flight(), c.backlog()), (3, 7));
+    let sent = transmits(&mut c);
+    assert_eq!(sent.len(), 3);
+    // Each answer lets exactly one more request out, from the next socket in turn, so the
+    // identifiers of a socket still come back only after sockets x 256 requests.
+    let mut sockets: Vec<usize> = sent.iter().map(|(t, _)| t.socket).collect();
+    let mut answered = 0;
+    let mut queue = sent;
+    while !queue.is_empty() {
+        let (t, bytes) = queue.remove(0);
+        let reply = answer(&bytes, b"primary-secret", Code::AccessAccept, vec![], true);
+        c.handle_datagram_on(t0, t.socket, primary().address, &reply)
+            .unwrap();
+        answered += 1;
+        assert!(c.in_flight() <= 3);
+        let next = transmits(&mut c);
+        assert!(next.len() <= 1);
+        sockets.extend(next.iter().map(|(t, _)| t.socket));
+        queue.extend(next);
+    }
+    assert_eq!(answered, ids.len());
+    assert_eq!(sockets, vec![0, 1, 2, 3, 4, 5, 6, 7, 0, 1]);
+    assert_eq!((c.in_flight(), c.backlog()), (0, 0));
+
+    // More than 256 per socket is never in flight, whatever is asked for.
+    let mut config = ClientConfig::new(vec![primary()]);
+    config.max_in_flight = 100_000;
+    assert_eq!(Client::new(config, SEED).unwrap().capacity(), 256);
+    let mut bad = ClientConfig::new(vec![primary()]);
+    bad.max_in_flight = 0;
+    assert!(Client::new(bad, SEED).is_err());
+}
+
+#[test]
 fn backlog_limit_refuses_new_requests() {
     let t0 = Instant::now();
     let mut config = ClientConfig::new(vec![primary()]);
