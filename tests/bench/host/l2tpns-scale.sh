@@ -74,6 +74,13 @@ t0=$(ms_now)
 (exec ip netns exec "$ns_lac" "${lac_cmd[@]}" >"$work/lac.json" 2>"$work/lac.err") &
 lac_job=$!
 
+# Datagrams the kernel dropped for a full receive buffer in the LNS namespace, per socket
+# (FreeRADIUS on :0714 = 1812, the daemon's L2TP socket on :06A5 = 1701, its RADIUS sockets).
+udp_drops() {
+    bench "UDP receive-buffer drops in the LNS namespace: $(in_lns nstat -az UdpRcvbufErrors 2>/dev/null |
+        awk '$1 == "UdpRcvbufErrors" {print $2}')"
+    in_lns awk 'NR > 1 && $NF > 0 {print "#   socket " $2 " dropped " $NF}' /proc/net/udp
+}
 all_up() {
     local n
     while kill -0 "$lac_job" 2>/dev/null; do
@@ -91,9 +98,11 @@ else
     sed 's/[0-9][0-9]*/N/g' "$work/lac.err" | sort | uniq -c | sort -rn | head -5 | sed 's/^/# /'
     grep -v ' up with \| up from \|accepted, address\|counters:' "$lns_dir/l2tpns.log" | sed 's/[0-9][0-9]*/N/g' | sort | uniq -c |
         sort -rn | head -5 | sed 's/^/# daemon: /'
+    udp_drops
     exit 1
 fi
 t_up=$(ms_now)
+udp_drops
 up=$(sessions_up)
 rss1=$(rss_kib)
 bench "set-up: $up/$total sessions in $(((t_up - t0) / 1000)).$(((t_up - t0) % 1000 / 100)) s (log-polled), CPU: daemon $(cpu_seconds "$lns_pid") s, FreeRADIUS $(cpu_seconds "$radius_pid") s, l2tp-lac $(cpu_seconds "$lac_job") s"
