@@ -1,4 +1,4 @@
-# l2tpns: the L2TP Network Server (userspace/l2tpns, userspace/lns) and the LAC simulator
+# l2tpns: the L2TP Network Server (userspace/l2tpns, lns, lns-core, lns-config, lns-dataplane) and the LAC simulator
 # (userspace/l2tp-lac). Included by the top Makefile when COMPONENTS contains l2tpns.
 #
 #   build-l2tpns           l2tpns, nsctl and l2tp-lac (cargo)

@@ -6,20 +6,15 @@
 //! structures driven by the daemon's control loop.
 
 pub mod acct_dump;
-pub mod config;
+pub use lns_config::{config, ip_pool, users};
+pub use lns_dataplane::{data_plane, icmp, mss_clamp, session_table};
 pub mod daemon;
-pub mod data_plane;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod icmp;
-pub mod ip_pool;
 pub mod logging;
-pub mod mss_clamp;
 pub mod peer_uid;
 pub mod routes;
-pub mod session_table;
 pub mod startup;
 pub mod state_file;
 pub mod tun_device;
 pub mod udp_batch;
-pub mod users;

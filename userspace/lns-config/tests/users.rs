@@ -1,7 +1,7 @@
 //! The users file in the three formats the original accepts. The hashes below were made with
 //! glibc's crypt(3) (Python `crypt.crypt`), independently of the code under test.
 
-use lns::users::{Secret, Users};
+use lns_config::users::{Secret, Users};
 
 const MD5: &str = "$1$saltsalt$RwMqRjSWhXMKbW72DwzGd1"; // "s3cret"
 const DES: &str = "abhWCwoTZY2c6"; // "s3cret"
@@ -86,7 +86,7 @@ fn chap_md5_check() {
     let challenge = *b"0123456789abcdef";
     // MD5(0x2a || "s3cret" || challenge), computed with Python's hashlib.
     let expected = hex("54a5dd0561c62d6c6ec0e6d5c0afff26");
-    let computed = lns::users::chap_md5(0x2a, b"s3cret", &challenge);
+    let computed = lns_config::users::chap_md5(0x2a, b"s3cret", &challenge);
     assert_eq!(computed.to_vec(), expected);
     assert!(u.verify_chap("plain", 0x2a, &challenge, &expected));
     assert!(

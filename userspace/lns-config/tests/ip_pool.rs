@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
 
-use lns::ip_pool::{AddressRequest, Allocation, IpPool, PoolError, PoolFile, Reservation};
+use lns_config::ip_pool::{AddressRequest, Allocation, IpPool, PoolError, PoolFile, Reservation};
 use proptest::prelude::*;
 
 fn ip(s: &str) -> Ipv4Addr {

@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
-use lns::config::{
+use lns_config::config::{
     self, AclKind, Apply, AuthType, ErrorKind, LcpRenegotiation, LogTarget,
     RequireMessageAuthenticator, Settings, Support, SyslogFacility, KEYS,
 };

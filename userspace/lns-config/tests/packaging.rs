@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use lns::config::{self, LogTarget, Settings, KEYS};
-use lns::ip_pool::PoolFile;
-use lns::users::Users;
+use lns_config::config::{self, LogTarget, Settings, KEYS};
+use lns_config::ip_pool::PoolFile;
+use lns_config::users::Users;
 
 fn shipped(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use lns::session_table::{DataPathInfo, L2tpIds, SessionTable, TableError};
+use lns_dataplane::session_table::{DataPathInfo, L2tpIds, SessionTable, TableError};
 
 fn ids(tunnel: u16, session: u16) -> L2tpIds {
     L2tpIds { tunnel, session }
@@ -313,7 +313,7 @@ mod model {
 
     #[derive(Debug, Clone)]
     struct M {
-        key: lns::session_table::SessionKey,
+        key: lns_dataplane::session_table::SessionKey,
         session: u16,
         address: Option<Ipv4Addr>,
         routes: Vec<(u32, u8)>,
@@ -328,7 +328,7 @@ mod model {
         m: &[M],
         dst: Ipv4Addr,
         only_published: bool,
-    ) -> Option<lns::session_table::SessionKey> {
+    ) -> Option<lns_dataplane::session_table::SessionKey> {
         let live = || m.iter().filter(|s| !only_published || s.published);
         if let Some(s) = live().find(|s| s.address == Some(dst)) {
             return Some(s.key);

@@ -1,0 +1,14 @@
+//! The LNS data plane as pure functions: what a packet worker does between a TUN read and a
+//! UDP send (downstream) and between a UDP receive and a TUN write (upstream), with the
+//! buffers and sockets left to the caller so the same code can run on every core.
+//!
+//! * [`session_table`]: the control plane's session table and the lock-free view of it that
+//!   packet workers read (the only thing the two planes share).
+//! * [`data_plane`]: classify, write the L2TP and PPP headers in place, anti-spoof, count.
+//! * [`mss_clamp`]: TCP MSS clamping (RFC 879, RFC 6691).
+//! * [`icmp`]: ICMP destination-unreachable for packets no session takes (RFC 792, RFC 1812).
+
+pub mod data_plane;
+pub mod icmp;
+pub mod mss_clamp;
+pub mod session_table;
