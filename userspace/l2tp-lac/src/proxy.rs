@@ -7,15 +7,13 @@
 //! authenticator standing in for the LAC's side; the client then rides the L2TP session
 //! with LCP opened, waiting for the LNS's PAP Ack or CHAP Success.
 //!
-//! [`proxy_of`] is the LNS side: the ICCN's values in the form the PPP engine takes
-//! ([`ppp::session::Session::start_with_proxy`]).
+//! The LNS side, the ICCN's values in the form the PPP engine takes, is
+//! [`l2tp_ppp::proxy::proxy_of`].
 
 use std::time::Instant;
 
 use l2tp::CallInfo;
-use ppp::frame::{decode_frame, protocol};
-use ppp::packet::code;
-use ppp::proxy::{ProxyAuth, ProxyLcp};
+pub use l2tp_ppp::proxy::{lcp_confreq_options, proxy_of};
 use ppp::session::{Credentials, Event as PppEvent, Session, SessionConfig};
 
 /// Proxy Authen Type values (RFC 2661 §4.4.5, AVP 29).
@@ -60,16 +58,6 @@ pub enum ProxyError {
     Incomplete(usize),
     #[error("the client's PPP link closed during LCP or authentication")]
     Closed,
-}
-
-/// The Configure-Request options of an LCP frame, if it is one.
-pub(crate) fn lcp_confreq_options(frame: &[u8]) -> Option<Vec<u8>> {
-    let f = decode_frame(frame).ok()?;
-    if f.protocol != protocol::LCP || f.payload.first() != Some(&code::CONFIGURE_REQUEST) {
-        return None;
-    }
-    let len = usize::from(u16::from_be_bytes([*f.payload.get(2)?, *f.payload.get(3)?]));
-    f.payload.get(4..len).map(<[u8]>::to_vec)
 }
 
 /// Runs LCP and PAP/CHAP between `client` (a peer-role link, not started) and a LAC-side
@@ -167,26 +155,6 @@ fn proxy_auth_of(user: &[u8], c: Credentials) -> l2tp::ProxyAuth {
             response: Some(response),
         },
     }
-}
-
-/// The proxy LCP and proxy authentication an ICCN carried, for the PPP engine (LNS side);
-/// `None` without both AVP 27 and AVP 28.
-pub fn proxy_of(call: &CallInfo) -> Option<(ProxyLcp, Option<ProxyAuth>)> {
-    let lcp = ProxyLcp::from_avps(
-        call.initial_received_lcp_confreq.as_deref(),
-        call.last_sent_lcp_confreq.as_deref(),
-        call.last_received_lcp_confreq.as_deref(),
-    )?;
-    let auth = call.proxy_auth.as_ref().map(|a| {
-        ProxyAuth::from_avps(
-            a.kind,
-            a.name.as_deref(),
-            a.challenge.as_deref(),
-            a.id.map(u16::from),
-            a.response.as_deref(),
-        )
-    });
-    Some((lcp, auth))
 }
 
 #[cfg(test)]

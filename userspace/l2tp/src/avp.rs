@@ -114,6 +114,21 @@ pub struct ResultCode {
 }
 
 impl ResultCode {
+    /// StopCCN result 1: general request to clear control connection (RFC 2661 §4.4.2).
+    pub const CLEAR_CONTROL_CONNECTION: ResultCode = ResultCode::named(1);
+    /// StopCCN result 6: requester is being shut down (RFC 2661 §4.4.2).
+    pub const SHUTTING_DOWN: ResultCode = ResultCode::named(6);
+    /// CDN result 3: call disconnected for administrative reasons (RFC 2661 §4.4.2).
+    pub const ADMINISTRATIVE: ResultCode = ResultCode::named(3);
+
+    const fn named(result: u16) -> Self {
+        ResultCode {
+            result,
+            error: None,
+            message: None,
+        }
+    }
+
     pub fn new(result: u16) -> Self {
         ResultCode {
             result,
@@ -127,6 +142,20 @@ impl ResultCode {
             error: Some(error),
             message: (!message.is_empty()).then(|| message.as_bytes().to_vec()),
         }
+    }
+}
+
+/// "result 2, error 6: admin reset": the numbers and the peer's message as text, for logs.
+impl std::fmt::Display for ResultCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "result {}", self.result)?;
+        if let Some(e) = self.error {
+            write!(f, ", error {e}")?;
+        }
+        if let Some(m) = self.message.as_deref().filter(|m| !m.is_empty()) {
+            write!(f, ": {}", String::from_utf8_lossy(m).escape_debug())?;
+        }
+        Ok(())
     }
 }
 

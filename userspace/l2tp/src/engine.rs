@@ -33,6 +33,17 @@ pub enum CloseCause {
     Timeout,
 }
 
+/// "closed by the peer (result 1: Goodbye!)", for logs.
+impl std::fmt::Display for CloseCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseCause::Local(r) => write!(f, "closed by us ({r})"),
+            CloseCause::Peer(r) => write!(f, "closed by the peer ({r})"),
+            CloseCause::Timeout => f.write_str("the peer stopped acknowledging (timeout)"),
+        }
+    }
+}
+
 /// Something the application must know about. Ids are our local ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -208,12 +219,31 @@ impl Engine {
     pub fn config(&self) -> &Config {
         &self.ctx.cfg
     }
+
+    /// Replaces the configuration (a reloaded LNS): host name, secret and HELLO interval are
+    /// read at each use, so new tunnels and every later HELLO follow it; what a tunnel already
+    /// agreed (its peer's window, its challenge) stays.
+    pub fn reconfigure(&mut self, cfg: Config) -> Result<(), ConfigError> {
+        cfg.validate()?;
+        self.ctx.cfg = cfg;
+        Ok(())
+    }
     pub fn stats(&self) -> &Stats {
         &self.ctx.stats
     }
     pub fn set_admission(&mut self, a: Admission) {
         self.ctx.admission = a;
     }
+    /// The peer's address of one of our tunnels.
+    pub fn tunnel_peer(&self, tunnel: u16) -> Option<SocketAddr> {
+        self.tunnels.get(&tunnel).map(|t| t.peer)
+    }
+
+    /// Our ids of every tunnel, in no particular order.
+    pub fn tunnel_ids(&self) -> Vec<u16> {
+        self.tunnels.keys().copied().collect()
+    }
+
     pub fn tunnel_count(&self) -> usize {
         self.tunnels.len()
     }
@@ -259,7 +289,9 @@ impl Engine {
                     .tunnels
                     .get_mut(&d.tunnel_id)
                     .ok_or(Dropped::UnknownTunnel(d.tunnel_id))?;
-                if t.peer.ip() != from.ip() {
+                // Data only from the tunnel's peer, address and port: anyone on the LAC's
+                // network could otherwise inject into a session by guessing its ids.
+                if t.peer != from {
                     return Err(Dropped::WrongPeer {
                         tunnel: d.tunnel_id,
                     });

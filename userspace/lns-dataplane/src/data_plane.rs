@@ -40,6 +40,12 @@ pub enum Drop {
     Malformed,
     /// Upstream source address not the session's (anti-spoof).
     Spoofed,
+    /// Upstream datagram with a live session's ids from an address and port other than its
+    /// tunnel's peer: whoever guessed the ids is not the LAC.
+    WrongPeer,
+    /// Not a loss: a downstream packet of a sequenced call (RFC 2661 §5.4), which the caller
+    /// hands to the control path so the engine numbers it.
+    Sequenced,
 }
 
 /// Global data-plane counters (relaxed atomics: read for statistics only).
@@ -53,6 +59,8 @@ pub struct Counters {
     pub over_mru: AtomicU64,
     pub malformed: AtomicU64,
     pub spoofed: AtomicU64,
+    pub wrong_peer: AtomicU64,
+    pub sequenced_to_control: AtomicU64,
 }
 
 impl Counters {
@@ -63,6 +71,8 @@ impl Counters {
             Drop::OverMru => &self.over_mru,
             Drop::Malformed => &self.malformed,
             Drop::Spoofed => &self.spoofed,
+            Drop::WrongPeer => &self.wrong_peer,
+            Drop::Sequenced => &self.sequenced_to_control,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -115,6 +125,9 @@ fn frame_downstream(
     let ip = buf.get(packet.clone()).ok_or(Drop::Malformed)?;
     let (_, dst) = ipv4_addrs(ip).ok_or(Drop::NotIpv4)?;
     let path = view.by_destination(dst).ok_or(Drop::NoSession)?;
+    if path.info.sequenced {
+        return Err(Drop::Sequenced);
+    }
     if ip.len() > usize::from(path.info.mru) {
         return Err(Drop::OverMru);
     }
@@ -172,14 +185,16 @@ fn ppp_protocol(frame: &[u8]) -> Option<(u16, usize)> {
     Some((u16::from_be_bytes([first, second]), at + 2))
 }
 
-/// Classifies a datagram from a LAC. `now` stamps the session's last-activity counter.
+/// Classifies a datagram that arrived from `from`. `now` stamps the session's
+/// last-activity counter.
 pub fn upstream(
     view: &Pinned<'_>,
     counters: &Counters,
     datagram: &[u8],
+    from: SocketAddrV4,
     now: u64,
 ) -> Result<Upstream, Drop> {
-    let result = classify_upstream(view, datagram, now);
+    let result = classify_upstream(view, datagram, from, now);
     match &result {
         Ok(Upstream::ToTun { .. }) => counters.up_packets.fetch_add(1, Ordering::Relaxed),
         Ok(Upstream::ToControl) => counters.to_control.fetch_add(1, Ordering::Relaxed),
@@ -191,7 +206,12 @@ pub fn upstream(
     result
 }
 
-fn classify_upstream(view: &Pinned<'_>, datagram: &[u8], now: u64) -> Result<Upstream, Drop> {
+fn classify_upstream(
+    view: &Pinned<'_>,
+    datagram: &[u8],
+    from: SocketAddrV4,
+    now: u64,
+) -> Result<Upstream, Drop> {
     let Some(h) = parse_data_header(datagram).map_err(|_| Drop::Malformed)? else {
         return Ok(Upstream::ToControl);
     };
@@ -200,6 +220,10 @@ fn classify_upstream(view: &Pinned<'_>, datagram: &[u8], now: u64) -> Result<Ups
         session: h.session_id,
     };
     let path = view.by_ids(ids).ok_or(Drop::NoSession)?;
+    // Data only from the tunnel's peer (address and port, RFC 2661 §8.1: the LAC's).
+    if path.info.peer != from {
+        return Err(Drop::WrongPeer);
+    }
     let frame = datagram.get(h.payload()).ok_or(Drop::Malformed)?;
     let (protocol, info) = ppp_protocol(frame).ok_or(Drop::Malformed)?;
     if protocol != PPP_IPV4 {
@@ -250,6 +274,7 @@ mod tests {
                 acfc,
                 pfc,
                 allow_any_source: false,
+                sequenced: false,
             },
         )
         .unwrap();
@@ -364,7 +389,7 @@ mod tests {
             let mut ppp = ppp_header.to_vec();
             ppp.extend_from_slice(&ip);
             let dg = l2tp_data(3, 4, &ppp);
-            match upstream(&pin, &c, &dg, 77).unwrap() {
+            match upstream(&pin, &c, &dg, LAC, 77).unwrap() {
                 Upstream::ToTun { packet, session } => {
                     assert_eq!(&dg[packet], &ip[..]);
                     assert_eq!(session, k);
@@ -380,7 +405,7 @@ mod tests {
         let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
         ppp.extend_from_slice(&ipv4(Ipv4Addr::new(10, 0, 0, 6), USER, 40));
         assert_eq!(
-            upstream(&pin, &c, &l2tp_data(3, 4, &ppp), 78),
+            upstream(&pin, &c, &l2tp_data(3, 4, &ppp), LAC, 78),
             Err(Drop::Spoofed)
         );
         assert_eq!(sc.spoofed.load(Ordering::Relaxed), 1);
@@ -395,10 +420,10 @@ mod tests {
         let c = Counters::default();
         // LCP Echo-Request.
         let lcp = l2tp_data(3, 4, &[0xff, 0x03, 0xc0, 0x21, 9, 1, 0, 8, 0, 0, 0, 0]);
-        assert_eq!(upstream(&pin, &c, &lcp, 0), Ok(Upstream::ToControl));
+        assert_eq!(upstream(&pin, &c, &lcp, LAC, 0), Ok(Upstream::ToControl));
         // An L2TP control message (T, L, S bits): Hello with no AVPs.
         let ctl = [0xc8, 0x02, 0, 12, 0, 3, 0, 0, 0, 1, 0, 1];
-        assert_eq!(upstream(&pin, &c, &ctl, 0), Ok(Upstream::ToControl));
+        assert_eq!(upstream(&pin, &c, &ctl, LAC, 0), Ok(Upstream::ToControl));
         assert_eq!(c.to_control.load(Ordering::Relaxed), 2);
     }
 
@@ -408,18 +433,18 @@ mod tests {
         let view = t.data_plane();
         let pin = view.pin();
         let c = Counters::default();
-        assert_eq!(upstream(&pin, &c, &[], 0), Err(Drop::Malformed));
-        assert_eq!(upstream(&pin, &c, &[0x00], 0), Err(Drop::Malformed));
+        assert_eq!(upstream(&pin, &c, &[], LAC, 0), Err(Drop::Malformed));
+        assert_eq!(upstream(&pin, &c, &[0x00], LAC, 0), Err(Drop::Malformed));
         assert_eq!(
-            upstream(&pin, &c, &l2tp_data(9, 9, &[0x21]), 0),
+            upstream(&pin, &c, &l2tp_data(9, 9, &[0x21]), LAC, 0),
             Err(Drop::NoSession)
         );
         assert_eq!(
-            upstream(&pin, &c, &l2tp_data(3, 4, &[]), 0),
+            upstream(&pin, &c, &l2tp_data(3, 4, &[]), LAC, 0),
             Err(Drop::Malformed)
         );
         assert_eq!(
-            upstream(&pin, &c, &l2tp_data(3, 4, &[0x21, 0x45]), 0),
+            upstream(&pin, &c, &l2tp_data(3, 4, &[0x21, 0x45]), LAC, 0),
             Err(Drop::NotIpv4)
         );
         // Every prefix of a good datagram, and bytes of every value, classify without panic.
@@ -427,10 +452,10 @@ mod tests {
         ppp.extend_from_slice(&ipv4(USER, USER, 28));
         let good = l2tp_data(3, 4, &ppp);
         for n in 0..good.len() {
-            let _ = upstream(&pin, &c, &good[..n], 0);
+            let _ = upstream(&pin, &c, &good[..n], LAC, 0);
         }
         for b in 0..=255u8 {
-            let _ = upstream(&pin, &c, &[b; 24], 0);
+            let _ = upstream(&pin, &c, &[b; 24], LAC, 0);
         }
     }
 }

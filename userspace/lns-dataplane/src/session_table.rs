@@ -84,6 +84,9 @@ pub struct DataPathInfo {
     pub pfc: bool,
     /// Upstream source check off (`disable_no_spoof`).
     pub allow_any_source: bool,
+    /// The LAC asked for sequenced data (RFC 2661 §5.4): downstream packets go back to the
+    /// control path, whose engine numbers them.
+    pub sequenced: bool,
 }
 
 /// A published session as packet workers see it.

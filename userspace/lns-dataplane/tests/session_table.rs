@@ -25,6 +25,7 @@ fn info(peer_session: u16) -> DataPathInfo {
         acfc: false,
         pfc: false,
         allow_any_source: false,
+        sequenced: false,
     }
 }
 

@@ -31,6 +31,10 @@ pub fn users(data: &[u8]) {
     }
 }
 
+/// The LAC of the data-plane target's one session.
+const LAC: std::net::SocketAddrV4 =
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(192, 0, 2, 9), 1701);
+
 /// Largest pool the fuzz target builds (keeps each run quick).
 const MAX_FUZZ_POOL: u64 = 1 << 16;
 
@@ -71,7 +75,7 @@ pub fn ip_pool(data: &[u8]) {
 pub fn data_plane(data: &[u8]) {
     use crate::data_plane::{downstream, upstream, Counters, Upstream, DOWN_HEADROOM};
     use crate::session_table::{DataPathInfo, L2tpIds, SessionTable};
-    use std::net::{Ipv4Addr, SocketAddrV4};
+    use std::net::Ipv4Addr;
 
     let user = Ipv4Addr::new(10, 0, 0, 5);
     let mut t: SessionTable<()> = SessionTable::new();
@@ -90,7 +94,7 @@ pub fn data_plane(data: &[u8]) {
     t.publish(
         key,
         DataPathInfo {
-            peer: SocketAddrV4::new(Ipv4Addr::new(192, 0, 2, 9), 1701),
+            peer: LAC,
             socket: 0,
             peer_tunnel: 30,
             peer_session: 40,
@@ -98,6 +102,7 @@ pub fn data_plane(data: &[u8]) {
             acfc: compressed,
             pfc: compressed,
             allow_any_source: false,
+            sequenced: false,
         },
     )
     .expect("fresh session");
@@ -105,7 +110,8 @@ pub fn data_plane(data: &[u8]) {
     let pin = view.pin();
     let counters = Counters::default();
 
-    if let Ok(Upstream::ToTun { packet, session }) = upstream(&pin, &counters, data, 1) {
+    // The datagram comes from the tunnel's peer: the part under test is the parsing.
+    if let Ok(Upstream::ToTun { packet, session }) = upstream(&pin, &counters, data, LAC, 1) {
         assert_eq!(session, key);
         let ip = &data[packet];
         assert!(ip.len() >= 20 && ip[0] >> 4 == 4);

@@ -8,7 +8,8 @@
 //! /proc/net/udp: [`crate::peer_uid`]). The protocol has no authentication of its own, so a
 //! non-loopback address is for networks the operator trusts.
 //!
-//! What the C daemon did through its `sessionctl` plugin (`drop`, `kill`) is built in.
+//! What the C daemon did through its `sessionctl` plugin (`drop`, `kill`) is built in, as
+//! [`lns_core::Command`]s the endpoint answers.
 //! Malformed datagrams are counted (`nsctl_malformed`) and dropped without an answer.
 
 use std::io;
@@ -21,8 +22,9 @@ use mio::Interest;
 use nsctl::command::{self, Request, Target, BUILT_IN_PLUGINS, HELP_LINES};
 use nsctl::wire::{Kind, Message, MAX_MESSAGE};
 
+use lns_core::{Command, Reply};
+
 use super::{Daemon, TOKEN_CONTROL};
-use crate::session_table::SessionKey;
 
 pub(super) struct Control {
     socket: UdpSocket,
@@ -30,9 +32,6 @@ pub(super) struct Control {
     /// Take requests from every local user (the C daemon's way), not only root's.
     any_user: bool,
 }
-
-/// Acct-Terminate-Cause for sessions ended from nsctl (Admin-Reset).
-const ADMIN_RESET: u32 = radius::acct_terminate_cause::ADMIN_RESET;
 
 /// Root and the daemon's own user may send requests; anyone else is refused with the reason.
 fn sender_allowed(from: SocketAddr) -> Result<(), String> {
@@ -149,93 +148,78 @@ impl Daemon {
         request: Request,
         from: SocketAddr,
     ) -> (Kind, Vec<String>) {
-        match request {
-            Request::Help => (Kind::Ok, HELP_LINES.iter().map(|l| l.to_string()).collect()),
-            // One `name=value` per line, as in the log's "counters:" line.
-            Request::ShowCounters => (
-                Kind::Ok,
-                self.counters_line().split(' ').map(str::to_owned).collect(),
-            ),
-            Request::LoadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => (
-                Kind::Ok,
-                vec![format!(
-                    "{name} is built in: its commands are always available"
-                )],
-            ),
-            Request::LoadPlugin(name) => (
-                Kind::Err,
-                vec![format!(
-                    "no plugin `{name}': this l2tpns loads no plugins ({} built in)",
-                    BUILT_IN_PLUGINS.join(", ")
-                )],
-            ),
-            Request::UnloadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => (
-                Kind::Err,
-                vec![format!("{name} is built in and cannot be unloaded")],
-            ),
+        let command = match request {
+            Request::Help => return (Kind::Ok, HELP_LINES.iter().map(|l| l.to_string()).collect()),
+            // One `name=value` per line, as in the log's "counters:" line: the daemon's own
+            // counters join the endpoint's here.
+            Request::ShowCounters => {
+                let lines = self
+                    .counters()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                return (Kind::Ok, lines);
+            }
+            Request::LoadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
+                return (
+                    Kind::Ok,
+                    vec![format!(
+                        "{name} is built in: its commands are always available"
+                    )],
+                )
+            }
+            Request::LoadPlugin(name) => {
+                return (
+                    Kind::Err,
+                    vec![format!(
+                        "no plugin `{name}': this l2tpns loads no plugins ({} built in)",
+                        BUILT_IN_PLUGINS.join(", ")
+                    )],
+                )
+            }
+            Request::UnloadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
+                return (
+                    Kind::Err,
+                    vec![format!("{name} is built in and cannot be unloaded")],
+                )
+            }
             Request::UnloadPlugin(name) => {
-                (Kind::Err, vec![format!("plugin `{name}' is not loaded")])
+                return (Kind::Err, vec![format!("plugin `{name}' is not loaded")])
             }
-            Request::Drop { target, reason } => {
-                self.end_from_control(now, &target, reason, true, from)
-            }
-            Request::Kill { target, reason } => {
-                self.end_from_control(now, &target, reason, false, from)
-            }
+            Request::Drop { target, reason } => Command::DropSession {
+                target: target_of(target),
+                reason,
+            },
+            Request::Kill { target, reason } => Command::KillSession {
+                target: target_of(target),
+                reason,
+            },
+        };
+        let verb = match command {
+            Command::DropSession { .. } => "drop",
+            _ => "kill",
+        };
+        let reply = self.core.handle_command(now, command);
+        if let Reply::Ended(e) = &reply {
+            log::info!(
+                "nsctl from {from}: {verb} session {} ({}): {}",
+                e.id,
+                e.user,
+                e.reason
+            );
         }
-    }
-
-    /// The live session `target` names: a session id (`nsctl` shows the index our logs
-    /// print as "session N"), or a user's session (the oldest when there are several).
-    /// Like `sessionctl`, only sessions that have an address count.
-    fn control_target(&self, target: &Target) -> Option<SessionKey> {
-        let key = match target {
-            Target::Session(id) => self
-                .table
-                .iter()
-                .find(|(k, _)| k.index() == *id)
-                .map(|(k, _)| k)?,
-            Target::User(user) => *self.table.by_user(user).first()?,
-        };
-        self.table
-            .get(key)
-            .is_some_and(|s| s.address.is_some())
-            .then_some(key)
-    }
-
-    /// `drop` (polite: LCP Terminate-Request, then Acct-Stop and CDN once PPP is down) and
-    /// `kill` (at once: Acct-Stop and CDN), both with Acct-Terminate-Cause Admin-Reset.
-    fn end_from_control(
-        &mut self,
-        now: Instant,
-        target: &Target,
-        reason: Option<String>,
-        polite: bool,
-        from: SocketAddr,
-    ) -> (Kind, Vec<String>) {
-        let Some(key) = self.control_target(target) else {
-            return (Kind::Err, vec!["session not found".to_owned()]);
-        };
-        let reason = reason.unwrap_or_else(|| "Requested by administrator.".to_owned());
-        let user = self
-            .table
-            .get(key)
-            .and_then(|s| s.user.clone())
-            .unwrap_or_default();
-        log::info!(
-            "nsctl from {from}: {} session {} ({user}): {reason}",
-            if polite { "drop" } else { "kill" },
-            key.index()
-        );
-        if polite {
-            if let Some(s) = self.table.get_mut(key) {
-                s.terminate_cause = Some(ADMIN_RESET);
-                s.link.close(now, reason.as_bytes());
-            }
-            self.drain_link(now, key);
+        let kind = if reply.is_error() {
+            Kind::Err
         } else {
-            self.end_session(now, key, ADMIN_RESET, true);
-        }
-        (Kind::Ok, Vec::new())
+            Kind::Ok
+        };
+        (kind, reply.lines())
+    }
+}
+
+fn target_of(t: Target) -> lns_core::Target {
+    match t {
+        Target::Session(id) => lns_core::Target::Session(id),
+        Target::User(u) => lns_core::Target::User(u),
     }
 }

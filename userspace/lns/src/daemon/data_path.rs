@@ -1,8 +1,8 @@
 //! The data plane driven from the event loop: TUN reads → [`data_plane::downstream`] →
 //! `sendmmsg`, and `recvmmsg` → [`data_plane::upstream`] → TUN writes, with everything that is
-//! not an IPv4 packet of a published session handed to the control path.
+//! not an IPv4 packet of a published session handed to the endpoint.
 //!
-//! The per-packet work is the sans-IO [`crate::data_plane`]; this module only owns buffers
+//! The per-packet work is the sans-IO [`lns_dataplane::data_plane`]; this module only owns buffers
 //! and system calls, so a later change can run it on worker threads (each with its own queue
 //! of a multi-queue TUN and its own SO_REUSEPORT socket) reading the same `DataPlaneView`.
 
@@ -10,9 +10,10 @@ use std::io;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Instant;
 
-use crate::data_plane::{self, Drop, Upstream, DOWN_HEADROOM};
+use lns_dataplane::data_plane::{self, Drop, Upstream, DOWN_HEADROOM};
+use lns_dataplane::{icmp, mss_clamp};
+
 use crate::udp_batch::{send_batch, DATAGRAM_ROOM};
-use crate::{icmp, mss_clamp};
 
 use super::Daemon;
 
@@ -40,14 +41,15 @@ impl Default for DownBuffers {
 
 impl Daemon {
     /// Reads the TUN device dry, framing and sending packets in bursts.
-    pub(super) fn tun_readable(&mut self) {
+    pub(super) fn tun_readable(&mut self, now: Instant) {
         loop {
             let mut framed: Vec<(usize, std::ops::Range<usize>, SocketAddrV4, u16)> =
                 Vec::with_capacity(BURST);
             let mut read = 0;
             let mut dry = false;
             let mut unreachable = Vec::new();
-            let mss = self.config.settings.mss();
+            let mut sequenced = Vec::new();
+            let mss = self.config().settings.mss();
             {
                 let pin = self.view.pin();
                 for (i, buf) in self.down.bufs.iter_mut().enumerate() {
@@ -72,14 +74,26 @@ impl Daemon {
                     match data_plane::downstream(&pin, &self.counters, &mut buf[..], packet) {
                         Ok(d) => framed.push((i, d.datagram, d.peer, d.socket)),
                         Err(Drop::NoSession) => unreachable.push(i),
+                        // Only the endpoint's engine can number these (RFC 2661 §5.4).
+                        Err(Drop::Sequenced) => sequenced.push((i, n)),
                         // Counted by reason in `counters`.
-                        Err(Drop::NotIpv4 | Drop::OverMru | Drop::Malformed | Drop::Spoofed) => {}
+                        Err(
+                            Drop::NotIpv4
+                            | Drop::OverMru
+                            | Drop::Malformed
+                            | Drop::Spoofed
+                            | Drop::WrongPeer,
+                        ) => {}
                     }
                 }
             }
             self.send_framed(&framed);
             for i in unreachable {
-                self.icmp_unreachable(i);
+                self.icmp_unreachable(now, i);
+            }
+            for (i, n) in sequenced {
+                let packet = &self.down.bufs[i][DOWN_HEADROOM..DOWN_HEADROOM + n];
+                self.core.handle_tun_packet(now, packet);
             }
             if dry || read == 0 {
                 return;
@@ -89,13 +103,9 @@ impl Daemon {
 
     /// ICMP host-unreachable for the packet in downstream buffer `i` (no session has its
     /// destination), at most `icmp_rate` per second.
-    fn icmp_unreachable(&mut self, i: usize) {
-        let rate = self.config.settings.icmp_rate;
-        if rate == 0
-            || !self
-                .icmp_limit
-                .allow(rate, self.started.elapsed().as_secs())
-        {
+    fn icmp_unreachable(&mut self, now: Instant, i: usize) {
+        let rate = self.config().settings.icmp_rate;
+        if rate == 0 || !self.icmp_limit.allow(rate, self.core.clock().secs(now)) {
             return;
         }
         let buf = &self.down.bufs[i];
@@ -108,7 +118,7 @@ impl Daemon {
         let Some(raw) = self.icmp_socket.as_ref() else {
             return;
         };
-        if icmp::host_unreachable(self.config.settings.tun_address(), original, &mut out) {
+        if icmp::host_unreachable(self.config().settings.tun_address(), original, &mut out) {
             // Through a raw socket, not the TUN device: the kernel drops packets that arrive
             // on an interface with one of its own addresses as the source.
             let dst = std::net::Ipv4Addr::new(out[16], out[17], out[18], out[19]);
@@ -154,8 +164,8 @@ impl Daemon {
             if n == 0 {
                 return;
             }
-            let secs = self.started.elapsed().as_secs();
-            let mss = self.config.settings.mss();
+            let secs = self.core.clock().secs(now);
+            let mss = self.config().settings.mss();
             let mut control = Vec::new();
             {
                 let pin = self.view.pin();
@@ -163,7 +173,7 @@ impl Daemon {
                     let Some((dg, from)) = self.recv.get_mut(i) else {
                         break;
                     };
-                    match data_plane::upstream(&pin, &self.counters, dg, secs) {
+                    match data_plane::upstream(&pin, &self.counters, dg, from, secs) {
                         Ok(Upstream::ToTun { packet, .. }) => {
                             let ip = &mut dg[packet];
                             if mss_clamp::clamp(ip, mss) {
@@ -184,7 +194,8 @@ impl Daemon {
                 }
             }
             for (dg, from) in control {
-                self.control_datagram(now, socket, SocketAddr::V4(from), &dg);
+                self.core
+                    .handle_l2tp(now, socket, SocketAddr::V4(from), &dg);
             }
             if n < self.recv.capacity() {
                 // A short batch: the socket is most likely dry, but only WouldBlock proves it

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use l2tp::fuzzing::TestRng;
 use l2tp::{CallInfo, Config, Engine, Event};
-use lns::ip_pool::IpPool;
-use lns::state_file::{
+use lns_config::ip_pool::IpPool;
+use lns_core::state_file::{
     self, AddressSource, LoadError, SavedCounters, SavedSession, SavedState, FILE_NAME,
 };
 use ppp::session::{Event as PppEvent, Grant, Session, SessionConfig, Verdict};
@@ -443,7 +443,7 @@ fn size_at_100k_sessions() {
 #[test]
 #[ignore]
 fn regenerate_state_file_seeds() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/state_file");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lns/fuzz/corpus/state_file");
     fs::create_dir_all(&dir).unwrap();
     let (two, bytes, t0) = saved_bytes();
     fs::write(dir.join("two_sessions"), &bytes).unwrap();

@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use lns::acct_dump::{file_name, render, Header, LocalTime, Origin, SessionUsage};
+use lns_core::acct_dump::{file_name, render, Header, LocalTime, Origin, SessionUsage};
 
 const HEADER: Header = Header {
     hostname: "lns1",

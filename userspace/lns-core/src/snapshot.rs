@@ -1,27 +1,24 @@
-//! SIGTERM save and resume at start (reference §7.5), wired as [`crate::state_file`]
-//! describes: established tunnels and opened sessions go to the state file; a restart within
-//! a minute rebuilds them without a word to the LACs and without a new Acct-Start.
+//! SIGTERM save and resume at start: established tunnels and opened sessions go into a
+//! [`SavedState`]; a restart within a minute rebuilds them without a word to the LACs and
+//! without a new Acct-Start (the format and its checks are in [`crate::state_file`]).
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use ppp::session::Session as PppLink;
+use rand_core::RngCore;
 
-use crate::session_table::L2tpIds;
-use crate::state_file::{self, SavedCounters, SavedSession, SavedState};
+use crate::endpoint::{ids_of, Endpoint};
+use crate::session::{Sess, SessionName, TerminateCause};
+use crate::state_file::{SavedCounters, SavedSession, SavedState};
 
-use super::session::Sess;
-use super::Daemon;
-
-impl Daemon {
-    /// Writes the state file (atomically, see [`state_file::save`]); sessions not yet opened
-    /// are left out (their LAC redials).
-    pub fn save_state(&self, dir: &Path) -> Result<usize, String> {
-        let tunnels = self.engine.snapshot();
+impl Endpoint {
+    /// What a restart needs to resume every opened session; sessions not yet opened are left
+    /// out (their LAC redials). `saved_at` and `boot_id` stamp the file's header.
+    pub fn snapshot(&self, now: Instant, saved_at: SystemTime, boot_id: &str) -> SavedState {
+        let tunnels = self.calls.engine().snapshot();
         let established: HashSet<u16> = tunnels.iter().map(|t| t.id).collect();
-        let now = Instant::now();
         let mut sessions = Vec::new();
         for (key, s) in self.table.iter() {
             let Some(ids) = self.table.ids(key) else {
@@ -30,10 +27,13 @@ impl Daemon {
             if !established.contains(&ids.tunnel) || s.opened.is_none() {
                 continue;
             }
-            let ppp = match s.link.snapshot() {
+            let Some(link) = self.calls.link((ids.tunnel, ids.session)) else {
+                continue;
+            };
+            let ppp = match link.snapshot() {
                 Ok(p) => p,
                 Err(e) => {
-                    log::debug!("session {}: not saved: {e:?}", key.index());
+                    log::debug!("{}: not saved: {e:?}", SessionName::of(key));
                     continue;
                 }
             };
@@ -62,43 +62,18 @@ impl Daemon {
                 counters: SavedCounters::of(counters),
             });
         }
-        let boot = state_file::current_boot_id().map_err(|e| format!("boot_id: {e}"))?;
-        let n = sessions.len();
-        let state = SavedState::new(
-            tunnels,
-            sessions,
-            self.pool.snapshot(),
-            SystemTime::now(),
-            &boot,
-        );
-        state_file::save(dir, &state).map_err(|e| format!("{}: {e}", dir.display()))?;
-        Ok(n)
+        SavedState::new(tunnels, sessions, self.pool.snapshot(), saved_at, boot_id)
     }
 
-    /// Resumes what a SIGTERM saved, if the file is fresh; returns the sessions resumed.
-    pub fn resume_state(&mut self, dir: &Path) -> usize {
-        let boot = match state_file::current_boot_id() {
-            Ok(b) => b,
-            Err(e) => {
-                log::warn!("boot_id: {e}: not resuming");
-                return 0;
-            }
-        };
-        let state = match state_file::load(dir, SystemTime::now(), &boot) {
-            Ok(Some(s)) => s,
-            Ok(None) => return 0,
-            Err(e) => {
-                log::warn!("saved state not resumed: {e}");
-                return 0;
-            }
-        };
-        let now = Instant::now();
-        let elapsed = state.elapsed(SystemTime::now());
+    /// Resumes what a SIGTERM saved `elapsed` ago; returns the sessions resumed. A session
+    /// that cannot be resumed is ended the ordinary way (CDN), which its LAC sees as a
+    /// disconnect.
+    pub fn resume(&mut self, now: Instant, state: SavedState, elapsed: Duration) -> usize {
         self.pool.restore(&state.pool);
         let mut tunnels = HashSet::new();
         for t in state.tunnels {
             let peer = t.peer;
-            match self.engine.resume(now, t) {
+            match self.calls.resume_tunnel(now, t) {
                 Ok(id) => {
                     tunnels.insert(id);
                     log::info!("tunnel {id} with {peer} resumed");
@@ -114,14 +89,11 @@ impl Daemon {
             if self.resume_session(now, elapsed, &s) {
                 resumed += 1;
             } else {
-                // The LAC sees an ordinary disconnect.
-                let _ =
-                    self.engine
-                        .close_session(now, s.tunnel, s.session, l2tp::ResultCode::new(3));
+                self.calls
+                    .close_call(now, (s.tunnel, s.session), l2tp::ResultCode::ADMINISTRATIVE);
             }
         }
-        self.engine_events(now);
-        self.control_dirty = true;
+        self.drive(now);
         log::info!(
             "resumed {resumed} session(s) saved {} ms ago",
             elapsed.as_millis()
@@ -130,20 +102,23 @@ impl Daemon {
     }
 
     fn resume_session(&mut self, now: Instant, elapsed: Duration, s: &SavedSession) -> bool {
+        let call = (s.tunnel, s.session);
+        let tag = format!("tunnel {} call {}", s.tunnel, s.session);
         let mut seed = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
-        let link = match PppLink::resume(self.link_config(), seed, s.ppp.clone(), now) {
+        self.rng.fill_bytes(&mut seed);
+        let config = crate::lifecycle::link_config(&self.config, &self.env.host_name);
+        let link = match PppLink::resume(config, seed, s.ppp.clone(), now) {
             Ok(l) => l,
             Err(e) => {
-                log::warn!("session {}/{}: not resumed: {e:?}", s.tunnel, s.session);
+                log::warn!("{tag}: not resumed: {e:?}");
                 return false;
             }
         };
         if let Err(e) = s.claim_address(&mut self.pool) {
-            log::warn!("session {}/{}: address: {e}", s.tunnel, s.session);
+            log::warn!("{tag}: address: {e}");
             return false;
         }
-        let mut sess = Sess::new(link, s.peer, s.socket, s.acct_session_id.clone());
+        let mut sess = Sess::new(s.peer, s.socket, s.acct_session_id.clone());
         sess.calling_station = s.calling_station.clone();
         sess.called_station = s.called_station.clone();
         sess.user = Some(s.user.clone());
@@ -154,27 +129,23 @@ impl Daemon {
         sess.idle_timeout = s.idle_timeout;
         sess.interim = s.interim;
         sess.next_interim = s.interim.map(|i| now + i);
-        sess.opened = s.opened_at_unix.map(|u| {
-            let age = Duration::from_secs(super::unix_now().saturating_sub(u));
-            (now.checked_sub(age).unwrap_or(now), u)
-        });
+        sess.opened = s
+            .opened_at_unix
+            .map(|u| (self.env.clock.instant_of_unix(u, now), u));
         sess.dumped = s.dumped;
-        let ids = L2tpIds {
-            tunnel: s.tunnel,
-            session: s.session,
-        };
-        let key = match self.table.insert(ids, sess) {
+        let key = match self.table.insert(ids_of(call), sess) {
             Ok(k) => k,
             Err(e) => {
-                log::warn!("session {}/{}: {e}", s.tunnel, s.session);
+                log::warn!("{tag}: {e}");
                 return false;
             }
         };
+        self.calls.resume_link(now, call, link);
         self.peer_socket.insert(SocketAddr::V4(s.peer), s.socket);
         let _ = self.table.set_user(key, Some(&s.user));
         if let Some((a, _)) = s.address {
             if let Err(e) = self.table.set_address(key, a) {
-                log::warn!("session {}/{}: {e}", s.tunnel, s.session);
+                log::warn!("{}: {e}", SessionName::of(key));
             }
         }
         for (p, l) in &s.routes {
@@ -183,10 +154,9 @@ impl Daemon {
         if let Some(c) = self.table.counters(key) {
             s.counters.restore_into(c);
         }
-        self.schedule_link(key);
         if self.publish_session(key).is_none() {
             // Inserted already: end it the ordinary way (CDN, Acct-Stop, address back).
-            self.end_session(now, key, radius::acct_terminate_cause::NAS_ERROR, true);
+            self.end_session(now, key, TerminateCause::NasError, true);
         }
         true
     }

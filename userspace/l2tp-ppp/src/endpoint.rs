@@ -1,10 +1,14 @@
-//! An L2TP engine whose sessions each carry a PPP link: the composition both the LAC
-//! simulator and the in-memory LNS of the tests use.
+//! An L2TP engine whose sessions each carry a PPP link: the one composition the LNS
+//! (`lns-core`) and the LAC simulator (`l2tp-lac`) are both built on.
 //!
 //! Still sans-IO: datagrams and `now` in, datagrams and events out. Each established L2TP
 //! call (RFC 2661 §7.4) gets a [`ppp::session::Session`] built by the owner's
 //! [`SessionFactory`]; PPP frames travel as L2TP data messages (RFC 2661 §3.1), and a PPP
 //! link that closes clears its call with CDN.
+//!
+//! Call contract: after every `handle_*`, `close_*` or `open_*` call, drain
+//! [`Endpoint::poll_event`] and [`Endpoint::poll_transmit`], then sleep until
+//! [`Endpoint::poll_timeout`] (or the next datagram) and call [`Endpoint::handle_timeout`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -13,6 +17,7 @@ use std::time::Instant;
 
 use l2tp::{CallInfo, CloseCause, Dropped, Engine, Event as L2tpEvent, ResultCode};
 use ppp::frame::{decode_frame, encode_frame, protocol};
+use ppp::fsm::State;
 use ppp::session::{Event as PppEvent, Inbound, Session, SessionConfig, Verdict};
 
 /// A call: (our tunnel id, our session id).
@@ -31,9 +36,11 @@ pub enum EndpointEvent {
         tunnel: u16,
         cause: CloseCause,
     },
-    /// The L2TP call is connected and its PPP link started.
+    /// The L2TP call is connected and its PPP link started; `info` is what the ICCN said
+    /// of it (calling and called numbers, proxy AVPs, ...).
     CallUp {
         call: CallId,
+        info: Box<CallInfo>,
     },
     /// The L2TP call is gone (CDN either way, or its tunnel went down).
     CallDown {
@@ -70,6 +77,10 @@ pub struct EndpointStats {
     pub lcp_terminates_received: u64,
     /// LCP Echo-Requests from the peer, answered or not (keepalive of the LNS).
     pub lcp_echo_requests_received: u64,
+    /// LNS: calls whose PPP link started from the LAC's proxy LCP.
+    pub proxy_lcp_accepted: u64,
+    /// LNS: calls whose proxy LCP was not acceptable, so LCP was renegotiated.
+    pub proxy_lcp_renegotiated: u64,
 }
 
 /// Why an IPv4 datagram could not be sent.
@@ -99,10 +110,19 @@ fn is_lcp_terminate_request(frame: &[u8]) -> bool {
     is_lcp(frame, TERMINATE_REQUEST)
 }
 
+/// A call's PPP link and when the peer last sent a frame on it.
+struct Link {
+    session: Session,
+    /// The last PPP frame from the peer through this composition (control frames, and data
+    /// not taken by a fast path): with data a fast path counts, it tells an LNS when the
+    /// user was last heard from.
+    last_frame: Instant,
+}
+
 /// An L2TP engine plus one PPP link per established call.
 pub struct Endpoint {
     engine: Engine,
-    links: HashMap<CallId, Session>,
+    links: HashMap<CallId, Link>,
     /// The links' deadlines, earliest first. Entries go stale when a deadline moves or a link
     /// goes; every change of a link ends in `drain_link`, which pushes its current deadline.
     /// Without it each timer query scanned every link: O(links) per datagram, the LAC's own
@@ -146,6 +166,23 @@ impl Endpoint {
         self.stats
     }
 
+    /// Replaces the factory of new calls' PPP links (an LNS whose configuration was reloaded).
+    pub fn set_factory(&mut self, factory: SessionFactory) {
+        self.factory = factory;
+    }
+
+    /// Replaces the engine's configuration (RFC 2661 §5.1 values: host name, secret, HELLO
+    /// interval); what the tunnels read at each use takes effect at once, what they agreed at
+    /// set-up stays until they end.
+    pub fn reconfigure(&mut self, config: l2tp::Config) -> Result<(), l2tp::ConfigError> {
+        self.engine.reconfigure(config)
+    }
+
+    /// Who may open tunnels and calls from now on (an LNS shutting down refuses new ones).
+    pub fn set_admission(&mut self, admission: l2tp::Admission) {
+        self.engine.set_admission(admission);
+    }
+
     /// Drop every LCP Echo-Request received from now on instead of answering it: a peer
     /// whose keepalive fails (RFC 1661 §5.8), to test the other side's echo timeout.
     pub fn set_ignore_echo_requests(&mut self, ignore: bool) {
@@ -154,7 +191,12 @@ impl Endpoint {
 
     /// The PPP link of a call, while the call is up.
     pub fn link(&self, call: CallId) -> Option<&Session> {
-        self.links.get(&call)
+        self.links.get(&call).map(|l| &l.session)
+    }
+
+    /// When the peer last sent a PPP frame on a call through this composition.
+    pub fn last_frame(&self, call: CallId) -> Option<Instant> {
+        self.links.get(&call).map(|l| l.last_frame)
     }
 
     pub fn link_count(&self) -> usize {
@@ -182,7 +224,7 @@ impl Endpoint {
 
     /// Place a call whose PPP link the LAC already brought through LCP and authentication
     /// (proxy LCP, RFC 2661 §4.4.5): `link` takes over the call once it connects, and `call`
-    /// should carry the proxy AVPs ([`crate::proxy::ProxyValues::apply`]).
+    /// should carry the proxy AVPs.
     pub fn open_proxied_session(
         &mut self,
         now: Instant,
@@ -215,6 +257,16 @@ impl Endpoint {
         r
     }
 
+    /// Clear a call at once with CDN (RFC 2661 §5.4), its PPP link dropped without LCP
+    /// Terminate; [`EndpointEvent::CallDown`] follows.
+    pub fn close_call(&mut self, now: Instant, call: CallId, result: ResultCode) {
+        let _ = self
+            .engine
+            .close_session(now, call.0, call.1, result.clone());
+        self.drop_link(now, call, CloseCause::Local(result));
+        self.pump(now, &[]);
+    }
+
     /// Feed a received datagram. A refused datagram is counted and reported, never fatal.
     pub fn handle_datagram(
         &mut self,
@@ -232,6 +284,18 @@ impl Endpoint {
 
     /// Run the timers of the engine and of every PPP link that is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.handle_timeout_with(now, |_| None);
+    }
+
+    /// Like [`Endpoint::handle_timeout`], but first tells each due link when its peer was
+    /// last heard from outside this composition (`heard`: data a fast path forwarded), so a
+    /// keepalive is deferred for a busy link ([`ppp::session::Session::peer_heard`]). Asked
+    /// only when a link's timer is due: no per-packet work.
+    pub fn handle_timeout_with(
+        &mut self,
+        now: Instant,
+        mut heard: impl FnMut(CallId) -> Option<Instant>,
+    ) {
         if self.engine.poll_timeout().is_some_and(|t| t <= now) {
             self.engine.handle_timeout(now);
         }
@@ -247,8 +311,11 @@ impl Endpoint {
             let Some(link) = self.links.get_mut(&id) else {
                 continue;
             };
-            if link.poll_timeout().is_some_and(|t| t <= now) {
-                link.handle_timeout(now);
+            if link.session.poll_timeout().is_some_and(|t| t <= now) {
+                if let Some(at) = heard(id) {
+                    link.session.peer_heard(at.max(link.last_frame));
+                }
+                link.session.handle_timeout(now);
                 due.push(id);
             }
         }
@@ -280,7 +347,7 @@ impl Endpoint {
         let Some(link) = self.links.get_mut(&call) else {
             return false;
         };
-        let taken = link.auth_verdict(now, verdict);
+        let taken = link.session.auth_verdict(now, verdict);
         self.pump(now, &[call]);
         taken
     }
@@ -288,18 +355,42 @@ impl Endpoint {
     /// Close a call's PPP link (LCP Terminate-Request); the call is cleared once it is down.
     pub fn close_link(&mut self, now: Instant, call: CallId, reason: &[u8]) {
         if let Some(link) = self.links.get_mut(&call) {
-            link.close(now, reason);
+            link.session.close(now, reason);
         }
         self.pump(now, &[call]);
+    }
+
+    /// Put back the PPP link of a call the engine resumed from a snapshot (an LNS restarted
+    /// with its sessions): no LCP, no authentication, no event.
+    pub fn resume_link(&mut self, now: Instant, call: CallId, session: Session) {
+        self.links.insert(
+            call,
+            Link {
+                session,
+                last_frame: now,
+            },
+        );
+        self.pump(now, &[call]);
+    }
+
+    /// Resume a tunnel from an [`l2tp::TunnelSnapshot`] (see [`Endpoint::resume_link`]).
+    pub fn resume_tunnel(
+        &mut self,
+        now: Instant,
+        snapshot: l2tp::TunnelSnapshot,
+    ) -> Result<u16, l2tp::ResumeError> {
+        let r = self.engine.resume(now, snapshot);
+        self.pump(now, &[]);
+        r
     }
 
     /// Send an IPv4 datagram over a call's opened IPCP (the slow path: one allocation).
     pub fn send_ipv4(&mut self, call: CallId, packet: &[u8]) -> Result<(), SendError> {
         let link = self.links.get(&call).ok_or(SendError::UnknownCall(call))?;
-        if link.ipcp_state() != Some(ppp::fsm::State::Opened) {
+        if link.session.ipcp_state() != Some(State::Opened) {
             return Err(SendError::NotOpen(call));
         }
-        let n = link.lcp_negotiated();
+        let n = link.session.lcp_negotiated();
         let frame = encode_frame(protocol::IPV4, packet, n.tx_acfc, n.tx_pfc);
         self.engine.send_data(call.0, call.1, &frame)?;
         Ok(())
@@ -320,6 +411,25 @@ impl Endpoint {
                 self.drain_link(now, call);
             }
         }
+    }
+
+    /// A new call's PPP link: from the ICCN's proxy LCP when accepted, else negotiating.
+    fn start_link(&mut self, now: Instant, id: CallId, call: &CallInfo) -> Session {
+        let (cfg, seed) = (self.factory)(id, call);
+        let mut link = Session::new(cfg, seed);
+        match crate::proxy::proxy_of(call).filter(|_| self.accept_proxy_lcp) {
+            Some((lcp, auth)) => {
+                link.start_with_proxy(now, &lcp, auth.as_ref());
+                // An accepted proxy leaves LCP opened at once; a refused one negotiates.
+                if link.lcp_state() == State::Opened {
+                    self.stats.proxy_lcp_accepted += 1;
+                } else {
+                    self.stats.proxy_lcp_renegotiated += 1;
+                }
+            }
+            None => link.start(now),
+        }
+        link
     }
 
     fn on_l2tp_event(&mut self, now: Instant, e: L2tpEvent, dirty: &mut Vec<CallId>) {
@@ -350,18 +460,19 @@ impl Endpoint {
                 let id = (tunnel, session);
                 let link = match self.prepared.remove(&id) {
                     Some(link) => link,
-                    None => {
-                        let (cfg, seed) = (self.factory)(id, &call);
-                        let mut link = Session::new(cfg, seed);
-                        match crate::proxy::proxy_of(&call).filter(|_| self.accept_proxy_lcp) {
-                            Some((lcp, auth)) => link.start_with_proxy(now, &lcp, auth.as_ref()),
-                            None => link.start(now),
-                        }
-                        link
-                    }
+                    None => self.start_link(now, id, &call),
                 };
-                self.links.insert(id, link);
-                self.events.push_back(EndpointEvent::CallUp { call: id });
+                self.links.insert(
+                    id,
+                    Link {
+                        session: link,
+                        last_frame: now,
+                    },
+                );
+                self.events.push_back(EndpointEvent::CallUp {
+                    call: id,
+                    info: call,
+                });
                 dirty.push(id);
             }
             L2tpEvent::SessionDown {
@@ -379,6 +490,7 @@ impl Endpoint {
                     self.stats.ppp_dropped += 1;
                     return;
                 };
+                link.last_frame = now;
                 if crate::proxy::lcp_confreq_options(&data).is_some() {
                     self.stats.lcp_confreqs_received += 1;
                 }
@@ -393,7 +505,7 @@ impl Endpoint {
                     self.stats.echo_ignored += 1;
                     return;
                 }
-                match link.handle_frame(now, &data) {
+                match link.session.handle_frame(now, &data) {
                     Ok(Inbound::Ipv4(p)) => self.events.push_back(EndpointEvent::Ipv4 {
                         call: id,
                         packet: p.to_vec(),
@@ -404,7 +516,7 @@ impl Endpoint {
                 }
                 dirty.push(id);
             }
-            // Neither matters to a simulator over UDP: there is no serial line behind it.
+            // Neither matters over UDP: there is no serial line behind the call.
             L2tpEvent::WanError { .. } | L2tpEvent::SetLinkInfo { .. } => {}
         }
     }
@@ -413,7 +525,8 @@ impl Endpoint {
         // A call cleared before it connected leaves its prepared link behind.
         self.prepared.remove(&call);
         if let Some(mut link) = self.links.remove(&call) {
-            link.lower_layer_down(now);
+            self.armed.remove(&call);
+            link.session.lower_layer_down(now);
             self.events
                 .push_back(EndpointEvent::CallDown { call, cause });
         }
@@ -424,15 +537,15 @@ impl Endpoint {
             return;
         };
         let mut closed = false;
-        while let Some(frame) = link.poll_transmit() {
+        while let Some(frame) = link.session.poll_transmit() {
             // A call cleared meanwhile has nowhere to send: the frame is moot.
             let _ = self.engine.send_data(call.0, call.1, &frame);
         }
-        while let Some(event) = link.poll_event() {
+        while let Some(event) = link.session.poll_event() {
             closed |= matches!(event, PppEvent::Closed(_));
             self.events.push_back(EndpointEvent::Ppp { call, event });
         }
-        if let Some(t) = link.poll_timeout().filter(|_| !closed) {
+        if let Some(t) = link.session.poll_timeout().filter(|_| !closed) {
             if self.armed.insert(call, t) != Some(t) {
                 self.timers.push(Reverse((t, call)));
             }
@@ -440,8 +553,8 @@ impl Endpoint {
         if closed {
             // RFC 2661 §5.4: the PPP link is over, clear the call it rode on.
             self.links.remove(&call);
-            // Result 3: call disconnected for administrative reasons (RFC 2661 §4.4.2).
-            let result = ResultCode::new(3);
+            self.armed.remove(&call);
+            let result = ResultCode::ADMINISTRATIVE;
             let _ = self
                 .engine
                 .close_session(now, call.0, call.1, result.clone());

@@ -1,0 +1,42 @@
+//! What the endpoint asks the daemon to do.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// Which RADIUS client a datagram belongs to: authentication (the server's port) or
+/// accounting (port + 1, as the original).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RadiusClientKind {
+    Authentication,
+    Accounting,
+}
+
+/// One thing for the daemon to do, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send an L2TP datagram from our UDP socket number `socket` (bind address index).
+    SendL2tp {
+        socket: u16,
+        to: SocketAddr,
+        datagram: Vec<u8>,
+    },
+    /// Send a RADIUS datagram from socket `socket` of that client.
+    SendRadius {
+        client: RadiusClientKind,
+        socket: usize,
+        to: SocketAddr,
+        datagram: Vec<u8>,
+    },
+    /// Write an IPv4 packet from a user to the TUN device (the slow path).
+    WriteTun(Vec<u8>),
+    /// Route a prefix to the TUN device.
+    AddRoute { prefix: Ipv4Addr, len: u8 },
+    /// Withdraw a route added by [`Action::AddRoute`].
+    RemoveRoute { prefix: Ipv4Addr, len: u8 },
+    /// Append an `accounting_dir` dump (its text is complete; the daemon names the file
+    /// after `unix_time` in local time, as the original).
+    WriteAccountingDump {
+        dir: std::path::PathBuf,
+        unix_time: u64,
+        text: String,
+    },
+}

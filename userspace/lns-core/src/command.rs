@@ -1,0 +1,205 @@
+//! One command model for every management interface: nsctl today, the telnet CLI, RADIUS
+//! DAE and the cluster later. An interface parses its own syntax into a [`Command`], the
+//! endpoint answers with a typed [`Reply`], and the interface renders that as text
+//! ([`Reply::lines`]) or JSON (`Reply` is `Serialize`).
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::session::TerminateCause;
+
+/// Which session a command is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The session's number (NAS-Port, the `session N` of the logs).
+    Session(u32),
+    /// A user's session (the oldest when there are several).
+    User(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// End a session politely: LCP Terminate-Request, then Acct-Stop and CDN once PPP is
+    /// down. Acct-Terminate-Cause Admin-Reset.
+    DropSession {
+        target: Target,
+        reason: Option<String>,
+    },
+    /// End a session at once: Acct-Stop and CDN, no LCP. Admin-Reset.
+    KillSession {
+        target: Target,
+        reason: Option<String>,
+    },
+    /// Clear a tunnel with StopCCN and end each of its sessions.
+    DropTunnel {
+        tunnel: u16,
+    },
+    ShowSessions,
+    ShowSession(u32),
+    ShowTunnels,
+    /// The users with a session, and how many each has.
+    ShowUsers,
+    ShowPool,
+    ShowRadius,
+    ShowCounters,
+    /// The running configuration as startup-config text.
+    ShowRunningConfig,
+    /// `set KEY VALUE`, as a startup-config line would.
+    Set {
+        key: String,
+        value: String,
+    },
+    /// A configuration the daemon read and parsed (SIGHUP, `reload`).
+    Reload(Box<lns_config::config::Config>),
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum CommandError {
+    #[error("session not found")]
+    NoSuchSession,
+    #[error("tunnel {0} not found")]
+    NoSuchTunnel(u16),
+    #[error("{0}")]
+    BadSetting(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionInfo {
+    pub id: u32,
+    pub tunnel: u16,
+    pub call: u16,
+    pub user: String,
+    pub address: Option<Ipv4Addr>,
+    pub peer: SocketAddr,
+    pub calling_station: String,
+    /// Seconds since IPCP came up (`None` before).
+    pub up_for: Option<u64>,
+    pub octets_in: u64,
+    pub octets_out: u64,
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub acct_session_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TunnelInfo {
+    pub id: u16,
+    pub peer: SocketAddr,
+    pub sessions: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolInfo {
+    pub size: usize,
+    pub free: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RadiusInfo {
+    pub servers: Vec<SocketAddr>,
+    pub authentication_in_flight: usize,
+    pub accounting_in_flight: usize,
+}
+
+/// A session ended by a command: what the log and the operator see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ended {
+    pub id: u32,
+    pub user: String,
+    pub cause: TerminateCause,
+    /// What the LCP Terminate-Request said (the operator's words, or a default).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Reply {
+    Ended(Ended),
+    TunnelCleared {
+        tunnel: u16,
+        sessions: usize,
+    },
+    Sessions(Vec<SessionInfo>),
+    Tunnels(Vec<TunnelInfo>),
+    Users(Vec<(String, usize)>),
+    Pool(PoolInfo),
+    Radius(RadiusInfo),
+    Counters(Vec<(String, u64)>),
+    RunningConfig(String),
+    /// The keys whose values changed, and those that need a restart to take effect.
+    Reconfigured {
+        changed: Vec<String>,
+        need_restart: Vec<String>,
+    },
+    Error(CommandError),
+}
+
+impl Reply {
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+
+    /// The reply as text lines, for nsctl and the CLI.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Reply::Ended(_) => Vec::new(),
+            Reply::TunnelCleared { tunnel, sessions } => {
+                vec![format!("tunnel {tunnel} cleared ({sessions} session(s))")]
+            }
+            Reply::Sessions(list) => list
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {} {} {} {} {} {} {}",
+                        s.id,
+                        s.tunnel,
+                        if s.user.is_empty() { "*" } else { &s.user },
+                        s.address.map_or("*".to_owned(), |a| a.to_string()),
+                        s.up_for.map_or("-".to_owned(), |t| t.to_string()),
+                        s.octets_out,
+                        s.octets_in,
+                        s.peer.ip(),
+                    )
+                })
+                .collect(),
+            Reply::Tunnels(list) => list
+                .iter()
+                .map(|t| format!("{} {} {}", t.id, t.peer, t.sessions))
+                .collect(),
+            Reply::Users(list) => list.iter().map(|(u, n)| format!("{u} {n}")).collect(),
+            Reply::Pool(p) => vec![format!("pool {} address(es), {} free", p.size, p.free)],
+            Reply::Radius(r) => vec![format!(
+                "servers {} authentication in flight {} accounting in flight {}",
+                r.servers
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                r.authentication_in_flight,
+                r.accounting_in_flight
+            )],
+            // One `name=value` per line, as in the log's "counters:" line.
+            Reply::Counters(c) => c.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            Reply::RunningConfig(text) => text.lines().map(str::to_owned).collect(),
+            Reply::Reconfigured {
+                changed,
+                need_restart,
+            } => {
+                let mut l = vec![if changed.is_empty() {
+                    "nothing changed".to_owned()
+                } else {
+                    format!("changed: {}", changed.join(" "))
+                }];
+                if !need_restart.is_empty() {
+                    l.push(format!(
+                        "take effect at restart: {}",
+                        need_restart.join(" ")
+                    ));
+                }
+                l
+            }
+            Reply::Error(e) => vec![e.to_string()],
+        }
+    }
+}

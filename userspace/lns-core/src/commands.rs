@@ -1,0 +1,262 @@
+//! [`Endpoint::handle_command`]: the one implementation of every management command.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use lns_config::config::Config;
+use lns_dataplane::session_table::SessionKey;
+
+use crate::command::{
+    Command, CommandError, Ended, PoolInfo, RadiusInfo, Reply, SessionInfo, Target, TunnelInfo,
+};
+use crate::endpoint::Endpoint;
+use crate::radius_glue::Radius;
+use crate::session::{SessionName, TerminateCause};
+
+/// What a command-driven end says to the LCP peer when the operator gave no reason.
+const DEFAULT_REASON: &str = "Requested by administrator.";
+
+impl Endpoint {
+    /// Runs a management command at `now`; then drain [`Endpoint::poll_action`].
+    pub fn handle_command(&mut self, now: Instant, command: Command) -> Reply {
+        let reply = match command {
+            Command::DropSession { target, reason } => {
+                self.end_by_command(now, &target, reason, true)
+            }
+            Command::KillSession { target, reason } => {
+                self.end_by_command(now, &target, reason, false)
+            }
+            Command::DropTunnel { tunnel } => self.drop_tunnel(now, tunnel),
+            Command::ShowSessions => Reply::Sessions(self.sessions(None, now)),
+            Command::ShowSession(id) => match self.key_of_id(id) {
+                Some(k) => Reply::Sessions(self.sessions(Some(k), now)),
+                None => Reply::Error(CommandError::NoSuchSession),
+            },
+            Command::ShowTunnels => Reply::Tunnels(self.tunnels()),
+            Command::ShowUsers => {
+                let mut users: BTreeMap<String, usize> = BTreeMap::new();
+                for (_, s) in self.table.iter() {
+                    if let Some(u) = &s.user {
+                        *users.entry(u.clone()).or_default() += 1;
+                    }
+                }
+                Reply::Users(users.into_iter().collect())
+            }
+            Command::ShowPool => Reply::Pool(PoolInfo {
+                size: self.pool.len(),
+                free: self.pool.free_len(),
+            }),
+            Command::ShowRadius => Reply::Radius(RadiusInfo {
+                servers: self
+                    .config
+                    .settings
+                    .radius_servers()
+                    .into_iter()
+                    .map(std::net::SocketAddr::from)
+                    .collect(),
+                authentication_in_flight: self.auth_pending.len(),
+                accounting_in_flight: self.acct_in_flight,
+            }),
+            Command::ShowCounters => Reply::Counters(
+                self.counters()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+            ),
+            Command::ShowRunningConfig => Reply::RunningConfig(self.config.render()),
+            Command::Set { key, value } => self.set(now, &key, &value),
+            Command::Reload(config) => self.reconfigure(now, *config),
+        };
+        self.drive(now);
+        reply
+    }
+
+    fn key_of_id(&self, id: u32) -> Option<SessionKey> {
+        self.table
+            .iter()
+            .find(|(k, _)| k.index() == id)
+            .map(|(k, _)| k)
+    }
+
+    /// The live session `target` names. Like the original's `sessionctl`, only sessions that
+    /// have an address count.
+    fn target(&self, target: &Target) -> Option<SessionKey> {
+        let key = match target {
+            Target::Session(id) => self.key_of_id(*id)?,
+            Target::User(user) => *self.table.by_user(user).first()?,
+        };
+        self.table
+            .get(key)
+            .is_some_and(|s| s.address.is_some())
+            .then_some(key)
+    }
+
+    /// `drop` (polite: LCP Terminate-Request, then Acct-Stop and CDN once PPP is down) and
+    /// `kill` (at once: Acct-Stop and CDN), both with Acct-Terminate-Cause Admin-Reset.
+    fn end_by_command(
+        &mut self,
+        now: Instant,
+        target: &Target,
+        reason: Option<String>,
+        polite: bool,
+    ) -> Reply {
+        let Some(key) = self.target(target) else {
+            return Reply::Error(CommandError::NoSuchSession);
+        };
+        let reason = reason.unwrap_or_else(|| DEFAULT_REASON.to_owned());
+        let user = self
+            .table
+            .get(key)
+            .and_then(|s| s.user.clone())
+            .unwrap_or_default();
+        log::debug!(
+            "{} {} ({user}): {reason}",
+            if polite { "drop" } else { "kill" },
+            SessionName::of(key)
+        );
+        if polite {
+            self.close_politely(now, key, TerminateCause::AdminReset, reason.as_bytes());
+        } else {
+            self.end_session(now, key, TerminateCause::AdminReset, true);
+        }
+        Reply::Ended(Ended {
+            id: key.index(),
+            user,
+            cause: TerminateCause::AdminReset,
+            reason,
+        })
+    }
+
+    fn drop_tunnel(&mut self, now: Instant, tunnel: u16) -> Reply {
+        if !self.calls.engine().tunnel_ids().contains(&tunnel) {
+            return Reply::Error(CommandError::NoSuchTunnel(tunnel));
+        }
+        let keys = self.table.in_tunnel(tunnel);
+        let sessions = keys.len();
+        for key in keys {
+            self.end_session(now, key, TerminateCause::AdminReset, false);
+        }
+        log::info!("tunnel {tunnel}: cleared by the administrator ({sessions} session(s))");
+        let _ = self
+            .calls
+            .close_tunnel(now, tunnel, l2tp::ResultCode::CLEAR_CONTROL_CONNECTION);
+        Reply::TunnelCleared { tunnel, sessions }
+    }
+
+    fn sessions(&self, only: Option<SessionKey>, now: Instant) -> Vec<SessionInfo> {
+        let mut out: Vec<SessionInfo> = self
+            .table
+            .iter()
+            .filter(|(k, _)| only.is_none_or(|o| o == *k))
+            .filter_map(|(key, s)| {
+                let ids = self.table.ids(key)?;
+                let c = self.table.counters(key)?;
+                let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+                Some(SessionInfo {
+                    id: key.index(),
+                    tunnel: ids.tunnel,
+                    call: ids.session,
+                    user: s.user.clone().unwrap_or_default(),
+                    address: s.address.map(|a| a.0),
+                    peer: std::net::SocketAddr::V4(s.peer),
+                    calling_station: s
+                        .calling_station
+                        .as_deref()
+                        .map(|c| String::from_utf8_lossy(c).into_owned())
+                        .unwrap_or_default(),
+                    up_for: s
+                        .opened
+                        .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
+                    octets_in: load(&c.octets_in),
+                    octets_out: load(&c.octets_out),
+                    packets_in: load(&c.packets_in),
+                    packets_out: load(&c.packets_out),
+                    acct_session_id: s.acct_session_id.clone(),
+                })
+            })
+            .collect();
+        out.sort_by_key(|s| s.id);
+        out
+    }
+
+    fn tunnels(&self) -> Vec<TunnelInfo> {
+        let engine = self.calls.engine();
+        let mut ids = engine.tunnel_ids();
+        ids.sort_unstable();
+        ids.into_iter()
+            .filter_map(|id| {
+                Some(TunnelInfo {
+                    id,
+                    peer: engine.tunnel_peer(id)?,
+                    sessions: engine.sessions(id).len(),
+                })
+            })
+            .collect()
+    }
+
+    /// `set KEY VALUE`: the running configuration with that line applied, as a reload would.
+    fn set(&mut self, now: Instant, key: &str, value: &str) -> Reply {
+        let text = format!("{}set {key} {value}\n", self.config.render());
+        match lns_config::config::parse("set", &text) {
+            Ok(loaded) => self.reconfigure(now, loaded.config),
+            Err(e) => Reply::Error(CommandError::BadSetting(
+                e.0.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+
+    /// Applies a new configuration: live keys at once (the L2TP engine's host name, secret
+    /// and HELLO switch; the PPP settings of new links; RADIUS when nothing is in flight),
+    /// keys that need a restart reported as such.
+    fn reconfigure(&mut self, now: Instant, new: Config) -> Reply {
+        let diff = self.config.diff(&new);
+        let changed: Vec<String> = diff.changes.iter().map(|c| c.what.clone()).collect();
+        let need_restart: Vec<String> = diff.needing_restart().map(|c| c.what.clone()).collect();
+        log::info!("reloaded: {diff:?}");
+        let host_name = match &new.settings.hostname {
+            Some(h) if diff.changed("hostname") => h.clone(),
+            _ => self.env.host_name.clone(),
+        };
+        if let Err(e) = self
+            .calls
+            .reconfigure(crate::lifecycle::engine_config(&new, &host_name))
+        {
+            log::error!("reload: L2TP settings refused ({e}); keeping the running configuration");
+            return Reply::Error(CommandError::BadSetting(e.to_string()));
+        }
+        self.env.host_name = host_name;
+        self.config = new;
+        self.refresh_link_factory();
+        let same_radius = self
+            .radius
+            .as_ref()
+            .is_some_and(|r| r.matches(&self.config.settings));
+        if !same_radius {
+            if self.auth_pending.is_empty() && self.acct_in_flight == 0 {
+                let seeds = [self.seed(), self.seed()];
+                match Radius::new(&self.config.settings, self.env.radius_sockets, seeds) {
+                    Ok(r) => {
+                        if r.is_none() {
+                            log::warn!("no RADIUS server configured");
+                        }
+                        self.radius = r;
+                    }
+                    Err(e) => log::error!("RADIUS: {e}"),
+                }
+            } else {
+                log::warn!(
+                    "RADIUS settings changed with requests in flight: they apply at the next reload"
+                );
+            }
+        }
+        let _ = now;
+        Reply::Reconfigured {
+            changed,
+            need_restart,
+        }
+    }
+}

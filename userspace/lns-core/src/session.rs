@@ -1,0 +1,139 @@
+//! The endpoint's per-session record (what RADIUS granted and what accounting needs; the
+//! PPP link itself lives in the L2TP↔PPP composition), and the one way a session is named.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::{Duration, Instant};
+
+use lns_dataplane::session_table::{L2tpIds, SessionKey};
+use radius::RequestId;
+
+pub use crate::state_file::AddressSource;
+
+/// Acct-Terminate-Cause values (RFC 2866 §5.10) the endpoint uses, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum TerminateCause {
+    UserRequest,
+    LostCarrier,
+    IdleTimeout,
+    SessionTimeout,
+    AdminReset,
+    AdminReboot,
+    NasError,
+    NasRequest,
+    UserError,
+}
+
+impl TerminateCause {
+    /// The attribute's value on the wire.
+    pub fn code(self) -> u32 {
+        use radius::acct_terminate_cause as c;
+        match self {
+            TerminateCause::UserRequest => c::USER_REQUEST,
+            TerminateCause::LostCarrier => c::LOST_CARRIER,
+            TerminateCause::IdleTimeout => c::IDLE_TIMEOUT,
+            TerminateCause::SessionTimeout => c::SESSION_TIMEOUT,
+            TerminateCause::AdminReset => c::ADMIN_RESET,
+            TerminateCause::AdminReboot => c::ADMIN_REBOOT,
+            TerminateCause::NasError => c::NAS_ERROR,
+            TerminateCause::NasRequest => c::NAS_REQUEST,
+            TerminateCause::UserError => c::USER_ERROR,
+        }
+    }
+}
+
+impl fmt::Display for TerminateCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TerminateCause::UserRequest => "User-Request",
+            TerminateCause::LostCarrier => "Lost-Carrier",
+            TerminateCause::IdleTimeout => "Idle-Timeout",
+            TerminateCause::SessionTimeout => "Session-Timeout",
+            TerminateCause::AdminReset => "Admin-Reset",
+            TerminateCause::AdminReboot => "Admin-Reboot",
+            TerminateCause::NasError => "NAS-Error",
+            TerminateCause::NasRequest => "NAS-Request",
+            TerminateCause::UserError => "User-Error",
+        })
+    }
+}
+
+/// How every log line names a session: `session N`, N being the number nsctl, the CLI and
+/// NAS-Port use; its first line adds the L2TP ids (`session 3 (tunnel 18629 call 15877)`).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionName {
+    pub key: SessionKey,
+    pub ids: Option<L2tpIds>,
+}
+
+impl SessionName {
+    pub fn of(key: SessionKey) -> Self {
+        SessionName { key, ids: None }
+    }
+
+    pub fn with_ids(key: SessionKey, ids: L2tpIds) -> Self {
+        SessionName {
+            key,
+            ids: Some(ids),
+        }
+    }
+}
+
+impl fmt::Display for SessionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session {}", self.key.index())?;
+        if let Some(ids) = self.ids {
+            write!(f, " (tunnel {} call {})", ids.tunnel, ids.session)?;
+        }
+        Ok(())
+    }
+}
+
+pub struct Sess {
+    /// The LAC and which of our UDP sockets the tunnel arrived on.
+    pub peer: SocketAddrV4,
+    pub socket: u16,
+    pub calling_station: Option<Vec<u8>>,
+    pub called_station: Option<Vec<u8>>,
+    pub user: Option<String>,
+    /// Access-Request in flight.
+    pub auth_request: Option<RequestId>,
+    pub address: Option<(Ipv4Addr, AddressSource)>,
+    pub dns: [Option<Ipv4Addr>; 2],
+    pub class: Vec<Vec<u8>>,
+    pub session_deadline: Option<Instant>,
+    pub idle_timeout: Option<Duration>,
+    pub interim: Option<Duration>,
+    pub next_interim: Option<Instant>,
+    /// IPCP came up (the session is "opened" for accounting): when, and its Unix time.
+    pub opened: Option<(Instant, u64)>,
+    pub acct_session_id: String,
+    /// Octets already written to an `accounting_dir` dump.
+    pub dumped: (u64, u64),
+    /// Why it is ending, for Acct-Terminate-Cause (set by whoever ends it first).
+    pub terminate_cause: Option<TerminateCause>,
+}
+
+impl Sess {
+    pub fn new(peer: SocketAddrV4, socket: u16, acct_session_id: String) -> Self {
+        Sess {
+            peer,
+            socket,
+            calling_station: None,
+            called_station: None,
+            user: None,
+            auth_request: None,
+            address: None,
+            dns: [None, None],
+            class: Vec::new(),
+            session_deadline: None,
+            idle_timeout: None,
+            interim: None,
+            next_interim: None,
+            opened: None,
+            acct_session_id,
+            dumped: (0, 0),
+            terminate_cause: None,
+        }
+    }
+}
