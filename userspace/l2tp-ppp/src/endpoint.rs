@@ -36,6 +36,11 @@ pub enum EndpointEvent {
         tunnel: u16,
         cause: CloseCause,
     },
+    /// A tunnel that never came up was closed (tunnel authentication failed, ...).
+    TunnelRefused {
+        peer: SocketAddr,
+        cause: CloseCause,
+    },
     /// The L2TP call is connected and its PPP link started; `info` is what the ICCN said
     /// of it (calling and called numbers, proxy AVPs, ...).
     CallUp {
@@ -437,6 +442,9 @@ impl Endpoint {
             L2tpEvent::TunnelUp { tunnel, .. } => {
                 self.events.push_back(EndpointEvent::TunnelUp { tunnel })
             }
+            L2tpEvent::TunnelRefused { peer, cause } => self
+                .events
+                .push_back(EndpointEvent::TunnelRefused { peer, cause }),
             L2tpEvent::TunnelDown { tunnel, cause } => {
                 // The engine reports no SessionDown for calls of a dead tunnel: end them here.
                 self.prepared.retain(|c, _| c.0 != tunnel);

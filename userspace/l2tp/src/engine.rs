@@ -52,6 +52,11 @@ pub enum Event {
         peer: SocketAddr,
         peer_host_name: Vec<u8>,
     },
+    /// A tunnel that never came up was closed (tunnel authentication failed, ...).
+    TunnelRefused {
+        peer: SocketAddr,
+        cause: CloseCause,
+    },
     TunnelDown {
         tunnel: u16,
         cause: CloseCause,

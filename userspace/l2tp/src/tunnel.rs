@@ -284,6 +284,13 @@ impl Tunnel {
                 tunnel: self.id,
                 cause,
             });
+        } else {
+            // Never up (tunnel authentication failed, a bad SCCRQ, the peer gave up): the
+            // operator still needs to see who was turned away and why.
+            ctx.events.push_back(Event::TunnelRefused {
+                peer: self.peer,
+                cause,
+            });
         }
         self.state = State::Closing {
             until: now + ctx.cfg.retransmit.cycle(),

@@ -339,6 +339,8 @@ impl Endpoint {
             ("l2tp_unknown_tunnel", e.unknown_tunnel),
             ("l2tp_unknown_session", e.unknown_session),
             ("l2tp_wrong_peer", e.wrong_peer),
+            ("l2tp_auth_failures", e.auth_failures),
+            ("l2tp_retransmits", e.retransmits),
             ("control_dropped", self.stats.control_dropped),
             ("ppp_malformed", c.ppp_malformed),
             ("ppp_dropped", c.ppp_dropped + self.stats.ppp_dropped),
@@ -418,6 +420,9 @@ impl Endpoint {
             EndpointEvent::TunnelUp { tunnel } => log::info!("tunnel {tunnel} up"),
             EndpointEvent::TunnelDown { tunnel, cause } => {
                 log::info!("tunnel {tunnel} down: {cause}")
+            }
+            EndpointEvent::TunnelRefused { peer, cause } => {
+                log::warn!("tunnel from {peer} refused: {cause}")
             }
             EndpointEvent::CallUp { call, info } => self.call_up(now, call, &info),
             EndpointEvent::CallDown { call, cause } => {

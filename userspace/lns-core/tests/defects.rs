@@ -31,7 +31,11 @@ fn data_for_a_live_session_is_taken_only_from_its_tunnels_peer() {
     let call = w.login(lac, "victim", "pw").unwrap();
     let user = w.address(lac, call).unwrap();
     // The LNS's ids of the call, as the LAC addresses it.
-    let route = w.lacs[lac].calls.engine().data_route(call.0, call.1).unwrap();
+    let route = w.lacs[lac]
+        .calls
+        .engine()
+        .data_route(call.0, call.1)
+        .unwrap();
     let (t, s) = (route.peer_tunnel_id, route.peer_session_id);
     let ip = ipv4(user, Ipv4Addr::new(198, 51, 100, 1), 10);
     let before = w.tun.len();
@@ -68,10 +72,16 @@ fn a_sequenced_call_is_published_and_its_data_numbered() {
         ..CallInfo::default()
     };
     let call = w.call_with(lac, t, "seq", "pw", info);
-    w.run_until(Duration::from_secs(30), |w| w.lacs[lac].up.contains_key(&call));
+    w.run_until(Duration::from_secs(30), |w| {
+        w.lacs[lac].up.contains_key(&call)
+    });
     let user = w.address(lac, call).expect("up");
     // Upstream: the data plane takes it (counted, as every published session's).
-    let route = w.lacs[lac].calls.engine().data_route(call.0, call.1).unwrap();
+    let route = w.lacs[lac]
+        .calls
+        .engine()
+        .data_route(call.0, call.1)
+        .unwrap();
     assert!(route.sequencing);
     let ip = ipv4(user, Ipv4Addr::new(198, 51, 100, 1), 20);
     let before = w.tun.len();
@@ -79,7 +89,11 @@ fn a_sequenced_call_is_published_and_its_data_numbered() {
     w.lacs[lac].calls.send_ipv4(call, &ip).unwrap();
     let _ = frame;
     w.advance(Duration::from_millis(10));
-    assert_eq!(w.tun.len(), before + 1, "upstream data of the sequenced call forwarded");
+    assert_eq!(
+        w.tun.len(),
+        before + 1,
+        "upstream data of the sequenced call forwarded"
+    );
     let s = &w.sessions()[0];
     assert!(s.packets_in >= 1, "and counted: {s:?}");
     // Downstream: not an ICMP unreachable (no session) but the engine's numbered data.
@@ -106,7 +120,10 @@ fn reload_applies_the_l2tp_secret_and_host_name_to_the_engine() {
         ))),
     );
     let again = w.add_lac(Some("new-secret"));
-    assert!(w.tunnel(again).is_some(), "the reloaded secret is the engine's");
+    assert!(
+        w.tunnel(again).is_some(),
+        "the reloaded secret is the engine's"
+    );
     let old = w.add_lac(Some("old-secret"));
     assert!(w.tunnel(old).is_none(), "the old secret no longer works");
     assert_eq!(w.lns.host_name(), "lns-two");
@@ -123,12 +140,17 @@ fn idle_echo_timeout_acts_without_ppp_keepalive_too() {
     let call = w.login(lac, "mute", "pw").unwrap();
     w.lacs[lac].calls.set_ignore_echo_requests(true);
     let start = w.now;
-    w.run_until(Duration::from_secs(60), |w| w.lacs[lac].down.contains(&call));
+    w.run_until(Duration::from_secs(60), |w| {
+        w.lacs[lac].down.contains(&call)
+    });
     assert!(w.lacs[lac].down.contains(&call), "a silent user is cleared");
     let took = w.now - start;
     assert!(took <= Duration::from_secs(20), "{took:?}");
     let r = w.radius.records("mute");
-    assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::LOST_CARRIER));
+    assert_eq!(
+        terminate_cause(r.last().unwrap().1),
+        Some(cause::LOST_CARRIER)
+    );
 }
 
 #[test]

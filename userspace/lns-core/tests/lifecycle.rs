@@ -23,7 +23,10 @@ fn pap_login_gets_a_pool_address_route_and_acct_start() {
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, status::START);
     let s = w.sessions();
-    assert_eq!((s.len(), s[0].user.as_str(), s[0].address), (1, "alice", Some(a)));
+    assert_eq!(
+        (s.len(), s[0].user.as_str(), s[0].address),
+        (1, "alice", Some(a))
+    );
 }
 
 #[test]
@@ -35,10 +38,20 @@ fn chap_login_and_wrong_password_rejected_with_nak_then_cdn() {
     let t = *w.lacs[lac].tunnel_up.iter().next().unwrap();
     let bad = w.call(lac, t, "bob", "wrong");
     w.run_until(Duration::from_secs(30), |w| w.lacs[lac].down.contains(&bad));
-    assert!(w.lacs[lac].auth_failed.contains(&bad), "CHAP Failure seen by the peer");
-    assert!(w.lacs[lac].down.contains(&bad), "then the call is cleared (CDN)");
+    assert!(
+        w.lacs[lac].auth_failed.contains(&bad),
+        "CHAP Failure seen by the peer"
+    );
+    assert!(
+        w.lacs[lac].down.contains(&bad),
+        "then the call is cleared (CDN)"
+    );
     assert_eq!(w.lns.session_count(), 1);
-    assert_eq!(w.radius.records("bob").len(), 1, "no accounting for the reject");
+    assert_eq!(
+        w.radius.records("bob").len(),
+        1,
+        "no accounting for the reject"
+    );
 }
 
 #[test]
@@ -84,7 +97,10 @@ fn framed_ip_address_and_framed_route() {
     assert!(w.routes.is_empty(), "{:?}", w.routes);
     let r = w.radius.records("static");
     assert_eq!(r.last().unwrap().0, status::STOP);
-    assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::USER_REQUEST));
+    assert_eq!(
+        terminate_cause(r.last().unwrap().1),
+        Some(cause::USER_REQUEST)
+    );
 }
 
 #[test]
@@ -98,7 +114,11 @@ fn sticky_pool_gives_a_user_its_address_again() {
     w.lacs[lac].calls.close_link(w.now, c1, b"bye");
     w.run_until(Duration::from_secs(10), |w| w.lns.session_count() == 0);
     let c2 = w.login(lac, "u2", "pw").unwrap();
-    assert_ne!(w.address(lac, c2), Some(a1), "another user does not get u1's address");
+    assert_ne!(
+        w.address(lac, c2),
+        Some(a1),
+        "another user does not get u1's address"
+    );
     let c1 = w.login(lac, "u1", "pw").unwrap();
     assert_eq!(w.address(lac, c1), Some(a1), "u1 gets its address back");
 }
@@ -110,12 +130,20 @@ fn session_timeout_ends_with_acct_stop_session_timeout() {
     let lac = w.add_lac(None);
     let call = w.login(lac, "t", "pw").unwrap();
     let start = w.now;
-    w.run_until(Duration::from_secs(20), |w| w.lacs[lac].down.contains(&call));
+    w.run_until(Duration::from_secs(20), |w| {
+        w.lacs[lac].down.contains(&call)
+    });
     assert!(w.lacs[lac].down.contains(&call));
     let took = w.now - start;
-    assert!(took >= Duration::from_secs(5) && took < Duration::from_secs(8), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
     let r = w.radius.records("t");
-    assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::SESSION_TIMEOUT));
+    assert_eq!(
+        terminate_cause(r.last().unwrap().1),
+        Some(cause::SESSION_TIMEOUT)
+    );
 }
 
 #[test]
@@ -125,23 +153,33 @@ fn idle_timeout_counts_data_only() {
     let lac = w.add_lac(None);
     let call = w.login(lac, "idle", "pw").unwrap();
     // Echo replies keep answering; no data: ended after 10 s.
-    w.run_until(Duration::from_secs(30), |w| w.lacs[lac].down.contains(&call));
+    w.run_until(Duration::from_secs(30), |w| {
+        w.lacs[lac].down.contains(&call)
+    });
     assert!(w.lacs[lac].down.contains(&call));
     let r = w.radius.records("idle");
-    assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::IDLE_TIMEOUT));
+    assert_eq!(
+        terminate_cause(r.last().unwrap().1),
+        Some(cause::IDLE_TIMEOUT)
+    );
 }
 
 #[test]
 fn interim_accounting_at_the_granted_interval() {
     let mut w = World::new(config(""), 8);
-    w.radius.add("i", "pw", vec![Attribute::AcctInterimInterval(60)]);
+    w.radius
+        .add("i", "pw", vec![Attribute::AcctInterimInterval(60)]);
     let lac = w.add_lac(None);
     w.login(lac, "i", "pw").unwrap();
     w.advance(Duration::from_secs(130));
     let kinds: Vec<u32> = w.radius.records("i").iter().map(|r| r.0).collect();
     assert_eq!(
         kinds,
-        [status::START, status::INTERIM_UPDATE, status::INTERIM_UPDATE]
+        [
+            status::START,
+            status::INTERIM_UPDATE,
+            status::INTERIM_UPDATE
+        ]
     );
 }
 
@@ -153,12 +191,17 @@ fn duplicate_login_clears_the_older_session_unless_allowed_or_guest() {
     let lac = w.add_lac(None);
     let first = w.login(lac, "dup", "pw").unwrap();
     let second = w.login(lac, "dup", "pw").unwrap();
-    w.run_until(Duration::from_secs(10), |w| w.lacs[lac].down.contains(&first));
+    w.run_until(Duration::from_secs(10), |w| {
+        w.lacs[lac].down.contains(&first)
+    });
     assert!(w.lacs[lac].down.contains(&first), "older session cleared");
     assert!(w.lacs[lac].up.contains_key(&second));
     let stop = w.radius.records("dup");
     assert_eq!(
-        stop.iter().filter(|r| r.0 == status::STOP).map(|r| terminate_cause(r.1)).collect::<Vec<_>>(),
+        stop.iter()
+            .filter(|r| r.0 == status::STOP)
+            .map(|r| terminate_cause(r.1))
+            .collect::<Vec<_>>(),
         [Some(cause::ADMIN_RESET)]
     );
     let g1 = w.login(lac, "guest", "pw").unwrap();
@@ -169,9 +212,14 @@ fn duplicate_login_clears_the_older_session_unless_allowed_or_guest() {
     // allow_duplicate_users yes, through a reload.
     let reply = w.lns.handle_command(
         w.now,
-        Command::Reload(Box::new(config("set guest_account guest\nset allow_duplicate_users yes\n"))),
+        Command::Reload(Box::new(config(
+            "set guest_account guest\nset allow_duplicate_users yes\n",
+        ))),
     );
-    assert!(matches!(&reply, Reply::Reconfigured { changed, .. } if changed.iter().any(|c| c == "allow_duplicate_users")), "{reply:?}");
+    assert!(
+        matches!(&reply, Reply::Reconfigured { changed, .. } if changed.iter().any(|c| c == "allow_duplicate_users")),
+        "{reply:?}"
+    );
     let third = w.login(lac, "dup", "pw").unwrap();
     w.advance(Duration::from_secs(3));
     assert!(w.lacs[lac].up.contains_key(&second) && w.lacs[lac].up.contains_key(&third));
@@ -208,19 +256,41 @@ fn drop_and_kill_by_command_and_drop_tunnel() {
     w.run_until(Duration::from_secs(10), |w| w.lacs[lac].down.contains(&cb));
     for u in ["a", "b"] {
         let r = w.radius.records(u);
-        assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::ADMIN_RESET), "{u}");
+        assert_eq!(
+            terminate_cause(r.last().unwrap().1),
+            Some(cause::ADMIN_RESET),
+            "{u}"
+        );
     }
     assert_eq!(
-        w.lns.handle_command(w.now, Command::KillSession { target: Target::User("nobody".into()), reason: None }),
+        w.lns.handle_command(
+            w.now,
+            Command::KillSession {
+                target: Target::User("nobody".into()),
+                reason: None
+            }
+        ),
         Reply::Error(lns_core::CommandError::NoSuchSession)
     );
     let cc = w.login(lac, "c", "pw").unwrap();
     let t = *w.lacs[lac].tunnel_up.iter().next().unwrap();
-    let Reply::Tunnels(tunnels) = w.lns.handle_command(w.now, Command::ShowTunnels) else { panic!() };
+    let Reply::Tunnels(tunnels) = w.lns.handle_command(w.now, Command::ShowTunnels) else {
+        panic!()
+    };
     assert_eq!(tunnels.len(), 1);
-    let reply = w.lns.handle_command(w.now, Command::DropTunnel { tunnel: tunnels[0].id });
-    assert!(matches!(reply, Reply::TunnelCleared { sessions: 1, .. }), "{reply:?}");
-    w.run_until(Duration::from_secs(10), |w| w.lacs[lac].tunnel_down.contains(&t));
+    let reply = w.lns.handle_command(
+        w.now,
+        Command::DropTunnel {
+            tunnel: tunnels[0].id,
+        },
+    );
+    assert!(
+        matches!(reply, Reply::TunnelCleared { sessions: 1, .. }),
+        "{reply:?}"
+    );
+    w.run_until(Duration::from_secs(10), |w| {
+        w.lacs[lac].tunnel_down.contains(&t)
+    });
     assert!(w.lacs[lac].tunnel_down.contains(&t) && w.lacs[lac].down.contains(&cc));
     assert_eq!(w.lns.session_count(), 0);
 }
@@ -248,7 +318,10 @@ fn lossy_reordering_link_still_brings_every_session_up() {
         calls.iter().all(|c| w.lacs[lac].up.contains_key(c))
     });
     assert!(w.control_dropped > 0, "the link did drop control messages");
-    let up = calls.iter().filter(|c| w.lacs[lac].up.contains_key(c)).count();
+    let up = calls
+        .iter()
+        .filter(|c| w.lacs[lac].up.contains_key(c))
+        .count();
     assert_eq!(up, 20, "{} dropped", w.control_dropped);
     assert_eq!(w.lns.session_count(), 20);
 }
@@ -265,11 +338,17 @@ fn clean_shutdown_sends_acct_stop_cdn_and_stopccn() {
     w.lns.begin_shutdown(w.now);
     let done = w.run_until(Duration::from_secs(6), |w| w.lns.is_shut_down(w.now));
     assert!(done);
-    assert!(w.lacs[lac].tunnel_down.contains(&t), "StopCCN reached the LAC");
+    assert!(
+        w.lacs[lac].tunnel_down.contains(&t),
+        "StopCCN reached the LAC"
+    );
     for u in ["s1", "s2"] {
         let r = w.radius.records(u);
         assert_eq!(r.last().unwrap().0, status::STOP);
-        assert_eq!(terminate_cause(r.last().unwrap().1), Some(cause::ADMIN_REBOOT));
+        assert_eq!(
+            terminate_cause(r.last().unwrap().1),
+            Some(cause::ADMIN_REBOOT)
+        );
     }
     assert_eq!(w.lns.session_count(), 0);
 }

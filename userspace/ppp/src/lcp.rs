@@ -62,7 +62,10 @@ pub struct LcpConfig {
     pub auth: Vec<AuthMethod>,
     /// Ask the peer to allow PFC and ACFC towards us.
     pub request_compression: bool,
-    /// Multilink: accept the peer's MRRU, SSNHF and Endpoint Discriminator.
+    /// Multilink: accept the peer's MRRU, SSNHF and Endpoint Discriminator. Only for a
+    /// link that implements MP: an LNS that acked them and then Protocol-Rejected the MP
+    /// frames left the peer with a link it believed bundled (RFC 1990 §5.1: a system that does
+    /// not implement MP Configure-Rejects these options).
     pub accept_multilink: bool,
     /// Multilink: our MRRU, requested if set.
     pub mrru: Option<u16>,
@@ -79,7 +82,7 @@ impl LcpConfig {
             min_peer_mru: 576,
             auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
             request_compression: false,
-            accept_multilink: true,
+            accept_multilink: false,
             mrru: None,
             endpoint_discriminator: None,
         }
@@ -90,7 +93,6 @@ impl LcpConfig {
         LcpConfig {
             role: LcpRole::Peer,
             auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
-            accept_multilink: false,
             ..Self::authenticator()
         }
     }

@@ -241,23 +241,48 @@ fn authenticator_option_policy() {
         matches!(naks[1], LcpOption::MagicNumber(m) if m != 0),
         "zero magic is Nak'd"
     );
-    // Everything the issue lists as accepted: MRU, ACCM, magic, PFC, ACFC, MRRU, SSNHF, EPD.
-    let req = encode_options(&[
-        LcpOption::Mru(1492),
-        LcpOption::Accm(0),
-        LcpOption::MagicNumber(PEER_MAGIC),
-        LcpOption::Pfc,
-        LcpOption::Acfc,
+    // Multilink options are rejected while MP is not implemented (RFC 1990 §5.1): acking
+    // them and then Protocol-Rejecting MP frames leaves the peer with a broken bundle.
+    let multilink = [
         LcpOption::Mrru(1600),
         LcpOption::Ssnhf,
         LcpOption::EndpointDiscriminator {
             class: 3,
             address: vec![0, 1, 2, 3, 4, 5],
         },
-    ]);
-    s.handle_frame(t0, &lcp(&encode_packet(1, 3, &[&req])))
+    ];
+    let accepted = [
+        LcpOption::Mru(1492),
+        LcpOption::Accm(0),
+        LcpOption::MagicNumber(PEER_MAGIC),
+        LcpOption::Pfc,
+        LcpOption::Acfc,
+    ];
+    let mut all = accepted.to_vec();
+    all.extend(multilink.iter().cloned());
+    s.handle_frame(t0, &lcp(&encode_packet(1, 3, &[&encode_options(&all)])))
         .unwrap();
     let o = out(&mut s);
+    assert_eq!(o[0].1, code::CONFIGURE_REJECT);
+    assert_eq!(decode_options::<LcpOption>(&o[0].3).unwrap(), multilink);
+    // Without them, MRU, ACCM, magic, PFC and ACFC are acked as sent.
+    let req = encode_options(&accepted);
+    s.handle_frame(t0, &lcp(&encode_packet(1, 4, &[&req])))
+        .unwrap();
+    let o = out(&mut s);
+    assert_eq!(o[0].1, code::CONFIGURE_ACK);
+    assert_eq!(o[0].3, req);
+
+    // A link configured for MP takes them.
+    let mut cfg = server();
+    cfg.lcp.accept_multilink = true;
+    let mut mp = Session::new(cfg, [9; 16]);
+    mp.start(t0);
+    out(&mut mp);
+    let req = encode_options(&all);
+    mp.handle_frame(t0, &lcp(&encode_packet(1, 1, &[&req])))
+        .unwrap();
+    let o = out(&mut mp);
     assert_eq!(o[0].1, code::CONFIGURE_ACK);
     assert_eq!(o[0].3, req);
 }

@@ -100,7 +100,8 @@ impl RadiusServer {
                     }
                     None => {
                         let mut p = Packet::new(Code::AccessReject, request.identifier);
-                        p.attributes.push(Attribute::ReplyMessage(b"go away".to_vec()));
+                        p.attributes
+                            .push(Attribute::ReplyMessage(b"go away".to_vec()));
                         p
                     }
                 }
@@ -116,8 +117,13 @@ impl RadiusServer {
             }
             _ => return None,
         };
-        if request.get(radius::attribute::types::MESSAGE_AUTHENTICATOR).is_some() {
-            reply.attributes.push(Attribute::MessageAuthenticator([0; 16]));
+        if request
+            .get(radius::attribute::types::MESSAGE_AUTHENTICATOR)
+            .is_some()
+        {
+            reply
+                .attributes
+                .push(Attribute::MessageAuthenticator([0; 16]));
         }
         reply
             .encode_signed(SECRET.as_bytes(), Some(&authenticator))
@@ -218,8 +224,14 @@ pub struct Lac {
 }
 
 enum Delivery {
-    ToLns { from: SocketAddr, bytes: Vec<u8> },
-    ToLac { lac: usize, bytes: Vec<u8> },
+    ToLns {
+        from: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    ToLac {
+        lac: usize,
+        bytes: Vec<u8>,
+    },
     RadiusReply {
         client: RadiusClientKind,
         socket: usize,
@@ -371,7 +383,10 @@ impl World {
             let next = [
                 self.in_flight.keys().next().map(|k| k.0),
                 self.lns.poll_timeout(),
-                self.lacs.iter().filter_map(|l| l.calls.poll_timeout()).min(),
+                self.lacs
+                    .iter()
+                    .filter_map(|l| l.calls.poll_timeout())
+                    .min(),
             ]
             .into_iter()
             .flatten()
@@ -394,7 +409,11 @@ impl World {
     /// Delivers what is due and runs every timer that is due.
     fn step(&mut self) {
         let now = self.now;
-        let due: Vec<(Instant, u64)> = self.in_flight.range(..=(now, u64::MAX)).map(|(k, _)| *k).collect();
+        let due: Vec<(Instant, u64)> = self
+            .in_flight
+            .range(..=(now, u64::MAX))
+            .map(|(k, _)| *k)
+            .collect();
         for k in due {
             let d = self.in_flight.remove(&k).unwrap();
             match d {
@@ -413,8 +432,13 @@ impl World {
                         RadiusClientKind::Authentication => 1812,
                         RadiusClientKind::Accounting => 1813,
                     };
-                    self.lns
-                        .handle_radius(now, client, socket, SocketAddr::from((RADIUS, port)), &bytes)
+                    self.lns.handle_radius(
+                        now,
+                        client,
+                        socket,
+                        SocketAddr::from((RADIUS, port)),
+                        &bytes,
+                    )
                 }
             }
             self.settle();
@@ -486,7 +510,9 @@ impl World {
             return None;
         }
         let (lo, hi) = self.link.control_delay_ms;
-        Some(Duration::from_millis(lo + self.rng.next_u64() % (hi - lo + 1)))
+        Some(Duration::from_millis(
+            lo + self.rng.next_u64() % (hi - lo + 1),
+        ))
     }
 
     fn send(&mut self, after: Duration, d: Delivery) {
@@ -507,10 +533,13 @@ impl World {
                     busy = true;
                     if let Some(d) = self.delay(&t.contents) {
                         let from = self.lacs[i].addr;
-                        self.send(d, Delivery::ToLns {
-                            from,
-                            bytes: t.contents,
-                        });
+                        self.send(
+                            d,
+                            Delivery::ToLns {
+                                from,
+                                bytes: t.contents,
+                            },
+                        );
                     }
                 }
                 while let Some(e) = self.lacs[i].calls.poll_event() {
@@ -531,10 +560,13 @@ impl World {
                     return;
                 };
                 if let Some(d) = self.delay(&datagram) {
-                    self.send(d, Delivery::ToLac {
-                        lac,
-                        bytes: datagram,
-                    });
+                    self.send(
+                        d,
+                        Delivery::ToLac {
+                            lac,
+                            bytes: datagram,
+                        },
+                    );
                 }
             }
             Action::SendRadius {
