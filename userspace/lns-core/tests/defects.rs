@@ -40,7 +40,7 @@ fn data_for_a_live_session_is_taken_only_from_its_tunnels_peer() {
     let ip = ipv4(user, Ipv4Addr::new(198, 51, 100, 1), 10);
     let before = w.tun.len();
     // From the LAC itself: forwarded.
-    w.to_lns(w.lacs[lac].addr, &data_message(t, s, &ip));
+    w.deliver_to_lns(w.lacs[lac].addr, &data_message(t, s, &ip));
     assert_eq!(w.tun.len(), before + 1, "the LAC's own data is forwarded");
     // From a second address on the LAC's network, and from the LAC's address on another
     // port: counted and dropped, on the data plane and on the control path alike.
@@ -50,7 +50,7 @@ fn data_for_a_live_session_is_taken_only_from_its_tunnels_peer() {
         a
     }];
     for from in forged {
-        w.to_lns(from, &data_message(t, s, &ip));
+        w.deliver_to_lns(from, &data_message(t, s, &ip));
         // The endpoint's slow path (a session not yet published) refuses it too.
         w.lns.handle_l2tp(w.now, 0, from, &data_message(t, s, &ip));
         w.settle();
@@ -98,7 +98,7 @@ fn a_sequenced_call_is_published_and_its_data_numbered() {
     assert!(s.packets_in >= 1, "and counted: {s:?}");
     // Downstream: not an ICMP unreachable (no session) but the engine's numbered data.
     let down = ipv4(Ipv4Addr::new(198, 51, 100, 1), user, 30);
-    assert_eq!(w.to_user(&down), Err(Drop::Sequenced));
+    assert_eq!(w.send_to_user(&down), Err(Drop::Sequenced));
     w.advance(Duration::from_millis(10));
     assert_eq!(
         w.lacs[lac].received.get(&call).map(Vec::len),

@@ -417,7 +417,7 @@ impl World {
         for k in due {
             let d = self.in_flight.remove(&k).unwrap();
             match d {
-                Delivery::ToLns { from, bytes } => self.to_lns(from, &bytes),
+                Delivery::ToLns { from, bytes } => self.deliver_to_lns(from, &bytes),
                 Delivery::ToLac { lac, bytes } => {
                     let _ = self.lacs[lac]
                         .calls
@@ -456,7 +456,7 @@ impl World {
 
     /// A datagram arriving at the LNS from `from`: the data plane first, as the daemon does;
     /// what it does not take goes to the endpoint.
-    pub fn to_lns(&mut self, from: SocketAddr, bytes: &[u8]) {
+    pub fn deliver_to_lns(&mut self, from: SocketAddr, bytes: &[u8]) {
         use lns_dataplane::data_plane::{upstream, Drop, Upstream};
         let SocketAddr::V4(from4) = from else {
             return;
@@ -476,7 +476,7 @@ impl World {
 
     /// An IPv4 packet from the Internet to a user, through the data plane's downstream path:
     /// `Ok` if it was framed (and sent to its LAC), else why not.
-    pub fn to_user(&mut self, packet: &[u8]) -> Result<(), lns_dataplane::data_plane::Drop> {
+    pub fn send_to_user(&mut self, packet: &[u8]) -> Result<(), lns_dataplane::data_plane::Drop> {
         use lns_dataplane::data_plane::{downstream, Drop, DOWN_HEADROOM};
         let mut buf = vec![0u8; DOWN_HEADROOM];
         buf.extend_from_slice(packet);
