@@ -89,7 +89,11 @@ fn framed_ip_address_and_framed_route() {
     let view = w.lns.data_plane();
     let pin = view.pin();
     let path = pin.by_destination(Ipv4Addr::new(203, 0, 113, 99)).unwrap();
-    let route = w.lacs[lac].calls.engine().data_route(call.0, call.1).unwrap();
+    let route = w.lacs[lac]
+        .calls
+        .engine()
+        .data_route(call.0, call.1)
+        .unwrap();
     assert_eq!(
         (path.ids.tunnel, path.ids.session),
         (route.peer_tunnel_id, route.peer_session_id),

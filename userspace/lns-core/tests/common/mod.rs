@@ -258,6 +258,7 @@ pub struct World {
     /// The data plane's global counters: every datagram to the LNS goes through
     /// `data_plane::upstream` first, as in the daemon.
     pub data_plane: lns_dataplane::data_plane::Counters,
+    pool_size: u32,
 }
 
 pub fn lac_engine_config(secret: Option<&str>) -> l2tp::Config {
@@ -300,7 +301,32 @@ impl World {
             dumps: Vec::new(),
             control_dropped: 0,
             data_plane: Default::default(),
+            pool_size: pool,
         }
+    }
+
+    /// SIGTERM and a restart: the endpoint's snapshot through the state file's encoding, a
+    /// new endpoint with the same configuration, resumed from it `gap` later. Returns the
+    /// sessions resumed.
+    pub fn restart(&mut self, gap: Duration) -> usize {
+        let saved_at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(UNIX_AT_START);
+        let state = self.lns.snapshot(self.now, saved_at, "boot");
+        let bytes = lns_core::state_file::encode(&state);
+        let state = lns_core::state_file::decode(&bytes).expect("state file decodes");
+        self.now += gap;
+        let mut pool = IpPool::default();
+        pool.add_range(POOL_START, self.pool_size);
+        let env = Environment {
+            host_name: "lns".into(),
+            radius_sockets: (4, 4),
+            clock: Clock::new(self.now, UNIX_AT_START + gap.as_secs()),
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let config = self.lns.config().clone();
+        self.lns = Endpoint::new(config, pool, env, &mut rng, self.now).expect("endpoint");
+        let n = self.lns.resume(self.now, state, gap);
+        self.settle();
+        n
     }
 
     /// Adds a LAC (tunnel secret `secret`); returns its index.
