@@ -111,7 +111,7 @@ check "keepalive: a silent LAC that ignores echoes is cleared by the LNS (CDN)" 
 wait_stop lac701
 check "keepalive: Acct-Stop Lost-Carrier ~3 s (idle_echo_timeout) after the last answer" \
     q lac701 'any(x["status"] == "Stop" and x["cause"] == "Lost-Carrier" and 3 <= x["time"] <= 6 for x in r)'
-check "keepalive: a LAC that ignores echoes but sends data keeps its session (no packet at all, reference §3.4)" \
+check "keepalive: a LAC that ignores echoes but sends data keeps its session (no packet at all from the user)" \
     eval '! cleared noecho_data && [ "$(field "$work/noecho_data.json" echo_ignored)" -ge 2 ]'
 check "keepalive: a quiet LAC that answers echoes keeps its session" eval '! cleared echo'
 check "keepalive: no Echo-Request to a session with traffic (ppp_keepalive yes: only after echo_timeout without any), to the quiet one $(field "$work/echo.json" lcp_echo_requests_received)" \

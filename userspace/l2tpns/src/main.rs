@@ -1,4 +1,4 @@
-//! `l2tpns`: the daemon's command line (reference §1.2). The options are the original's
+//! `l2tpns`: the daemon's command line: the options are the original's
 //! (`-c FILE`, `-d`, `-v`, `-h HOST`) plus `--help`, `--version` and `--check-config`.
 //! Everything else lives in the `lns` library; this file only turns options into calls.
 

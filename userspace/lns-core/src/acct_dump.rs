@@ -1,4 +1,4 @@
-//! The `accounting_dir` usage dump (reference §7.4): every 5 minutes the daemon writes
+//! The `accounting_dir` usage dump (as the original's): every 5 minutes the daemon writes
 //! `<accounting_dir>/<YYYYmmddHHMMSS>` (local time) in the original's "dslwatch.pl" format,
 //! one line per session with the octets since the previous dump. Sans-IO: this module builds
 //! the file name and the text; the daemon writes it (only when there is at least one line).

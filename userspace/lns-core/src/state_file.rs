@@ -1,6 +1,6 @@
 //! The state file: what SIGTERM saves so that a restart within [`MAX_AGE`] resumes every
 //! session without the LACs noticing (the l2tpns manual's `save_state`, which the original
-//! dropped in 2.1.0; reference §7.5).
+//! dropped in 2.1.0).
 //!
 //! # Wiring (for the control loop)
 //!

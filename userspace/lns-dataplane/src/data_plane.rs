@@ -1,4 +1,4 @@
-//! The data plane's per-packet work, sans-IO (reference §1.6): what a packet worker does
+//! The data plane's per-packet work, sans-IO (docs/ARCHITECTURE.md, "the two planes"): what a packet worker does
 //! between a TUN read and a UDP send (downstream) and between a UDP receive and a TUN write
 //! (upstream). Callers own the buffers and the sockets; this module only looks sessions up in
 //! the published [`Pinned`] view, rewrites headers in place and counts.
@@ -34,7 +34,7 @@ pub enum Drop {
     NotIpv4,
     /// No session has this destination (downstream) or these L2TP ids (upstream).
     NoSession,
-    /// Longer than the session's MRU (downstream; reference §1.6 step 4).
+    /// Longer than the session's MRU (downstream).
     OverMru,
     /// The L2TP or PPP header does not parse.
     Malformed,

@@ -1,4 +1,4 @@
-//! ICMP host-unreachable for downstream packets with no session (reference §1.6 step 3), so
+//! ICMP host-unreachable for downstream packets with no session (RFC 792; rate-limited, RFC 1812 §4.3.2.8), so
 //! a sender learns at once that the address is not connected instead of timing out. Sans-IO:
 //! builds the datagram; the daemon rate-limits (`icmp_rate`) and writes it to the TUN device.
 

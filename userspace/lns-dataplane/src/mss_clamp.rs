@@ -1,4 +1,4 @@
-//! TCP MSS clamping on SYN and SYN-ACK (reference §1.6 step 7): a TCP connection through a
+//! TCP MSS clamping on SYN and SYN-ACK (RFC 879, RFC 6691): a TCP connection through a
 //! session must not pick segments larger than the session's MRU allows, so the MSS option is
 //! lowered to `MRU − 40` (IPv4 + TCP headers) in both directions, with the checksum updated
 //! incrementally (RFC 1624 eqn. 3) rather than recomputed. Never panics on any input.

@@ -2,7 +2,7 @@
 //! plane's downstream lookup), by (tunnel id, session id) (upstream), by RADIUS request id, and
 //! by user name. No fixed size (the original stops at 60 000 sessions).
 //!
-//! Two planes (design.md): the control loop owns the [`SessionTable`] and is its only writer.
+//! Two planes (docs/ARCHITECTURE.md): the control loop owns the [`SessionTable`] and is its only writer.
 //! What the data plane needs, a [`DataPath`] per session with the L2TP header fields and the
 //! counters, is *published* into lock-free concurrent maps (papaya) that packet workers read
 //! through a [`DataPlaneView`] without locks. A changed data path is published as a new
@@ -77,7 +77,7 @@ pub struct DataPathInfo {
     /// The LAC's ids, written into downstream L2TP headers.
     pub peer_tunnel: u16,
     pub peer_session: u16,
-    /// The peer's MRU: longer downstream packets are dropped (reference §1.6 step 4).
+    /// The peer's MRU: longer downstream packets are dropped.
     pub mru: u16,
     /// PPP Address-and-Control-Field and Protocol-Field compression negotiated by LCP.
     pub acfc: bool,
@@ -233,7 +233,7 @@ impl Pinned<'_> {
         self.by_ids.get(&ids).map(|p| &**p)
     }
 
-    /// Upstream anti-spoof (reference §1.6): the source must be the session's address or be
+    /// Upstream anti-spoof: the source must be the session's address or be
     /// routed to the same session.
     pub fn source_allowed(&self, path: &DataPath, src: Ipv4Addr) -> bool {
         path.info.allow_any_source

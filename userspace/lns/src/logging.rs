@@ -1,4 +1,4 @@
-//! Where the daemon's messages go (`log_file`, reference §2): standard error, a file opened for
+//! Where the daemon's messages go (`log_file`): standard error, a file opened for
 //! append (lines stamped "Mon D HH:MM:SS" as the original wrote them), or `syslog:<facility>`;
 //! filtered by `debug` 0–5. A `log::Log`, so every module uses `log::info!` and friends, and
 //! [`reconfigure`] swaps target and level on SIGHUP (which is also how a rotated file is reopened).

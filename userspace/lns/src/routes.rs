@@ -1,4 +1,4 @@
-//! Routes to the TUN device over rtnetlink (reference §1.7): one per session address and per
+//! Routes to the TUN device over rtnetlink (RFC 3549): one per session address and per
 //! Framed-Route, plus the routed `ip_pool` prefixes at start. Every route carries
 //! `route_protocol` (default 42, so `ip route show proto 42` lists the daemon's routes and a
 //! restart can find its own) and `route_metric`.

@@ -1,4 +1,4 @@
-//! The one TUN device of the data plane (reference §1.6): `tundevicename`, layer 3
+//! The one TUN device of the data plane: `tundevicename`, layer 3
 //! (`IFF_TUN`), without the 4-byte packet-information header the original used (`IFF_NO_PI`:
 //! the data plane only carries IPv4/IPv6 and reads the version from the first nibble, so the
 //! header would be 4 wasted bytes per packet in each direction), non-blocking for the event

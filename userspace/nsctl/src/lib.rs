@@ -1,4 +1,4 @@
-//! The l2tpns control protocol, as the C `nsctl` and l2tpns speak it (reference §3.3), and
+//! The l2tpns control protocol, as the C `nsctl` and l2tpns speak it, and
 //! the request vocabulary our daemon answers.
 //!
 //! * [`wire`]: one UDP datagram per message, `0x9013`, type, argc, length-prefixed

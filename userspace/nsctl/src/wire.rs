@@ -1,4 +1,4 @@
-//! The wire format (reference §3.3, `control.h`):
+//! The wire format (the C daemon's `control.h`):
 //!
 //! ```text
 //! u16 magic 0x9013 (network order) | u8 type | u8 argc | argc × (u8 len, len bytes) | 0xFF

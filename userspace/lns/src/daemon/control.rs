@@ -1,4 +1,4 @@
-//! The nsctl control socket (reference §3.3): one UDP datagram in, one out.
+//! The nsctl control socket: one UDP datagram in, one out.
 //!
 //! The C daemon listens on every address with no authentication at all. We listen on
 //! 127.0.0.1:1702 unless told otherwise (`l2tpns --control`), and a socket bound to a

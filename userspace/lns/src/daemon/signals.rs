@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 
-/// What the operator asked for, in the original's meaning (reference §1.2).
+/// What the operator asked for, in the original's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
     /// SIGHUP: reload the configuration and reopen the logs.
