@@ -545,7 +545,9 @@ fn run(args: &Args) -> Result<Report, String> {
 
     // Tear down: StopCCN on every tunnel, wait (bounded) for the acknowledgements.
     for t in p.tunnels.iter().copied().collect::<Vec<_>>() {
-        let _ = lac.ep.close_tunnel(Instant::now(), t, ResultCode::CLEAR_CONTROL_CONNECTION);
+        let _ = lac
+            .ep
+            .close_tunnel(Instant::now(), t, ResultCode::CLEAR_CONTROL_CONNECTION);
     }
     lac.flush().map_err(io)?;
     let bye = Instant::now() + Duration::from_secs(2);

@@ -36,7 +36,7 @@ impl Endpoint {
         let mut attrs = vec![
             Attribute::AcctStatusType(status),
             Attribute::UserName(user.into_bytes()),
-            Attribute::AcctSessionId(s.acct_session_id.clone().into_bytes()),
+            Attribute::AcctSessionId(s.acct_session_id.to_string().into_bytes()),
             Attribute::AcctAuthentic(1), // RADIUS (RFC 2866 §5.6)
         ];
         if let Some((a, _)) = s.address {

@@ -172,7 +172,7 @@ impl Endpoint {
                     octets_out: load(&c.octets_out),
                     packets_in: load(&c.packets_in),
                     packets_out: load(&c.packets_out),
-                    acct_session_id: s.acct_session_id.clone(),
+                    acct_session_id: s.acct_session_id.to_string(),
                 })
             })
             .collect();

@@ -77,7 +77,7 @@ pub struct Endpoint {
     pub(crate) rng: ChaCha20Rng,
     /// Acct-Session-Id is `boot_id` then a sequence number, unique across restarts.
     pub(crate) boot_id: u32,
-    pub(crate) acct_seq: u64,
+    pub(crate) acct_seq: u32,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) stats: Stats,
     /// Which of our UDP sockets each LAC's tunnel arrived on (replies leave from it).

@@ -87,8 +87,8 @@ impl Endpoint {
             return;
         };
         let socket = self.peer_socket.get(&route.peer).copied().unwrap_or(0);
-        self.acct_seq += 1;
-        let acct_id = format!("{:08X}{:08X}", self.boot_id, self.acct_seq);
+        self.acct_seq = self.acct_seq.wrapping_add(1);
+        let acct_id = crate::session::AcctSessionId::new(self.boot_id, self.acct_seq);
         let mut sess = Sess::new(peer, socket, acct_id);
         sess.calling_station = info.calling_number.clone();
         sess.called_station = info.called_number.clone();

@@ -89,6 +89,31 @@ impl fmt::Display for SessionName {
     }
 }
 
+/// Acct-Session-Id (RFC 2866 §5.5): this run's random 32-bit id, then the session's number in
+/// the run, as 16 hex digits. A number in the session record, text only on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcctSessionId(u64);
+
+impl AcctSessionId {
+    pub fn new(run: u32, sequence: u32) -> Self {
+        AcctSessionId(u64::from(run) << 32 | u64::from(sequence))
+    }
+
+    /// One of ours, as [`fmt::Display`] wrote it (a resumed session's).
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 16)
+            .then(|| u64::from_str_radix(text, 16).ok())
+            .flatten()
+            .map(AcctSessionId)
+    }
+}
+
+impl fmt::Display for AcctSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016X}", self.0)
+    }
+}
+
 pub struct Sess {
     /// The LAC and which of our UDP sockets the tunnel arrived on.
     pub peer: SocketAddrV4,
@@ -107,7 +132,7 @@ pub struct Sess {
     pub next_interim: Option<Instant>,
     /// IPCP came up (the session is "opened" for accounting): when, and its Unix time.
     pub opened: Option<(Instant, u64)>,
-    pub acct_session_id: String,
+    pub acct_session_id: AcctSessionId,
     /// Octets already written to an `accounting_dir` dump.
     pub dumped: (u64, u64),
     /// Why it is ending, for Acct-Terminate-Cause (set by whoever ends it first).
@@ -115,7 +140,7 @@ pub struct Sess {
 }
 
 impl Sess {
-    pub fn new(peer: SocketAddrV4, socket: u16, acct_session_id: String) -> Self {
+    pub fn new(peer: SocketAddrV4, socket: u16, acct_session_id: AcctSessionId) -> Self {
         Sess {
             peer,
             socket,
@@ -135,5 +160,20 @@ impl Sess {
             dumped: (0, 0),
             terminate_cause: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acct_session_id_is_run_then_sequence_in_hex_and_parses_back() {
+        let id = AcctSessionId::new(0x1234_ABCD, 7);
+        // The same text the daemon always sent: 8 hex digits of each.
+        assert_eq!(id.to_string(), format!("{:08X}{:08X}", 0x1234_ABCDu32, 7));
+        assert_eq!(AcctSessionId::parse(&id.to_string()), Some(id));
+        assert_eq!(AcctSessionId::parse("1234"), None);
+        assert_eq!(AcctSessionId::parse("zzzzzzzzzzzzzzzz"), None);
     }
 }

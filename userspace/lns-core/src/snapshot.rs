@@ -53,7 +53,7 @@ impl Endpoint {
                 dns: s.dns,
                 routes: self.table.routes(key).to_vec(),
                 class: s.class.clone(),
-                acct_session_id: s.acct_session_id.clone(),
+                acct_session_id: s.acct_session_id.to_string(),
                 session_timeout_left: s.session_deadline.map(|d| d.saturating_duration_since(now)),
                 idle_timeout: s.idle_timeout,
                 interim: s.interim,
@@ -118,7 +118,14 @@ impl Endpoint {
             log::warn!("{tag}: address: {e}");
             return false;
         }
-        let mut sess = Sess::new(s.peer, s.socket, s.acct_session_id.clone());
+        let Some(acct_id) = crate::session::AcctSessionId::parse(&s.acct_session_id) else {
+            log::warn!(
+                "{tag}: not resumed: Acct-Session-Id {:?} is not ours",
+                s.acct_session_id
+            );
+            return false;
+        };
+        let mut sess = Sess::new(s.peer, s.socket, acct_id);
         sess.calling_station = s.calling_station.clone();
         sess.called_station = s.called_station.clone();
         sess.user = Some(s.user.clone());
