@@ -316,7 +316,7 @@ check "hang-up (xl2tpd d pap): ppp0 gone in the LAC namespace" \
 	wait_until 60 '! in_lac ip link show ppp0 >/dev/null 2>&1'
 check "hang-up (xl2tpd d pap): Acct-Stop for static in the detail file" wait_stop static
 check "hang-up (xl2tpd d pap): l2tpns ended the session" \
-	grep_new "$lns_dir/l2tpns.log" "$from_lns" 'ended \(cause'
+	grep_new "$lns_dir/l2tpns.log" "$from_lns" ': ended \('
 # 3 echo requests from the LAC and 3 replies to the server's pings each way, 84 octets each.
 records static | sed 's/^/# acct: /'
 check "hang-up (xl2tpd d pap): Acct-Start before, Stop with the pings counted (>= 504 octets each way)" \
@@ -360,7 +360,7 @@ fi
 check "hang-up (kill pppd): ppp1 gone in the LAC namespace" \
 	wait_until 60 '! in_lac ip link show ppp1 >/dev/null 2>&1'
 check "hang-up (kill pppd): l2tpns ended the session" \
-	grep_new "$lns_dir/l2tpns.log" "$from_lns" 'ended \(cause'
+	grep_new "$lns_dir/l2tpns.log" "$from_lns" ': ended \('
 check "hang-up (kill pppd): Acct-Stop for lac1 in the detail file" wait_stop lac1
 records lac1 | sed 's/^/# acct: /'
 check "hang-up (kill pppd): Stop with the pings counted (>= 504 octets each way)" \
@@ -394,6 +394,8 @@ check_shown "wrong secret: on the wire, LNS challenged, then StopCCN 4, no call 
 	tunnel_auth refused badlac
 check_sh "wrong secret: l2tpns never had the tunnel up" \
 	"! grep -q 'up with 10.201.0.2:1701 (badlac)' '$lns_dir/l2tpns.log'"
+check_sh "wrong secret: l2tpns logged the refusal and why" \
+	"grep -q 'tunnel from 10.201.0.2:[0-9]* refused: closed by us (result 4, error 0: wrong challenge response)' '$lns_dir/l2tpns.log'"
 check "wrong secret: no ppp3 in the LAC namespace" sh -c '! ip netns exec "$1" ip link show ppp3 >/dev/null 2>&1' sh "$ns_lac"
 check "wrong secret: FreeRADIUS never saw lac3 (no session was attempted)" \
 	sh -c "! grep -q 'User-Name = \"lac3\"' '$radius_dir/radiusd.log'"

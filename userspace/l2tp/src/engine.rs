@@ -244,6 +244,13 @@ impl Engine {
         self.tunnels.get(&tunnel).map(|t| t.peer)
     }
 
+    /// The Host Name the peer gave in its SCCRQ/SCCRP (RFC 2661 §4.4.3), for logs.
+    pub fn tunnel_peer_host_name(&self, tunnel: u16) -> Option<&[u8]> {
+        self.tunnels
+            .get(&tunnel)
+            .map(|t| t.peer_host_name.as_slice())
+    }
+
     /// Our ids of every tunnel, in no particular order.
     pub fn tunnel_ids(&self) -> Vec<u16> {
         self.tunnels.keys().copied().collect()

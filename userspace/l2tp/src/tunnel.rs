@@ -67,7 +67,7 @@ pub(crate) struct Tunnel {
     pub chan: Reliable,
     pub outbox: VecDeque<Vec<u8>>,
     our_challenge: Option<[u8; 16]>,
-    peer_host_name: Vec<u8>,
+    pub(crate) peer_host_name: Vec<u8>,
     sessions: HashMap<u16, Session>,
     /// A lower bound of `since` over the calls still in setup (`None`: there are none), so
     /// the timer queries need not scan every call: with tens of thousands of calls a scan on

@@ -417,7 +417,16 @@ impl Endpoint {
 
     fn on_call_event(&mut self, now: Instant, e: EndpointEvent) {
         match e {
-            EndpointEvent::TunnelUp { tunnel } => log::info!("tunnel {tunnel} up"),
+            EndpointEvent::TunnelUp { tunnel } => {
+                let engine = self.calls.engine();
+                let peer = engine.tunnel_peer(tunnel);
+                let name = engine.tunnel_peer_host_name(tunnel).unwrap_or_default();
+                log::info!(
+                    "tunnel {tunnel} up with {} ({})",
+                    peer.map_or("?".to_owned(), |p| p.to_string()),
+                    String::from_utf8_lossy(name).escape_debug()
+                );
+            }
             EndpointEvent::TunnelDown { tunnel, cause } => {
                 log::info!("tunnel {tunnel} down: {cause}")
             }
