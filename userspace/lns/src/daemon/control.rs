@@ -50,13 +50,17 @@ fn sender_allowed(from: SocketAddr) -> Result<(), String> {
 impl Daemon {
     /// Starts answering nsctl on `addr`; `any_user` trusts every local user, not only root
     /// and the daemon's own user.
-    pub fn open_control(&mut self, addr: SocketAddr, any_user: bool) -> Result<(), String> {
-        let mut socket =
-            UdpSocket::bind(addr).map_err(|e| format!("nsctl control socket {addr}: {e}"))?;
+    pub fn open_control(
+        &mut self,
+        addr: SocketAddr,
+        any_user: bool,
+    ) -> Result<(), super::DaemonError> {
+        let what = format!("nsctl control socket {addr}");
+        let mut socket = UdpSocket::bind(addr).map_err(super::io_err(what.clone()))?;
         self.poll
             .registry()
             .register(&mut socket, TOKEN_CONTROL, Interest::READABLE)
-            .map_err(|e| format!("nsctl control socket {addr}: {e}"))?;
+            .map_err(super::io_err(what))?;
         log::info!("nsctl control on {addr}");
         self.control = Some(Control {
             socket,

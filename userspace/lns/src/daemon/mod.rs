@@ -73,6 +73,26 @@ pub struct Stats {
     pub nsctl_refused: u64,
 }
 
+/// Why the daemon could not start, or could not save its state.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// A system call failed; `what` names the socket, device or file.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Core(#[from] lns_core::CoreError),
+}
+
+/// Names the resource of a failed system call.
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> DaemonError {
+    let what = what.into();
+    move |source| DaemonError::Io { what, source }
+}
+
 /// How the daemon ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -122,7 +142,10 @@ fn system_host_name() -> String {
         .to_string()
 }
 
-fn bind_l2tp(poll: &Poll, addresses: &[Ipv4Addr]) -> Result<Vec<(Ipv4Addr, UdpSocket)>, String> {
+fn bind_l2tp(
+    poll: &Poll,
+    addresses: &[Ipv4Addr],
+) -> Result<Vec<(Ipv4Addr, UdpSocket)>, DaemonError> {
     let mut udp = Vec::new();
     for (i, &addr) in addresses.iter().enumerate() {
         let sa = SocketAddr::from((addr, 1701));
@@ -131,17 +154,18 @@ fn bind_l2tp(poll: &Poll, addresses: &[Ipv4Addr]) -> Result<Vec<(Ipv4Addr, UdpSo
             socket2::Type::DGRAM,
             Some(socket2::Protocol::UDP),
         )
-        .map_err(|e| format!("UDP socket: {e}"))?;
+        .map_err(io_err("UDP socket"))?;
         // Large buffers absorb bursts while the loop is busy with control work.
         let _ = sock.set_recv_buffer_size(8 << 20);
         let _ = sock.set_send_buffer_size(8 << 20);
-        sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+        sock.set_nonblocking(true)
+            .map_err(io_err(format!("UDP socket {sa}")))?;
         sock.bind(&sa.into())
-            .map_err(|e| format!("bind {sa}: {e}"))?;
+            .map_err(io_err(format!("bind {sa}")))?;
         let mut sock = UdpSocket::from_std(sock.into());
         poll.registry()
             .register(&mut sock, Token(TOKEN_UDP_BASE + i), Interest::READABLE)
-            .map_err(|e| e.to_string())?;
+            .map_err(io_err(format!("epoll: {sa}")))?;
         udp.push((addr, sock));
     }
     Ok(udp)
@@ -150,23 +174,23 @@ fn bind_l2tp(poll: &Poll, addresses: &[Ipv4Addr]) -> Result<Vec<(Ipv4Addr, UdpSo
 impl Daemon {
     /// Opens sockets, the TUN device and the route socket, and starts the endpoint; nothing
     /// is served until [`Daemon::run`].
-    pub fn new(startup: Startup, extra_debug: u8) -> Result<Self, String> {
+    pub fn new(startup: Startup, extra_debug: u8) -> Result<Self, DaemonError> {
         let config = startup.loaded.config;
         let s = &config.settings;
         let host_name = s.hostname.clone().unwrap_or_else(system_host_name);
-        let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
+        let poll = Poll::new().map_err(io_err("epoll"))?;
         let udp = bind_l2tp(&poll, &s.bind_addresses())?;
         let tun_name = s.tundevicename.clone().unwrap_or_else(|| "tun%d".into());
-        let tun = TunDevice::open(&tun_name).map_err(|e| format!("TUN {tun_name}: {e}"))?;
+        let tun = TunDevice::open(&tun_name).map_err(io_err(format!("TUN {tun_name}")))?;
         tun.configure(s.tun_address(), s.mru())
-            .map_err(|e| format!("TUN {}: {e}", tun.name()))?;
+            .map_err(io_err(format!("TUN {}", tun.name())))?;
         poll.registry()
             .register(
                 &mut SourceFd(&tun.as_fd().as_raw_fd()),
                 TOKEN_TUN,
                 Interest::READABLE,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(io_err("epoll: TUN"))?;
         let mut routes = Routes::new(
             tun.name(),
             RouteStyle {
@@ -174,7 +198,7 @@ impl Daemon {
                 metric: s.route_metric,
             },
         )
-        .map_err(|e| format!("rtnetlink: {e}"))?;
+        .map_err(io_err("rtnetlink"))?;
         // ip_pool lines written as a.b.c.d/len are routed to the TUN device as a whole: free
         // addresses then reach us and get an ICMP unreachable.
         for (p, l) in startup.pool_file.routes_for(&s.bind_addresses()) {
@@ -191,15 +215,15 @@ impl Daemon {
         .and_then(|sock| sock.set_nonblocking(true).map(|()| sock))
         .map_err(|e| log::warn!("raw socket for ICMP unreachables: {e}; none will be sent"))
         .ok();
-        let radius = RadiusSockets::open(s, poll.registry()).map_err(|e| e.to_string())?;
-        let signals = Signals::install().map_err(|e| format!("signals: {e}"))?;
+        let radius = RadiusSockets::open(s, poll.registry()).map_err(io_err("RADIUS"))?;
+        let signals = Signals::install().map_err(io_err("signals"))?;
         poll.registry()
             .register(
                 &mut SourceFd(&signals.fd()),
                 TOKEN_SIGNALS,
                 Interest::READABLE,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(io_err("epoll: signals"))?;
         log::info!(
             "listening on {} UDP 1701, TUN {} {}, {} pool address(es)",
             udp.iter()
@@ -216,8 +240,7 @@ impl Daemon {
             radius_sockets: radius.counts(),
             clock: Clock::new(now, unix_now()),
         };
-        let core = Endpoint::new(config, startup.pool, env, &mut rand_core::OsRng, now)
-            .map_err(|e| e.to_string())?;
+        let core = Endpoint::new(config, startup.pool, env, &mut rand_core::OsRng, now)?;
         Ok(Daemon {
             view: core.data_plane(),
             core,
@@ -453,11 +476,11 @@ impl Daemon {
     }
 
     /// Writes the state file for a restart (atomically, see [`state_file::save`]).
-    pub fn save_state(&self, dir: &Path) -> Result<usize, String> {
-        let boot = state_file::current_boot_id().map_err(|e| format!("boot_id: {e}"))?;
+    pub fn save_state(&self, dir: &Path) -> Result<usize, DaemonError> {
+        let boot = state_file::current_boot_id().map_err(io_err("boot_id"))?;
         let state = self.core.snapshot(Instant::now(), SystemTime::now(), &boot);
         let n = state.sessions.len();
-        state_file::save(dir, &state).map_err(|e| format!("{}: {e}", dir.display()))?;
+        state_file::save(dir, &state).map_err(io_err(dir.display().to_string()))?;
         Ok(n)
     }
 
