@@ -153,5 +153,47 @@ stops=$(( $(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail") - stops_bef
 check "SIGQUIT: Acct-Stop (Admin-Reboot) for every session ($stops)" [ "$stops" = 20 ]
 check "sd_notify STOPPING=1" notified STOPPING=1
 check "pid_file removed" [ ! -e "$lns_dir/l2tpns.pid" ]
+
+# --- SIGTERM with save_state no: the sessions end as with SIGQUIT -----------------------------------
+write_lns_config "set save_state no"
+check "l2tpns started (save_state no)" start_lns_with_state || show_lns_log
+stops_before=$(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail")
+up0=$(lines_up)
+run_lac nosave chap 10 1 100 10 &
+lac_job=$!
+check "10 sessions up" wait_up $((up0 + 10))
+kill -TERM "$lns_pid"
+check "SIGTERM, save_state no: l2tpns exits within the shutdown bound" wait_exit "$lns_pid" 80
+wait "$lac_job"
+downs=$(grep -c 'down: Peer' "$work/nosave.err")
+check "SIGTERM, save_state no: the LAC saw its 10 sessions cleared ($downs CDN/StopCCN)" [ "$downs" -ge 10 ]
+sleep 0.5
+stops=$(( $(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail") - stops_before ))
+check "SIGTERM, save_state no: Acct-Stop (Admin-Reboot) for every session ($stops)" [ "$stops" = 10 ]
+check "SIGTERM, save_state no: nothing saved" [ ! -e "$state_dir/state.dump" ]
+
+# --- setuid: unprivileged with CAP_NET_ADMIN only; sessions, routes and the state file still work ---
+write_lns_config "set setuid 65534"
+# The state directory is handed to uid 65534; it must be able to reach it (as under /var/lib).
+chmod 711 "$work"
+check "l2tpns started (setuid 65534)" start_lns_with_state || show_lns_log
+runs_as_nobody() {
+    local i
+    for i in $(seq 1 30); do
+        grep -q "^Uid:[[:space:]]*65534[[:space:]]" "/proc/$lns_pid/status" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+check "setuid: the daemon runs as uid 65534" runs_as_nobody
+check "setuid: CAP_NET_ADMIN is its only capability" \
+    grep -q "^CapEff:[[:space:]]*0000000000001000$" "/proc/$lns_pid/status"
+run_lac setuid chap 5 1 100 5
+check "setuid: 5 sessions up, probes back through their routes ($(field "$work/setuid.json" received) of $(field "$work/setuid.json" sent))" \
+    [ "$(field "$work/setuid.json" sessions_up)" = 5 -a "$(field "$work/setuid.json" received)" -gt 0 ]
+kill -TERM "$lns_pid"
+check "setuid: SIGTERM exits" wait_exit "$lns_pid" 50
+check "setuid: the state file was written as uid 65534" \
+    sh -c '[ "$(stat -c %u "$1/state.dump")" = 65534 ]' sh "$state_dir"
 check "no crash: no panic in the daemon's output" no_panic
 [ "$failures" = 0 ]

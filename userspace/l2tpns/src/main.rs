@@ -98,14 +98,27 @@ fn check_config(cli: &Cli) -> ExitCode {
 }
 
 /// Resumes what a SIGTERM saved (if fresh), then serves.
-fn resume_and_run(d: &mut Daemon, cli: &Cli) -> std::io::Result<Exit> {
+fn resume_and_run(d: &mut Daemon, cli: &Cli, setuid: u32) -> std::io::Result<Exit> {
     if let ControlAddress::On(addr) = cli.control {
         // Sessions matter more than the control socket: a busy port is logged, not fatal.
         if let Err(e) = d.open_control(addr, cli.control_any_user) {
             log::error!("{e}; nsctl will not reach this daemon");
         }
     }
-    d.resume_state(&cli.state_dir);
+    if setuid != 0 {
+        // Every socket and device is open: the rest needs CAP_NET_ADMIN only.
+        if let Err(e) = lns::privileges::give_dir(&cli.state_dir, setuid) {
+            log::warn!(
+                "{}: {e}; SIGTERM may not save the sessions",
+                cli.state_dir.display()
+            );
+        }
+        lns::privileges::drop_to(setuid)?;
+        log::info!("running as uid {setuid} with CAP_NET_ADMIN only");
+    }
+    if d.save_state_enabled() {
+        d.resume_state(&cli.state_dir);
+    }
     d.run()
 }
 
@@ -124,7 +137,18 @@ fn main() -> ExitCode {
     for w in &s.warnings {
         log::warn!("{w}");
     }
-    for n in &s.loaded.not_implemented {
+    // Every key whose effect this daemon lacks, set or default (a default of `yes`, such as
+    // kill_timedout_sessions, would otherwise be missing silently); then the statements.
+    for a in s.loaded.config.absent_effects() {
+        log::warn!("{}: {a}", s.config_path.display());
+    }
+    let keys: Vec<&str> = lns::config::KEYS.iter().map(|k| k.name).collect();
+    for n in s
+        .loaded
+        .not_implemented
+        .iter()
+        .filter(|n| !keys.contains(&n.what.as_str()))
+    {
         log::warn!("{}:{n}", s.config_path.display());
     }
     if cli.daemonize {
@@ -135,13 +159,14 @@ fn main() -> ExitCode {
         }
     }
     let pid_file = settings.pid_file.clone();
+    let setuid = settings.setuid;
     if let Some(p) = &pid_file {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
             log::error!("pid_file {}: {e}", p.display());
         }
     }
     let code = match Daemon::new(s, cli.verbose) {
-        Ok(mut d) => match resume_and_run(&mut d, &cli) {
+        Ok(mut d) => match resume_and_run(&mut d, &cli, setuid) {
             Ok(Exit::Quit) => ExitCode::SUCCESS,
             Ok(Exit::Terminate) => match d.save_state(&cli.state_dir) {
                 Ok(n) => {

@@ -53,6 +53,9 @@ pub enum Drop {
 pub struct Counters {
     pub down_packets: AtomicU64,
     pub up_packets: AtomicU64,
+    /// IPv4 octets forwarded each way (the `dump_speed` line).
+    pub down_octets: AtomicU64,
+    pub up_octets: AtomicU64,
     pub to_control: AtomicU64,
     pub not_ipv4: AtomicU64,
     pub no_session: AtomicU64,
@@ -106,14 +109,15 @@ pub fn downstream(
     buf: &mut [u8],
     packet: Range<usize>,
 ) -> Result<Downstream, Drop> {
+    let octets = packet.len() as u64;
     let result = frame_downstream(view, buf, packet);
     match &result {
-        Ok(_) => counters.down_packets.fetch_add(1, Ordering::Relaxed),
-        Err(why) => {
-            counters.dropped(*why);
-            0
+        Ok(_) => {
+            counters.down_packets.fetch_add(1, Ordering::Relaxed);
+            counters.down_octets.fetch_add(octets, Ordering::Relaxed);
         }
-    };
+        Err(why) => counters.dropped(*why),
+    }
     result
 }
 
@@ -196,13 +200,17 @@ pub fn upstream(
 ) -> Result<Upstream, Drop> {
     let result = classify_upstream(view, datagram, from, now);
     match &result {
-        Ok(Upstream::ToTun { .. }) => counters.up_packets.fetch_add(1, Ordering::Relaxed),
-        Ok(Upstream::ToControl) => counters.to_control.fetch_add(1, Ordering::Relaxed),
-        Err(why) => {
-            counters.dropped(*why);
-            0
+        Ok(Upstream::ToTun { packet, .. }) => {
+            counters.up_packets.fetch_add(1, Ordering::Relaxed);
+            counters
+                .up_octets
+                .fetch_add(packet.len() as u64, Ordering::Relaxed);
         }
-    };
+        Ok(Upstream::ToControl) => {
+            counters.to_control.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(why) => counters.dropped(*why),
+    }
     result
 }
 

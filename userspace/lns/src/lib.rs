@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod fuzzing;
 pub mod logging;
 pub mod peer_uid;
+pub mod privileges;
 pub mod routes;
 pub mod startup;
 pub mod tun_device;

@@ -150,7 +150,8 @@ config_keys! {
     /// Where the 5-minute usage dumps go (§7.4).
     accounting_dir: Option<PathBuf> = None, |v| abs_path_opt(v, 127), Live, Implemented, false;
     account_all_origin: bool = false, boolean, Live, Implemented, false;
-    dump_speed: bool = false, boolean, Live, NotImplemented, false;
+    /// Log the bandwidth (the data plane's packets and octets each way) every second.
+    dump_speed: bool = false, boolean, Live, Implemented, false;
     /// 0 means 10.
     multi_read_count: u32 = 10, |v| int_zero_default(v, 1, 100_000, 10), Live,
         Superseded("the data plane reads in batches (recvmmsg, multi-packet TUN reads) of its own size"), false;
@@ -214,7 +215,32 @@ config_keys! {
     secondary_ipv6_dns: Option<Ipv6Addr> = None, ipv6_opt, Live, NotImplemented, false;
     default_ipv6_domain_list: String = String::new(), |v| string(v, 254), Live, NotImplemented, false;
     kernel_accel: bool = false, boolean, Restart, NotImplemented, false;
+    // Keys of the l2tpns manual that later versions dropped: a config written from the manual
+    // loads. (`as_number`, `bgp_peer1`, `bgp_peer1_as`, `bgp_peer2`, `bgp_peer2_as` are the
+    // `router bgp` / `neighbour` statements under other names: see `BGP_KEYS`.)
+    /// yes: SIGTERM saves the sessions and a restart within a minute resumes them; no: SIGTERM
+    /// ends them as SIGQUIT does.
+    save_state: bool = false, boolean, Live, Implemented, false;
+    /// Run as this uid once the sockets are open (0: stay root), keeping only the capability
+    /// the daemon still needs (CAP_NET_ADMIN, for routes).
+    setuid: u32 = 0, |v| int(v, 0, u32::MAX.into()), Restart, Implemented, false;
+    /// Seconds between the original's sweeps for timed-out sessions.
+    cleanup_interval: u32 = 10, |v| int(v, 1, 3600), Live,
+        Superseded("every session has timers of its own: there is no sweep to schedule"), false;
+    /// Where intercepted traffic goes by default (`snoop` without a target).
+    snoop_host: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Live, NotImplemented, false;
+    snoop_port: u16 = 0, |v| int(v, 0, 65535), Live, NotImplemented, false;
 }
+
+/// The manual's BGP keys, read into [`super::BgpConfig`] like `router bgp AS` and
+/// `neighbour PEER remote-as AS`.
+pub const BGP_KEYS: &[&str] = &[
+    "as_number",
+    "bgp_peer1",
+    "bgp_peer1_as",
+    "bgp_peer2",
+    "bgp_peer2_as",
+];
 
 /// The tun address when neither `iftun_address` nor `bind_address` is set (as the original).
 pub const FALLBACK_TUN_ADDRESS: Ipv4Addr = Ipv4Addr::new(1, 1, 1, 1);

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 pub use diff::{Change, ConfigDiff};
-pub use keys::{key_info, Apply, KeyInfo, Settings, Support, FALLBACK_TUN_ADDRESS, KEYS};
+pub use keys::{key_info, Apply, KeyInfo, Settings, Support, BGP_KEYS, FALLBACK_TUN_ADDRESS, KEYS};
 pub use statements::{
     AccessList, AclAction, AclKind, AclRule, AddressMatch, BgpConfig, BgpNeighbour, Forward,
     PortMatch, TcpFlagsMatch,
@@ -48,6 +48,30 @@ pub struct Loaded {
     /// One entry per key or statement (first occurrence) that is accepted but not acted on.
     /// The daemon logs each once.
     pub not_implemented: Vec<NotImplemented>,
+}
+
+/// A key whose effect this daemon does not have ([`Config::absent_effects`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbsentEffect {
+    pub key: &'static str,
+    /// The value as startup-config writes it.
+    pub value: String,
+    /// Whether the value differs from the default (so the file set it).
+    pub set: bool,
+    pub why: &'static str,
+}
+
+impl fmt::Display for AbsentEffect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} = {} ({}): not acted on: {}",
+            self.key,
+            self.value,
+            if self.set { "set" } else { "default" },
+            self.why
+        )
+    }
 }
 
 /// A key or statement accepted without effect.
@@ -173,6 +197,7 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, ConfigErrors> {
         not_implemented: Vec::new(),
         key_lines: HashMap::new(),
         mode: Mode::Config,
+        bgp_keys: BgpKeys::default(),
     };
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = i + 1;
@@ -182,6 +207,7 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, ConfigErrors> {
             Err(_) => p.error(line, String::new(), ErrorKind::NotUtf8),
         }
     }
+    p.fold_bgp_keys();
     p.check_conflicts();
     if p.errors.is_empty() {
         Ok(Loaded {
@@ -201,6 +227,16 @@ struct Parser<'f> {
     /// Line of the last `set` of each key, for conflict messages.
     key_lines: HashMap<&'static str, usize>,
     mode: Mode,
+    bgp_keys: BgpKeys,
+}
+
+/// The manual's `as_number`, `bgp_peerN` and `bgp_peerN_as` as read, with their lines; folded
+/// into [`Config::bgp`] once the whole file is read (they may come in any order).
+#[derive(Default)]
+struct BgpKeys {
+    as_number: Option<(usize, u16)>,
+    peers: [Option<(usize, String)>; 2],
+    peer_as: [Option<(usize, u16)>; 2],
 }
 
 impl Parser<'_> {
@@ -407,6 +443,9 @@ impl Parser<'_> {
                 ErrorKind::BadStatement("expected set KEY VALUE".into()),
             );
         };
+        if BGP_KEYS.contains(&key) {
+            return self.bgp_key(line, w);
+        }
         let Some(info) = key_info(key) else {
             let suggestion = suggest(key);
             return self.error(line, key.to_string(), ErrorKind::UnknownKey { suggestion });
@@ -444,6 +483,99 @@ impl Parser<'_> {
                     reason,
                 },
             ),
+        }
+    }
+
+    /// `set as_number AS`, `set bgp_peerN PEER`, `set bgp_peerN_as AS` (N = 1, 2).
+    fn bgp_key(&mut self, line: usize, w: &[&str]) {
+        let key = w[0];
+        let value = match w {
+            [_, v] => *v,
+            [_] => return self.error(line, key.to_string(), ErrorKind::MissingValue),
+            [_, _, rest @ ..] => {
+                return self.error(line, key.to_string(), ErrorKind::ExtraWords(rest.join(" ")))
+            }
+            [] => unreachable!("checked by the caller"),
+        };
+        let bad = |reason: String| ErrorKind::BadValue {
+            value: value.to_string(),
+            reason,
+        };
+        let slot = usize::from(key.contains('2'));
+        let parsed = match key {
+            "as_number" => {
+                statements::as_number(value).map(|a| self.bgp_keys.as_number = Some((line, a)))
+            }
+            "bgp_peer1" | "bgp_peer2" => statements::name(value, "BGP peer")
+                .map(|p| self.bgp_keys.peers[slot] = Some((line, p))),
+            _ => {
+                statements::as_number(value).map(|a| self.bgp_keys.peer_as[slot] = Some((line, a)))
+            }
+        };
+        match parsed {
+            Ok(()) => self.note(line, "router bgp", NOT_YET),
+            Err(reason) => self.error(line, key.to_string(), bad(reason)),
+        }
+    }
+
+    /// Puts the BGP keys where `router bgp` / `neighbour` put the same facts.
+    fn fold_bgp_keys(&mut self) {
+        let keys = std::mem::take(&mut self.bgp_keys);
+        if let Some((line, local_as)) = keys.as_number {
+            match &self.config.bgp {
+                Some(b) if b.local_as != local_as => {
+                    let old = b.local_as;
+                    return self.error(
+                        line,
+                        "as_number".into(),
+                        ErrorKind::Conflict(format!("router bgp already says AS {old}")),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    self.config.bgp = Some(BgpConfig {
+                        local_as,
+                        neighbours: Vec::new(),
+                    })
+                }
+            }
+        }
+        for (i, peer) in keys.peers.iter().enumerate() {
+            let name = format!("bgp_peer{}", i + 1);
+            let remote_as = keys.peer_as[i].map(|(_, a)| a);
+            let Some((line, peer)) = peer else {
+                if let Some((line, _)) = keys.peer_as[i] {
+                    self.error(
+                        line,
+                        format!("{name}_as"),
+                        ErrorKind::Conflict(format!("{name}_as without {name}")),
+                    );
+                }
+                continue;
+            };
+            let Some(bgp) = self.config.bgp.as_mut() else {
+                self.error(
+                    *line,
+                    name,
+                    ErrorKind::Conflict("a BGP peer needs as_number (or router bgp)".into()),
+                );
+                continue;
+            };
+            let n = match bgp.neighbours.iter().position(|n| n.peer == *peer) {
+                Some(i) => &mut bgp.neighbours[i],
+                None => {
+                    bgp.neighbours.push(BgpNeighbour {
+                        peer: peer.clone(),
+                        remote_as: None,
+                        timers: None,
+                        update_source: None,
+                    });
+                    bgp.neighbours.last_mut().expect("just pushed")
+                }
+            };
+            if remote_as.is_some() {
+                n.remote_as = remote_as;
+            }
         }
     }
 
@@ -528,6 +660,32 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl Config {
+    /// Every key this daemon does not act on, set or left at its default, with its value:
+    /// what the daemon logs at start, so that an effect the operator may count on (a default
+    /// of `yes` included) is never silently missing.
+    pub fn absent_effects(&self) -> Vec<AbsentEffect> {
+        KEYS.iter()
+            .filter_map(|k| {
+                let why = match k.support {
+                    Support::Implemented => return None,
+                    Support::NotImplemented => NOT_YET,
+                    Support::Superseded(why) => why,
+                };
+                let value = if k.secret {
+                    "(secret)".to_owned()
+                } else {
+                    self.settings.render(k.name).unwrap_or_default()
+                };
+                Some(AbsentEffect {
+                    key: k.name,
+                    set: self.settings.render(k.name) != default_settings().render(k.name),
+                    value,
+                    why,
+                })
+            })
+            .collect()
+    }
+
     /// The whole config in startup-config syntax, every key included, as the original's
     /// `write memory` writes it. Parsing the result gives this config back.
     pub fn render(&self) -> String {

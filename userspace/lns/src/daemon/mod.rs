@@ -125,6 +125,9 @@ pub struct Daemon {
     icmp_socket: Option<socket2::Socket>,
     next_stats_log: Instant,
     last_stats_line: String,
+    /// `dump_speed`: when the next bandwidth line is due, and the counters at the last one.
+    next_speed_dump: Instant,
+    last_speed: (Instant, [u64; 4]),
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -261,7 +264,14 @@ impl Daemon {
             icmp_socket,
             next_stats_log: now + STATS_LOG_INTERVAL,
             last_stats_line: String::new(),
+            next_speed_dump: now + Duration::from_secs(1),
+            last_speed: (now, [0; 4]),
         })
+    }
+
+    /// `save_state yes`: SIGTERM saves the sessions and a start resumes them.
+    pub fn save_state_enabled(&self) -> bool {
+        self.config().settings.save_state
     }
 
     /// The TUN device's name (the kernel completes `tun%d`).
@@ -279,10 +289,13 @@ impl Daemon {
         notify::notify("READY=1");
         loop {
             let now = Instant::now();
-            let deadline = self
+            let mut deadline = self
                 .core
                 .poll_timeout()
                 .map_or(self.next_stats_log, |t| t.min(self.next_stats_log));
+            if self.config().settings.dump_speed {
+                deadline = deadline.min(self.next_speed_dump);
+            }
             match self
                 .poll
                 .poll(&mut events, Some(deadline.saturating_duration_since(now)))
@@ -309,10 +322,15 @@ impl Daemon {
                         self.shutdown();
                         return Ok(Exit::Quit);
                     }
-                    Request::Terminate => {
+                    Request::Terminate if self.config().settings.save_state => {
                         notify::notify("STOPPING=1");
                         log::info!("SIGTERM: exiting without clearing sessions");
                         return Ok(Exit::Terminate);
+                    }
+                    Request::Terminate => {
+                        log::info!("SIGTERM with save_state no: clearing sessions");
+                        self.shutdown();
+                        return Ok(Exit::Quit);
                     }
                 }
             }
@@ -320,6 +338,9 @@ impl Daemon {
                 self.core.handle_timeout(now);
             }
             self.carry_out();
+            if self.config().settings.dump_speed && now >= self.next_speed_dump {
+                self.dump_speed(now);
+            }
             if now >= self.next_stats_log {
                 self.next_stats_log = now + STATS_LOG_INTERVAL;
                 let line = self.counters_line();
@@ -550,6 +571,30 @@ impl Daemon {
             out.push((k.into(), v));
         }
         out
+    }
+
+    /// `dump_speed`: the bandwidth since the last line, once a second (the original printed
+    /// it to standard output; here it is a log line).
+    fn dump_speed(&mut self, now: Instant) {
+        self.next_speed_dump = now + Duration::from_secs(1);
+        let c = &self.counters;
+        let current = [
+            c.up_packets.load(Relaxed),
+            c.up_octets.load(Relaxed),
+            c.down_packets.load(Relaxed),
+            c.down_octets.load(Relaxed),
+        ];
+        let (then, before) = self.last_speed;
+        let secs = now.saturating_duration_since(then).as_secs_f64().max(0.001);
+        let rate = |i: usize| current[i].saturating_sub(before[i]) as f64 / secs;
+        log::info!(
+            "speed: up {:.0} packets/s {:.1} kbit/s, down {:.0} packets/s {:.1} kbit/s",
+            rate(0),
+            rate(1) * 8.0 / 1000.0,
+            rate(2),
+            rate(3) * 8.0 / 1000.0
+        );
+        self.last_speed = (now, current);
     }
 
     pub fn counters_line(&self) -> String {
