@@ -173,7 +173,7 @@ check "SIGTERM, save_state no: Acct-Stop (Admin-Reboot) for every session ($stop
 check "SIGTERM, save_state no: nothing saved" [ ! -e "$state_dir/state.dump" ]
 
 # --- setuid: unprivileged with CAP_NET_ADMIN only; sessions, routes and the state file still work ---
-write_lns_config "set setuid 65534"
+write_lns_config "set setuid 65534" "set dump_speed yes"
 # The state directory is handed to uid 65534; it must be able to reach it (as under /var/lib).
 chmod 711 "$work"
 check "l2tpns started (setuid 65534)" start_lns_with_state || show_lns_log
@@ -191,6 +191,8 @@ check "setuid: CAP_NET_ADMIN is its only capability" \
 run_lac setuid chap 5 1 100 5
 check "setuid: 5 sessions up, probes back through their routes ($(field "$work/setuid.json" received) of $(field "$work/setuid.json" sent))" \
     [ "$(field "$work/setuid.json" sessions_up)" = 5 -a "$(field "$work/setuid.json" received)" -gt 0 ]
+check "dump_speed: a bandwidth line every second, with the probes counted" \
+    grep -qE 'speed: up [1-9][0-9]* packets/s [0-9.]+ kbit/s, down [1-9][0-9]* packets/s' "$lns_dir/l2tpns.log"
 kill -TERM "$lns_pid"
 check "setuid: SIGTERM exits" wait_exit "$lns_pid" 50
 check "setuid: the state file was written as uid 65534" \
