@@ -138,38 +138,32 @@ check "restart: no new Acct-Start for resumed sessions ($((starts_after - starts
     [ $((starts_after - starts_before)) = 20 ]
 
 # --- SIGQUIT: clean shutdown --------------------------------------------------------------------------
-stops_before=$(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail")
-up0=$(lines_up)
-run_lac quit chap 20 1 100 10 &
-lac_job=$!
-check "20 sessions up" wait_up $((up0 + 20))
-kill -QUIT "$lns_pid"
-check "SIGQUIT: l2tpns exits within the shutdown bound" wait_exit "$lns_pid" 80
-wait "$lac_job"
-downs=$(grep -c 'down: Peer' "$work/quit.err")
-check "SIGQUIT: the LAC saw its 20 sessions cleared by the LNS ($downs CDN/StopCCN)" [ "$downs" -ge 20 ]
-sleep 0.5
-stops=$(( $(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail") - stops_before ))
-check "SIGQUIT: Acct-Stop (Admin-Reboot) for every session ($stops)" [ "$stops" = 20 ]
+# clean_shutdown SIGNAL NAME SESSIONS WHAT: SESSIONS up, then SIGNAL: the daemon exits within the
+# shutdown bound, the LAC sees every session cleared, RADIUS an Acct-Stop Admin-Reboot for each.
+clean_shutdown() {
+    local signal=$1 name=$2 n=$3 what=$4 stops_before up0 lac_job downs stops
+    stops_before=$(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail")
+    up0=$(lines_up)
+    run_lac "$name" chap "$n" 1 100 10 &
+    lac_job=$!
+    check "$n sessions up" wait_up $((up0 + n))
+    kill "-$signal" "$lns_pid"
+    check "$what: l2tpns exits within the shutdown bound" wait_exit "$lns_pid" 80
+    wait "$lac_job"
+    downs=$(grep -c 'down: Peer' "$work/$name.err")
+    check "$what: the LAC saw its $n sessions cleared by the LNS ($downs CDN/StopCCN)" [ "$downs" -ge "$n" ]
+    sleep 0.5
+    stops=$(( $(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail") - stops_before ))
+    check "$what: Acct-Stop (Admin-Reboot) for every session ($stops)" [ "$stops" = "$n" ]
+}
+clean_shutdown QUIT quit 20 SIGQUIT
 check "sd_notify STOPPING=1" notified STOPPING=1
 check "pid_file removed" [ ! -e "$lns_dir/l2tpns.pid" ]
 
 # --- SIGTERM with save_state no: the sessions end as with SIGQUIT -----------------------------------
 write_lns_config "set save_state no"
 check "l2tpns started (save_state no)" start_lns_with_state || show_lns_log
-stops_before=$(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail")
-up0=$(lines_up)
-run_lac nosave chap 10 1 100 10 &
-lac_job=$!
-check "10 sessions up" wait_up $((up0 + 10))
-kill -TERM "$lns_pid"
-check "SIGTERM, save_state no: l2tpns exits within the shutdown bound" wait_exit "$lns_pid" 80
-wait "$lac_job"
-downs=$(grep -c 'down: Peer' "$work/nosave.err")
-check "SIGTERM, save_state no: the LAC saw its 10 sessions cleared ($downs CDN/StopCCN)" [ "$downs" -ge 10 ]
-sleep 0.5
-stops=$(( $(grep -c 'Acct-Terminate-Cause = Admin-Reboot' "$detail") - stops_before ))
-check "SIGTERM, save_state no: Acct-Stop (Admin-Reboot) for every session ($stops)" [ "$stops" = 10 ]
+clean_shutdown TERM nosave 10 "SIGTERM, save_state no"
 check "SIGTERM, save_state no: nothing saved" [ ! -e "$state_dir/state.dump" ]
 
 # --- setuid: unprivileged with CAP_NET_ADMIN only; sessions, routes and the state file still work ---

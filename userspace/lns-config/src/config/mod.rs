@@ -561,18 +561,7 @@ impl Parser<'_> {
                 );
                 continue;
             };
-            let n = match bgp.neighbours.iter().position(|n| n.peer == *peer) {
-                Some(i) => &mut bgp.neighbours[i],
-                None => {
-                    bgp.neighbours.push(BgpNeighbour {
-                        peer: peer.clone(),
-                        remote_as: None,
-                        timers: None,
-                        update_source: None,
-                    });
-                    bgp.neighbours.last_mut().expect("just pushed")
-                }
-            };
+            let n = bgp.neighbour_mut(peer);
             if remote_as.is_some() {
                 n.remote_as = remote_as;
             }

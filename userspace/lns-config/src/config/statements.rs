@@ -22,6 +22,22 @@ pub struct BgpNeighbour {
 }
 
 impl BgpConfig {
+    /// The neighbour `peer`, added (with nothing else set) if it is new.
+    pub(crate) fn neighbour_mut(&mut self, peer: &str) -> &mut BgpNeighbour {
+        match self.neighbours.iter().position(|n| n.peer == peer) {
+            Some(i) => &mut self.neighbours[i],
+            None => {
+                self.neighbours.push(BgpNeighbour {
+                    peer: peer.to_string(),
+                    remote_as: None,
+                    timers: None,
+                    update_source: None,
+                });
+                self.neighbours.last_mut().expect("just pushed")
+            }
+        }
+    }
+
     /// Applies one line of `router` mode (words after any indentation).
     pub(crate) fn apply(&mut self, w: &[&str]) -> Result<(), String> {
         match w {
@@ -31,18 +47,7 @@ impl BgpConfig {
             }
             ["neighbour", peer, rest @ ..] => {
                 name(peer, "BGP peer")?;
-                let n = match self.neighbours.iter().position(|n| n.peer == *peer) {
-                    Some(i) => &mut self.neighbours[i],
-                    None => {
-                        self.neighbours.push(BgpNeighbour {
-                            peer: peer.to_string(),
-                            remote_as: None,
-                            timers: None,
-                            update_source: None,
-                        });
-                        self.neighbours.last_mut().expect("just pushed")
-                    }
-                };
+                let n = self.neighbour_mut(peer);
                 match rest {
                     ["remote-as", asn] => n.remote_as = Some(as_number(asn)?),
                     ["timers", ka, hold] => {
