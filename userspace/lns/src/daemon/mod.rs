@@ -385,7 +385,14 @@ impl Daemon {
                     to,
                     datagram,
                 } => {
-                    let sock = &self.udp[usize::from(socket).min(self.udp.len() - 1)].1;
+                    // The socket the tunnel arrived on (bind address), or the first.
+                    let Some((_, sock)) = self
+                        .udp
+                        .get(usize::from(socket))
+                        .or_else(|| self.udp.first())
+                    else {
+                        continue;
+                    };
                     if let Err(e) = sock.send_to(&datagram, to) {
                         log::debug!("send to {to}: {e}");
                         self.stats.udp_send_dropped += 1;
