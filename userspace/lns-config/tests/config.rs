@@ -642,17 +642,175 @@ fn the_manuals_dropped_keys_load() {
     );
 }
 
+/// Each of the manual's keys refuses a bad value with file:line: key: reason.
+#[test]
+fn the_manuals_dropped_keys_refuse_bad_values() {
+    let err = |text: &str| config::parse("f", text).unwrap_err().to_string();
+    for (text, want) in [
+        (
+            "set save_state maybe\n",
+            "f:1: save_state: bad value \"maybe\": expected yes/no (also true/false, 1/0)",
+        ),
+        ("set save_state\n", "f:1: save_state: missing value"),
+        (
+            "set dump_speed 2\n",
+            "f:1: dump_speed: bad value \"2\": expected yes/no (also true/false, 1/0)",
+        ),
+        (
+            "set setuid nobody\n",
+            "f:1: setuid: bad value \"nobody\": expected a whole number from 0 to 4294967294",
+        ),
+        (
+            "set setuid 4294967295\n",
+            "f:1: setuid: bad value \"4294967295\": 4294967295 is (uid_t)-1, not a user id",
+        ),
+        ("set setuid -1\n", "f:1: setuid: bad value \"-1\""),
+        (
+            "set cleanup_interval 0\n",
+            "f:1: cleanup_interval: bad value \"0\": 0 is out of range 1..=3600",
+        ),
+        (
+            "set cleanup_interval 10s\n",
+            "f:1: cleanup_interval: bad value \"10s\": expected a whole number from 1 to 3600",
+        ),
+        (
+            "set snoop_host 192.0.2\n",
+            "f:1: snoop_host: bad value \"192.0.2\": expected an IPv4 address (a.b.c.d)",
+        ),
+        (
+            "set snoop_port 65536\n",
+            "f:1: snoop_port: bad value \"65536\": 65536 is out of range 0..=65535",
+        ),
+        (
+            "set snoop_port 1 2\n",
+            "f:1: snoop_port: unexpected \"2\" after the value",
+        ),
+        (
+            "set as_number 65536\n",
+            "f:1: as_number: bad value \"65536\": AS number: 65536 is out of range 1..=65535",
+        ),
+        ("set as_number 0\n", "f:1: as_number: bad value \"0\""),
+        ("set as_number\n", "f:1: as_number: missing value"),
+        (
+            "set as_number 1\nset bgp_peer1 'a b'\nset bgp_peer1_as 2\n",
+            "f:2: bgp_peer1: bad value \"a b\": \"a b\" is not a BGP peer (an IPv4 address or a host name)",
+        ),
+        (
+            "set as_number 1\nset bgp_peer2 192.0.2.300\nset bgp_peer2_as 2\n",
+            "f:2: bgp_peer2: bad value \"192.0.2.300\"",
+        ),
+        (
+            "set as_number 1\nset bgp_peer1 x\nset bgp_peer1_as 0\n",
+            "f:3: bgp_peer1_as: bad value \"0\": AS number: 0 is out of range 1..=65535",
+        ),
+    ] {
+        let got = err(text);
+        assert!(got.contains(want), "{text:?}: {got}");
+    }
+}
+
+/// The BGP keys obey what `router bgp` / `neighbour` obey in the original's CLI: a peer needs
+/// the local AS and its own AS ("Specify remote-as first"), at most 2 peers ("Too many
+/// neighbours"), and one AS per peer whichever form says it.
 #[test]
 fn the_manuals_bgp_keys_are_checked() {
     let err = |text: &str| config::parse("f", text).unwrap_err().to_string();
     assert!(err("set bgp_peer1 192.0.2.1\n").contains("f:1: bgp_peer1: a BGP peer needs as_number"));
+    assert!(err("set bgp_peer1 192.0.2.1\nset bgp_peer1_as 2\n")
+        .contains("f:1: bgp_peer1: a BGP peer needs as_number (or router bgp)"));
+    assert!(err("set as_number 1\nset bgp_peer1 192.0.2.1\n")
+        .contains("f:2: bgp_peer1: bgp_peer1 without bgp_peer1_as"));
     assert!(err("set as_number 1\nset bgp_peer2_as 2\n")
         .contains("f:2: bgp_peer2_as: bgp_peer2_as without bgp_peer2"));
-    assert!(err("set as_number 0\n").contains("f:1: as_number"));
     assert!(err("router bgp 65001\nset as_number 65002\n")
         .contains("f:2: as_number: router bgp already says AS 65001"));
-    assert!(err("set setuid -1\n").contains("f:1: setuid"));
-    assert!(err("set save_state maybe\n").contains("f:1: save_state"));
+    assert!(err(
+        "set as_number 1\nset bgp_peer1 x\nset bgp_peer1_as 2\nset bgp_peer2 x\nset bgp_peer2_as 2\n"
+    )
+    .contains("f:4: bgp_peer2: x is bgp_peer1 already"));
+    assert!(
+        err("router bgp 1\n neighbour x remote-as 3\nset bgp_peer1 x\nset bgp_peer1_as 2\n")
+            .contains("f:4: bgp_peer1_as: neighbour x remote-as already says AS 3")
+    );
+    assert!(err(
+        "router bgp 1\n neighbour a remote-as 3\n neighbour b remote-as 3\n\
+         set bgp_peer1 x\nset bgp_peer1_as 2\n"
+    )
+    .contains("f:4: bgp_peer1: too many neighbours: x would be number 3 (at most 2)"));
+    assert!(err("router bgp 1\n neighbour a timers 10 30\n")
+        .contains("f:2: neighbour a: set neighbour a remote-as AS first"));
+    // Saying the same thing in both forms is no conflict.
+    let both = config::parse(
+        "f",
+        "router bgp 1\n neighbour x remote-as 3\nset as_number 1\nset bgp_peer1 x\nset bgp_peer1_as 3\n",
+    )
+    .unwrap();
+    assert_eq!(both.config.bgp.unwrap().neighbours.len(), 1);
+    // `no router bgp` undoes the BGP keys before it, as it undoes `router bgp`.
+    let undone = config::parse(
+        "f",
+        "set as_number 1\nset bgp_peer1 x\nset bgp_peer1_as 2\nno router bgp\n",
+    )
+    .unwrap();
+    assert_eq!(undone.config.bgp, None);
+    assert!(undone
+        .key_lines
+        .keys()
+        .all(|k| !config::BGP_KEYS.contains(k)));
+}
+
+/// Each of the manual's keys renders to itself and round-trips; each is diffed on reload with
+/// its apply class; the BGP keys and the statements are one configuration, so moving from one
+/// form to the other changes nothing.
+#[test]
+fn the_manuals_keys_render_and_diff() {
+    for (k, v) in [
+        ("save_state", "yes"),
+        ("setuid", "65534"),
+        ("cleanup_interval", "5"),
+        ("dump_speed", "yes"),
+        ("snoop_host", "192.0.2.99"),
+        ("snoop_port", "5000"),
+    ] {
+        let c = parse(&format!("set {k} {v}\n")).config;
+        assert_eq!(c.settings.render(k).as_deref(), Some(v), "{k}");
+        let rendered = c.render();
+        assert!(
+            rendered.contains(&format!("\nset {k} {v}\n")),
+            "{k}: {rendered}"
+        );
+        assert_eq!(parse(&rendered).config, c, "{k}");
+        let diff = config::Config::default().diff(&c);
+        assert_eq!(diff.changes.len(), 1, "{k}: {diff:?}");
+        let change = &diff.changes[0];
+        assert_eq!(change.what, k);
+        let default = Settings::default().render(k).unwrap();
+        assert_eq!(change.values, Some((default, v.to_string())), "{k}");
+        assert_eq!(change.apply, config::key_info(k).unwrap().apply, "{k}");
+    }
+    assert_eq!(config::key_info("setuid").unwrap().apply, Apply::Restart);
+    assert_eq!(config::key_info("save_state").unwrap().apply, Apply::Live);
+
+    let keys = "set as_number 65001\nset bgp_peer1 192.0.2.1\nset bgp_peer1_as 65000\n";
+    let statements = "router bgp 65001\n neighbour 192.0.2.1 remote-as 65000\n";
+    let old = parse(keys).config;
+    assert!(old.diff(&parse(statements).config).is_empty());
+    let rendered = old.render();
+    assert!(
+        rendered.contains("router bgp 65001\n neighbour \"192.0.2.1\" remote-as 65000\nexit\n"),
+        "{rendered}"
+    );
+    assert_eq!(parse(&rendered).config, old);
+    let (_, diff) = old
+        .reload(
+            "f",
+            "set as_number 65001\nset bgp_peer1 192.0.2.1\nset bgp_peer1_as 65009\n",
+        )
+        .unwrap();
+    assert_eq!(diff.changes.len(), 1, "{diff:?}");
+    assert!(diff.changed("router bgp") && diff.needs_restart());
+    let (_, diff) = old.reload("f", "").unwrap();
+    assert!(diff.changed("router bgp"));
 }
 
 #[test]
@@ -675,4 +833,110 @@ fn every_key_without_effect_is_listed_whether_set_or_default() {
         .unwrap()
         .why
         .contains("timers of its own"));
+}
+
+/// Provenance from the file: a key the file sets is "set" even at its default value, with its
+/// line; a key it leaves alone is "default"; implemented keys never appear.
+#[test]
+fn absent_effects_of_a_file_say_set_or_default_from_its_lines() {
+    let l = parse("set debug 1\n\nset kill_timedout_sessions yes\nset snoop_port 5000\nset save_state yes\nset setuid 65534\nset dump_speed yes\n");
+    let absent = l.absent_effects();
+    let find = |k: &str| absent.iter().find(|a| a.key == k).cloned();
+    let kill = find("kill_timedout_sessions").unwrap();
+    assert_eq!((kill.set, kill.line), (true, Some(3)));
+    assert_eq!(
+        kill.to_string(),
+        format!(
+            "kill_timedout_sessions = yes (set): not acted on: {}",
+            kill.why
+        )
+    );
+    let snoop = find("snoop_port").unwrap();
+    assert_eq!(
+        (snoop.value.as_str(), snoop.set, snoop.line),
+        ("5000", true, Some(4))
+    );
+    // Left alone: default, whatever Config::absent_effects would say.
+    let host = find("snoop_host").unwrap();
+    assert_eq!(
+        (host.value.as_str(), host.set, host.line),
+        ("0.0.0.0", false, None)
+    );
+    assert!(host
+        .to_string()
+        .starts_with("snoop_host = 0.0.0.0 (default): not acted on: "));
+    assert_eq!(
+        find("cleanup_interval").map(|a| (a.set, a.value)),
+        Some((false, "10".to_string()))
+    );
+    // What the daemon acts on is not listed, set or not.
+    for k in [
+        "debug",
+        "save_state",
+        "setuid",
+        "dump_speed",
+        "radius_secret",
+        "bind_address",
+    ] {
+        assert!(find(k).is_none(), "{k}");
+    }
+    // Every key listed is one whose Support is not Implemented, in table order.
+    let listed: Vec<&str> = absent.iter().map(|a| a.key).collect();
+    let expected: Vec<&str> = KEYS
+        .iter()
+        .filter(|k| k.support != Support::Implemented)
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(listed, expected);
+    // Secrets would never be shown (none is absent today, but the rule holds).
+    assert!(absent
+        .iter()
+        .all(|a| !config::key_info(a.key).unwrap().secret));
+}
+
+/// The BGP keys are listed when BGP is configured, in either form, with the values it has.
+#[test]
+fn absent_effects_list_bgp_when_configured() {
+    let bgp_of =
+        |absent: Vec<config::AbsentEffect>| -> Vec<(&'static str, String, bool, Option<usize>)> {
+            absent
+                .into_iter()
+                .filter(|a| config::BGP_KEYS.contains(&a.key))
+                .map(|a| (a.key, a.value, a.set, a.line))
+                .collect()
+        };
+    assert!(bgp_of(parse("").absent_effects()).is_empty());
+    let keys = parse(
+        "set as_number 65001\nset bgp_peer1 192.0.2.1\nset bgp_peer1_as 65000\n\
+         set bgp_peer2 bgp2.example\nset bgp_peer2_as 65002\n",
+    );
+    assert_eq!(
+        bgp_of(keys.absent_effects()),
+        [
+            ("as_number", "65001".to_string(), true, Some(1)),
+            ("bgp_peer1", "192.0.2.1".to_string(), true, Some(2)),
+            ("bgp_peer1_as", "65000".to_string(), true, Some(3)),
+            ("bgp_peer2", "bgp2.example".to_string(), true, Some(4)),
+            ("bgp_peer2_as", "65002".to_string(), true, Some(5)),
+        ]
+    );
+    let statements = parse("router bgp 65001\n neighbour 192.0.2.1 remote-as 65000\n");
+    let got = bgp_of(statements.absent_effects());
+    assert_eq!(
+        got,
+        [
+            ("as_number", "65001".to_string(), true, None),
+            ("bgp_peer1", "192.0.2.1".to_string(), true, None),
+            ("bgp_peer1_as", "65000".to_string(), true, None),
+        ]
+    );
+    let a = statements
+        .absent_effects()
+        .into_iter()
+        .find(|a| a.key == "as_number")
+        .unwrap();
+    assert!(a
+        .to_string()
+        .starts_with("as_number = 65001 (set): not acted on: there is no BGP speaker"));
+    assert_eq!(bgp_of(statements.config.absent_effects()).len(), 3);
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use lns_config::config::{self, LogTarget, Settings, KEYS};
+use lns_config::config::{self, LogTarget, Settings, BGP_KEYS, KEYS};
 use lns_config::ip_pool::PoolFile;
 use lns_config::users::Users;
 
@@ -54,25 +54,35 @@ fn startup_config_documents_every_key_with_its_default() {
             .entry(l.split_whitespace().nth(1).unwrap().to_string())
             .or_default() += 1;
     }
-    for k in KEYS {
-        assert_eq!(
-            seen.get(k.name),
-            Some(&1),
-            "{} should be listed once",
-            k.name
-        );
+    for k in KEYS.iter().map(|k| k.name).chain(BGP_KEYS.iter().copied()) {
+        assert_eq!(seen.get(k), Some(&1), "{k} should be listed once");
     }
-    assert_eq!(seen.len(), KEYS.len());
+    assert_eq!(seen.len(), KEYS.len() + BGP_KEYS.len());
     let l = config::parse("startup-config", &uncommented).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         l.config.settings,
         active_settings(),
         "a documented value differs from the default"
     );
+    // The BGP keys have no default (no BGP): they are examples, and say what the commented
+    // `router bgp` example says.
+    let statements = commented_statements();
+    assert_eq!(
+        l.config.bgp.map(drop_timers),
+        statements.bgp.map(drop_timers)
+    );
 }
 
-#[test]
-fn commented_statements_are_valid() {
+/// The `router bgp` example also sets timers, which the manual's keys cannot say.
+fn drop_timers(mut b: config::BgpConfig) -> config::BgpConfig {
+    for n in &mut b.neighbours {
+        n.timers = None;
+    }
+    b
+}
+
+/// The shipped file with its commented statements (not its `#set` lines) uncommented.
+fn commented_statements() -> config::Config {
     let text: String = shipped("startup-config")
         .lines()
         .filter(|l| !l.starts_with("#setforward"))
@@ -94,11 +104,16 @@ fn commented_statements_are_valid() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let c = config::parse("startup-config", &text)
+    config::parse("startup-config", &text)
         .unwrap_or_else(|e| panic!("{e}"))
-        .config;
+        .config
+}
+
+#[test]
+fn commented_statements_are_valid() {
+    let c = commented_statements();
     assert_eq!(c.plugins, ["sessionctl"]);
-    assert_eq!(c.bgp.unwrap().neighbours.len(), 1);
+    assert_eq!(c.bgp.unwrap().neighbours.len(), 2);
     assert_eq!(c.access_lists[0].rules.len(), 2);
 }
 

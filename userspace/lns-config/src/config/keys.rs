@@ -215,15 +215,16 @@ config_keys! {
     secondary_ipv6_dns: Option<Ipv6Addr> = None, ipv6_opt, Live, NotImplemented, false;
     default_ipv6_domain_list: String = String::new(), |v| string(v, 254), Live, NotImplemented, false;
     kernel_accel: bool = false, boolean, Restart, NotImplemented, false;
-    // Keys of the l2tpns manual that later versions dropped: a config written from the manual
-    // loads. (`as_number`, `bgp_peer1`, `bgp_peer1_as`, `bgp_peer2`, `bgp_peer2_as` are the
-    // `router bgp` / `neighbour` statements under other names: see `BGP_KEYS`.)
+    // Keys of the l2tpns manual that later versions dropped (reference §2: save_state went in
+    // 2.1.0, setuid in 2.2.0): a config written from the manual loads. (`as_number`,
+    // `bgp_peer1`, `bgp_peer1_as`, `bgp_peer2`, `bgp_peer2_as` are the `router bgp` /
+    // `neighbour` statements under other names: see `BGP_KEYS`.)
     /// yes: SIGTERM saves the sessions and a restart within a minute resumes them; no: SIGTERM
     /// ends them as SIGQUIT does.
     save_state: bool = false, boolean, Live, Implemented, false;
     /// Run as this uid once the sockets are open (0: stay root), keeping only the capability
     /// the daemon still needs (CAP_NET_ADMIN, for routes).
-    setuid: u32 = 0, |v| int(v, 0, u32::MAX.into()), Restart, Implemented, false;
+    setuid: u32 = 0, uid, Restart, Implemented, false;
     /// Seconds between the original's sweeps for timed-out sessions.
     cleanup_interval: u32 = 10, |v| int(v, 1, 3600), Live,
         Superseded("every session has timers of its own: there is no sweep to schedule"), false;

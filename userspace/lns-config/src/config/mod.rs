@@ -14,14 +14,14 @@ mod lexer;
 mod statements;
 mod values;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 pub use diff::{Change, ConfigDiff};
 pub use keys::{key_info, Apply, KeyInfo, Settings, Support, BGP_KEYS, FALLBACK_TUN_ADDRESS, KEYS};
 pub use statements::{
     AccessList, AclAction, AclKind, AclRule, AddressMatch, BgpConfig, BgpNeighbour, Forward,
-    PortMatch, TcpFlagsMatch,
+    PortMatch, TcpFlagsMatch, MAX_NEIGHBOURS,
 };
 pub use values::{
     AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
@@ -48,16 +48,24 @@ pub struct Loaded {
     /// One entry per key or statement (first occurrence) that is accepted but not acted on.
     /// The daemon logs each once.
     pub not_implemented: Vec<NotImplemented>,
+    /// The line of the last `set` of each key the file sets ([`KEYS`] and [`BGP_KEYS`]), even
+    /// to its default value: what [`Loaded::absent_effects`] calls "set".
+    pub key_lines: BTreeMap<&'static str, usize>,
 }
 
-/// A key whose effect this daemon does not have ([`Config::absent_effects`]).
+/// A key whose effect this daemon does not have ([`Config::absent_effects`],
+/// [`Loaded::absent_effects`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbsentEffect {
     pub key: &'static str,
-    /// The value as startup-config writes it.
+    /// The value as startup-config writes it (`(secret)` for secrets).
     pub value: String,
-    /// Whether the value differs from the default (so the file set it).
+    /// "set" rather than "default". From [`Loaded::absent_effects`]: the file has a `set` line
+    /// for the key (or, for the BGP keys, configures BGP in either form). From
+    /// [`Config::absent_effects`], which has no file: the value differs from the default.
     pub set: bool,
+    /// The line of the file's last `set` of the key, if known ([`Loaded::absent_effects`]).
+    pub line: Option<usize>,
     pub why: &'static str,
 }
 
@@ -71,6 +79,21 @@ impl fmt::Display for AbsentEffect {
             if self.set { "set" } else { "default" },
             self.why
         )
+    }
+}
+
+impl Loaded {
+    /// As [`Config::absent_effects`], with the file's provenance: a key is "set" when the file
+    /// has a `set` line for it, even one giving the default (`set kill_timedout_sessions yes`
+    /// is set, not default), with that line in [`AbsentEffect::line`]. BGP configured by
+    /// `router bgp` alone is "set" without a line.
+    pub fn absent_effects(&self) -> Vec<AbsentEffect> {
+        let mut out = self.config.absent_effects();
+        for a in &mut out {
+            a.line = self.key_lines.get(a.key).copied();
+            a.set = a.line.is_some() || BGP_KEYS.contains(&a.key);
+        }
+        out
     }
 }
 
@@ -91,6 +114,9 @@ impl fmt::Display for NotImplemented {
 }
 
 const NOT_YET: &str = "accepted but not implemented yet; it has no effect";
+
+/// Why `as_number`, `bgp_peerN` and `bgp_peerN_as` (and `router bgp`) have no effect.
+const NO_BGP: &str = "there is no BGP speaker: no session is opened and no route is announced";
 
 /// One error in a startup-config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +239,7 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<Loaded, ConfigErrors> {
         Ok(Loaded {
             config: p.config,
             not_implemented: p.not_implemented,
+            key_lines: p.key_lines.into_iter().collect(),
         })
     } else {
         Err(ConfigErrors(p.errors))
@@ -224,7 +251,8 @@ struct Parser<'f> {
     config: Config,
     errors: Vec<ConfigError>,
     not_implemented: Vec<NotImplemented>,
-    /// Line of the last `set` of each key, for conflict messages.
+    /// Line of the last `set` of each key (BGP keys included), for conflict messages and
+    /// [`Loaded::key_lines`].
     key_lines: HashMap<&'static str, usize>,
     mode: Mode,
     bgp_keys: BgpKeys,
@@ -343,11 +371,16 @@ impl Parser<'_> {
                         }
                     }
                     self.mode = Mode::Router;
-                    self.note(line, "router bgp", NOT_YET);
+                    self.note(line, "router bgp", NO_BGP);
                 }
                 Err(e) => self.error(line, "router bgp".into(), ErrorKind::BadStatement(e)),
             },
-            ["no", "router", "bgp", ..] => self.config.bgp = None,
+            ["no", "router", "bgp", ..] => {
+                // The BGP keys read so far are the same configuration under other names.
+                self.config.bgp = None;
+                self.bgp_keys = BgpKeys::default();
+                self.key_lines.retain(|k, _| !BGP_KEYS.contains(k));
+            }
             ["ip", "access-list", kind, name] => {
                 if let Err(e) = statements::name(name, "access-list name") {
                     return self.error(line, "ip access-list".into(), ErrorKind::BadStatement(e));
@@ -506,14 +539,22 @@ impl Parser<'_> {
             "as_number" => {
                 statements::as_number(value).map(|a| self.bgp_keys.as_number = Some((line, a)))
             }
-            "bgp_peer1" | "bgp_peer2" => statements::name(value, "BGP peer")
-                .map(|p| self.bgp_keys.peers[slot] = Some((line, p))),
+            "bgp_peer1" | "bgp_peer2" => {
+                statements::bgp_peer(value).map(|p| self.bgp_keys.peers[slot] = Some((line, p)))
+            }
             _ => {
                 statements::as_number(value).map(|a| self.bgp_keys.peer_as[slot] = Some((line, a)))
             }
         };
         match parsed {
-            Ok(()) => self.note(line, "router bgp", NOT_YET),
+            Ok(()) => {
+                let name = BGP_KEYS
+                    .iter()
+                    .find(|k| **k == key)
+                    .expect("the caller checked BGP_KEYS");
+                self.key_lines.insert(name, line);
+                self.note(line, "router bgp", NO_BGP)
+            }
             Err(reason) => self.error(line, key.to_string(), bad(reason)),
         }
     }
@@ -540,9 +581,17 @@ impl Parser<'_> {
                 }
             }
         }
+        if let (Some((_, a)), Some((line, b))) = (&keys.peers[0], &keys.peers[1]) {
+            if a == b {
+                return self.error(
+                    *line,
+                    "bgp_peer2".into(),
+                    ErrorKind::Conflict(format!("{b} is bgp_peer1 already")),
+                );
+            }
+        }
         for (i, peer) in keys.peers.iter().enumerate() {
             let name = format!("bgp_peer{}", i + 1);
-            let remote_as = keys.peer_as[i].map(|(_, a)| a);
             let Some((line, peer)) = peer else {
                 if let Some((line, _)) = keys.peer_as[i] {
                     self.error(
@@ -553,17 +602,38 @@ impl Parser<'_> {
                 }
                 continue;
             };
-            let Some(bgp) = self.config.bgp.as_mut() else {
+            if self.config.bgp.is_none() {
                 self.error(
                     *line,
                     name,
                     ErrorKind::Conflict("a BGP peer needs as_number (or router bgp)".into()),
                 );
                 continue;
+            }
+            // As `neighbour PEER remote-as AS`, which the original needs before anything
+            // else about a peer: a BGP session cannot be opened without the peer's AS.
+            let Some((as_line, remote_as)) = keys.peer_as[i] else {
+                self.error(
+                    *line,
+                    name.clone(),
+                    ErrorKind::Conflict(format!("{name} without {name}_as")),
+                );
+                continue;
             };
-            let n = bgp.neighbour_mut(peer);
-            if remote_as.is_some() {
-                n.remote_as = remote_as;
+            let bgp = self.config.bgp.as_mut().expect("checked above");
+            match bgp.neighbour_mut(peer, Some(remote_as)) {
+                Ok(n) if n.remote_as == Some(remote_as) => {}
+                Ok(n) => {
+                    let old = n.remote_as.map_or("none".to_string(), |a| a.to_string());
+                    self.error(
+                        as_line,
+                        format!("{name}_as"),
+                        ErrorKind::Conflict(format!(
+                            "neighbour {peer} remote-as already says AS {old}"
+                        )),
+                    );
+                }
+                Err(why) => self.error(*line, name, ErrorKind::Conflict(why)),
             }
         }
     }
@@ -651,9 +721,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 impl Config {
     /// Every key this daemon does not act on, set or left at its default, with its value:
     /// what the daemon logs at start, so that an effect the operator may count on (a default
-    /// of `yes` included) is never silently missing.
+    /// of `yes` included) is never silently missing. `set` here means "differs from the
+    /// default" (a `Config` does not know its file); [`Loaded::absent_effects`] knows the lines.
+    ///
+    /// Every [`KEYS`] entry whose [`Support`] is not `Implemented` is listed, in table order,
+    /// then the BGP keys when BGP is configured (by them or by `router bgp`): `as_number`, and
+    /// `bgp_peerN`/`bgp_peerN_as` for the Nth neighbour. Without BGP configured they have no
+    /// value to show, and "no BGP" is what this daemon does, so they are not listed.
     pub fn absent_effects(&self) -> Vec<AbsentEffect> {
-        KEYS.iter()
+        let mut out: Vec<AbsentEffect> = KEYS
+            .iter()
             .filter_map(|k| {
                 let why = match k.support {
                     Support::Implemented => return None,
@@ -668,11 +745,32 @@ impl Config {
                 Some(AbsentEffect {
                     key: k.name,
                     set: self.settings.render(k.name) != default_settings().render(k.name),
+                    line: None,
                     value,
                     why,
                 })
             })
-            .collect()
+            .collect();
+        if let Some(b) = &self.bgp {
+            let entry = |key: &'static str, value: String| AbsentEffect {
+                key,
+                value,
+                set: true,
+                line: None,
+                why: NO_BGP,
+            };
+            out.push(entry("as_number", b.local_as.to_string()));
+            // BGP_KEYS is as_number, then (bgp_peerN, bgp_peerN_as) for N = 1, 2; the parser
+            // keeps at most MAX_NEIGHBOURS (2) neighbours.
+            for (n, keys) in b.neighbours.iter().zip(BGP_KEYS[1..].chunks(2)) {
+                // A peer is an address or a host name: nothing to quote.
+                out.push(entry(keys[0], n.peer.clone()));
+                if let Some(a) = n.remote_as {
+                    out.push(entry(keys[1], a.to_string()));
+                }
+            }
+        }
+        out
     }
 
     /// The whole config in startup-config syntax, every key included, as the original's

@@ -21,21 +21,39 @@ pub struct BgpNeighbour {
     pub update_source: Option<Ipv4Addr>,
 }
 
+/// The original speaks to at most this many peers (`BGP_NUM_PEERS`; reference §2, "max 2
+/// neighbours"): its CLI refuses a third with "Too many neighbours".
+pub const MAX_NEIGHBOURS: usize = 2;
+
 impl BgpConfig {
-    /// The neighbour `peer`, added (with nothing else set) if it is new.
-    pub(crate) fn neighbour_mut(&mut self, peer: &str) -> &mut BgpNeighbour {
-        match self.neighbours.iter().position(|n| n.peer == peer) {
-            Some(i) => &mut self.neighbours[i],
-            None => {
-                self.neighbours.push(BgpNeighbour {
-                    peer: peer.to_string(),
-                    remote_as: None,
-                    timers: None,
-                    update_source: None,
-                });
-                self.neighbours.last_mut().expect("just pushed")
-            }
+    /// The neighbour `peer`. A new one is added with `remote_as` (nothing else set), as the
+    /// original's `neighbour PEER remote-as AS` creates it; without `remote_as` a new peer is
+    /// refused, as the original's "Specify remote-as first" (BGP needs the peer's AS, RFC 4271
+    /// §4.2), and so is a peer beyond [`MAX_NEIGHBOURS`].
+    pub(crate) fn neighbour_mut(
+        &mut self,
+        peer: &str,
+        remote_as: Option<u16>,
+    ) -> Result<&mut BgpNeighbour, String> {
+        if let Some(i) = self.neighbours.iter().position(|n| n.peer == peer) {
+            return Ok(&mut self.neighbours[i]);
         }
+        if remote_as.is_none() {
+            return Err(format!("set neighbour {peer} remote-as AS first"));
+        }
+        if self.neighbours.len() >= MAX_NEIGHBOURS {
+            return Err(format!(
+                "too many neighbours: {peer} would be number {} (at most {MAX_NEIGHBOURS})",
+                self.neighbours.len() + 1
+            ));
+        }
+        self.neighbours.push(BgpNeighbour {
+            peer: peer.to_string(),
+            remote_as,
+            timers: None,
+            update_source: None,
+        });
+        Ok(self.neighbours.last_mut().expect("just pushed"))
     }
 
     /// Applies one line of `router` mode (words after any indentation).
@@ -46,10 +64,14 @@ impl BgpConfig {
                 Ok(())
             }
             ["neighbour", peer, rest @ ..] => {
-                name(peer, "BGP peer")?;
-                let n = self.neighbour_mut(peer);
+                bgp_peer(peer)?;
+                let remote_as = match rest {
+                    ["remote-as", asn] => Some(as_number(asn)?),
+                    _ => None,
+                };
+                let n = self.neighbour_mut(peer, remote_as)?;
                 match rest {
-                    ["remote-as", asn] => n.remote_as = Some(as_number(asn)?),
+                    ["remote-as", _] => n.remote_as = remote_as,
                     ["timers", ka, hold] => {
                         let ka: u16 = num(ka, 1, 65535, "keepalive")?;
                         let hold: u16 = num(hold, 3, 65535, "hold time")?;
@@ -73,6 +95,35 @@ impl BgpConfig {
 
 pub(crate) fn as_number(v: &str) -> Result<u16, String> {
     num(v, 1, 65535, "AS number")
+}
+
+/// A BGP peer as the original takes it (`neighbour <host|ip>`, `bgp_peerN`): an IPv4 address or
+/// a host name to resolve (RFC 1123 §2.1: labels of letters, digits and hyphens, at most 63
+/// bytes each, 253 in all).
+pub(crate) fn bgp_peer(v: &str) -> Result<String, String> {
+    if v.parse::<Ipv4Addr>().is_ok() {
+        return Ok(v.to_string());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let name = v.strip_suffix('.').unwrap_or(v);
+    // RFC 1123 §2.1: a name never looks like a dotted-decimal number, so "192.0.2.300" is a
+    // mistyped address, not a name.
+    let numeric_top = name
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    if name.len() > 253 || numeric_top || !name.split('.').all(label_ok) {
+        return Err(format!(
+            "{v:?} is not a BGP peer (an IPv4 address or a host name)"
+        ));
+    }
+    Ok(v.to_string())
 }
 
 fn num<T: TryFrom<u64>>(v: &str, min: u64, max: u64, what: &str) -> Result<T, String> {
@@ -338,6 +389,60 @@ pub(crate) fn name(v: &str, what: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bgp_peers_are_addresses_or_host_names() {
+        for ok in [
+            "192.0.2.1",
+            "bgp1.example.net",
+            "bgp1.example.net.",
+            "r-1",
+            "a",
+        ] {
+            assert_eq!(bgp_peer(ok).as_deref(), Ok(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "-r1",
+            "r1-",
+            "a..b",
+            "192.0.2.300",
+            "r_1",
+            &"a".repeat(64),
+        ] {
+            assert!(bgp_peer(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_neighbour_needs_its_as_first_and_there_are_two_at_most() {
+        let mut b = BgpConfig {
+            local_as: 1,
+            neighbours: vec![],
+        };
+        assert_eq!(
+            b.apply(&["neighbour", "p1", "timers", "10", "30"]),
+            Err("set neighbour p1 remote-as AS first".into())
+        );
+        b.apply(&["neighbour", "p1", "remote-as", "2"]).unwrap();
+        b.apply(&["neighbour", "p1", "timers", "10", "30"]).unwrap();
+        b.apply(&["neighbour", "p2", "remote-as", "3"]).unwrap();
+        assert!(b
+            .apply(&["neighbour", "p3", "remote-as", "4"])
+            .unwrap_err()
+            .starts_with("too many neighbours: p3 would be number 3"));
+        // A known one may change; a removed one makes room.
+        b.apply(&["neighbour", "p2", "remote-as", "5"]).unwrap();
+        b.apply(&["no", "neighbour", "p1"]).unwrap();
+        b.apply(&["neighbour", "p3", "remote-as", "4"]).unwrap();
+        let got: Vec<_> = b
+            .neighbours
+            .iter()
+            .map(|n| (n.peer.as_str(), n.remote_as))
+            .collect();
+        assert_eq!(got, [("p2", Some(5)), ("p3", Some(4))]);
+    }
 
     fn acl(kind: AclKind) -> AccessList {
         AccessList {

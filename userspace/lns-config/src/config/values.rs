@@ -131,6 +131,15 @@ pub fn int<T: TryFrom<u64>>(v: &str, min: u64, max: u64) -> Result<T, String> {
     T::try_from(n).map_err(|_| format!("{n} is out of range {min}..={max}"))
 }
 
+/// A user id for `setuid`. 4294967295 is `(uid_t)-1`, which setuid(2) refuses (EINVAL) and
+/// setresuid(2) takes as "leave unchanged", so it is no uid to run as.
+pub fn uid(v: &str) -> Result<u32, String> {
+    if int::<u64>(v, 0, u64::MAX) == Ok(u32::MAX.into()) {
+        return Err(format!("{} is (uid_t)-1, not a user id", u32::MAX));
+    }
+    int(v, 0, u64::from(u32::MAX) - 1)
+}
+
 /// Like [`int`], but 0 means the original's built-in value `zero_means`.
 pub fn int_zero_default<T: TryFrom<u64>>(
     v: &str,
@@ -451,6 +460,22 @@ mod tests {
         }
         assert!(boolean("ye").is_err());
         assert!(boolean("").is_err());
+    }
+
+    #[test]
+    fn user_ids() {
+        assert_eq!(uid("0"), Ok(0));
+        assert_eq!(uid("65534"), Ok(65534));
+        assert_eq!(uid("4294967294"), Ok(u32::MAX - 1));
+        assert_eq!(
+            uid("4294967295"),
+            Err("4294967295 is (uid_t)-1, not a user id".into())
+        );
+        assert_eq!(
+            uid("nobody"),
+            Err("expected a whole number from 0 to 4294967294".into())
+        );
+        assert!(uid("-1").is_err() && uid("4294967296").is_err());
     }
 
     #[test]
