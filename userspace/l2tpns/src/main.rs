@@ -139,15 +139,22 @@ fn main() -> ExitCode {
     }
     // Every key whose effect this daemon lacks, set or default (a default of `yes`, such as
     // kill_timedout_sessions, would otherwise be missing silently); then the statements.
-    for a in s.loaded.config.absent_effects() {
+    let absent = s.loaded.absent_effects();
+    for a in &absent {
         log::warn!("{}: {a}", s.config_path.display());
     }
+    // The statements (`load plugin`, `ip access-list`, ...): keys, and `router bgp` when its
+    // keys are listed above, are not repeated.
     let keys: Vec<&str> = lns::config::KEYS.iter().map(|k| k.name).collect();
+    let bgp_listed = absent
+        .iter()
+        .any(|a| lns::config::BGP_KEYS.contains(&a.key));
     for n in s
         .loaded
         .not_implemented
         .iter()
         .filter(|n| !keys.contains(&n.what.as_str()))
+        .filter(|n| !(bgp_listed && n.what == "router bgp"))
     {
         log::warn!("{}:{n}", s.config_path.display());
     }
