@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use l2tp::TunnelId;
 use l2tp::{CallInfo, Config, Engine, ResultCode};
 use l2tp_lac::probe::{self, Probe};
 use l2tp_lac::{CallId, Endpoint, EndpointEvent};
@@ -229,7 +230,7 @@ impl Lac {
 
 /// What the run has seen so far.
 struct Progress {
-    tunnels: HashSet<u16>,
+    tunnels: HashSet<TunnelId>,
     up: HashMap<CallId, Ipv4Addr>,
     last_up: Instant,
     /// Calls cleared (set-up failures, or drops once up).
@@ -239,7 +240,7 @@ struct Progress {
     /// Clients the LAC already ran LCP with (`--proxy-lcp`), numbering their `%d`.
     proxied: u32,
     /// Calls still to place: (tunnel, serial), see `open_more`.
-    to_open: VecDeque<(u16, u16)>,
+    to_open: VecDeque<(TunnelId, u16)>,
     /// Calls placed so far.
     opened: u32,
 }

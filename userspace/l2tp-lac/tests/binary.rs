@@ -32,10 +32,16 @@ fn spawn_lns(stop: Arc<AtomicBool>) -> (SocketAddr, thread::JoinHandle<u64>) {
         let engine = Engine::new(cfg, Box::new(TestRng(3))).unwrap();
         let mut ep = Endpoint::new(
             engine,
-            Box::new(|(t, s), _| {
-                let c = SessionConfig::authenticator(b"test-lns", Ipv4Addr::new(100, 64, 0, 1));
-                (c, [(t ^ s) as u8; 16])
-            }),
+            Box::new(
+                |l2tp::CallId {
+                     tunnel: l2tp::TunnelId(t),
+                     session: l2tp::SessionId(s),
+                 },
+                 _| {
+                    let c = SessionConfig::authenticator(b"test-lns", Ipv4Addr::new(100, 64, 0, 1));
+                    (c, [(t ^ s) as u8; 16])
+                },
+            ),
         );
         let mut next_ip = u32::from(Ipv4Addr::new(100, 64, 1, 0));
         let mut reflected = 0u64;

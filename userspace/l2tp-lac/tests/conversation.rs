@@ -32,11 +32,17 @@ fn lac_endpoint(secret: Option<&[u8]>, password: &'static [u8]) -> Endpoint {
     let engine = Engine::new(cfg, Box::new(TestRng(11))).unwrap();
     Endpoint::new(
         engine,
-        Box::new(move |(t, s), _| {
-            let mut c = SessionConfig::peer(USER, password);
-            c.echo_interval = None;
-            (c, [t as u8 ^ s as u8; 16])
-        }),
+        Box::new(
+            move |l2tp::CallId {
+                      tunnel: l2tp::TunnelId(t),
+                      session: l2tp::SessionId(s),
+                  },
+                  _| {
+                let mut c = SessionConfig::peer(USER, password);
+                c.echo_interval = None;
+                (c, [t as u8 ^ s as u8; 16])
+            },
+        ),
     )
 }
 
@@ -49,12 +55,18 @@ fn lns_endpoint(secret: Option<&[u8]>, method: AuthMethod) -> Endpoint {
     let engine = Engine::new(cfg, Box::new(TestRng(22))).unwrap();
     Endpoint::new(
         engine,
-        Box::new(move |(t, s), _| {
-            let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
-            c.lcp.auth = vec![method];
-            c.echo_interval = None;
-            (c, [0x80 ^ t as u8 ^ s as u8; 16])
-        }),
+        Box::new(
+            move |l2tp::CallId {
+                      tunnel: l2tp::TunnelId(t),
+                      session: l2tp::SessionId(s),
+                  },
+                  _| {
+                let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
+                c.lcp.auth = vec![method];
+                c.echo_interval = None;
+                (c, [0x80 ^ t as u8 ^ s as u8; 16])
+            },
+        ),
     )
 }
 
@@ -71,13 +83,19 @@ fn lns_endpoint_with_keepalive(interval: Duration, failures: u32) -> Endpoint {
     .unwrap();
     Endpoint::new(
         engine,
-        Box::new(move |(t, s), _| {
-            let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
-            c.lcp.auth = vec![AuthMethod::Pap];
-            c.echo_interval = Some(interval);
-            c.echo_max_failures = failures;
-            (c, [0x40 ^ t as u8 ^ s as u8; 16])
-        }),
+        Box::new(
+            move |l2tp::CallId {
+                      tunnel: l2tp::TunnelId(t),
+                      session: l2tp::SessionId(s),
+                  },
+                  _| {
+                let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
+                c.lcp.auth = vec![AuthMethod::Pap];
+                c.echo_interval = Some(interval);
+                c.echo_max_failures = failures;
+                (c, [0x40 ^ t as u8 ^ s as u8; 16])
+            },
+        ),
     )
 }
 

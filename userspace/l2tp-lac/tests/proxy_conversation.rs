@@ -46,12 +46,18 @@ impl Net {
                 Box::new(TestRng(32)),
             )
             .unwrap(),
-            Box::new(move |(t, s), _| {
-                let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
-                c.lcp.auth = lns_auth.clone();
-                c.echo_interval = None;
-                (c, [0x80 ^ t as u8 ^ s as u8; 16])
-            }),
+            Box::new(
+                move |l2tp::CallId {
+                          tunnel: l2tp::TunnelId(t),
+                          session: l2tp::SessionId(s),
+                      },
+                      _| {
+                    let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
+                    c.lcp.auth = lns_auth.clone();
+                    c.echo_interval = None;
+                    (c, [0x80 ^ t as u8 ^ s as u8; 16])
+                },
+            ),
         );
         lns.set_accept_proxy_lcp(accept_proxy);
         Net::between(lac, lns, Link::clean(), USER, PASSWORD)

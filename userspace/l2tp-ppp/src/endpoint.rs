@@ -15,13 +15,15 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use l2tp::{CallInfo, CloseCause, Dropped, Engine, Event as L2tpEvent, ResultCode};
+use l2tp::{
+    CallInfo, CloseCause, Dropped, Engine, Event as L2tpEvent, ResultCode, SessionId, TunnelId,
+};
 use ppp::frame::{decode_frame, encode_frame, protocol};
 use ppp::fsm::State;
 use ppp::session::{Event as PppEvent, Inbound, Session, SessionConfig, Verdict};
 
-/// A call: (our tunnel id, our session id).
-pub type CallId = (u16, u16);
+/// A call: our tunnel id and our session id.
+pub use l2tp::CallId;
 
 /// Builds the PPP configuration and 16-byte seed of a call when it comes up.
 pub type SessionFactory = Box<dyn FnMut(CallId, &CallInfo) -> (SessionConfig, [u8; 16]) + Send>;
@@ -30,10 +32,10 @@ pub type SessionFactory = Box<dyn FnMut(CallId, &CallInfo) -> (SessionConfig, [u
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointEvent {
     TunnelUp {
-        tunnel: u16,
+        tunnel: TunnelId,
     },
     TunnelDown {
-        tunnel: u16,
+        tunnel: TunnelId,
         cause: CloseCause,
     },
     /// A tunnel that never came up was closed (tunnel authentication failed, ...).
@@ -212,7 +214,7 @@ impl Endpoint {
     }
 
     /// Open a tunnel (LAC role); [`EndpointEvent::TunnelUp`] follows.
-    pub fn connect(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, l2tp::Error> {
+    pub fn connect(&mut self, now: Instant, peer: SocketAddr) -> Result<TunnelId, l2tp::Error> {
         let t = self.engine.connect(now, peer);
         self.pump(now, &[]);
         t
@@ -222,9 +224,9 @@ impl Endpoint {
     pub fn open_session(
         &mut self,
         now: Instant,
-        tunnel: u16,
+        tunnel: TunnelId,
         call: CallInfo,
-    ) -> Result<u16, l2tp::Error> {
+    ) -> Result<SessionId, l2tp::Error> {
         let s = self.engine.open_session(now, tunnel, call);
         self.pump(now, &[]);
         s
@@ -236,12 +238,12 @@ impl Endpoint {
     pub fn open_proxied_session(
         &mut self,
         now: Instant,
-        tunnel: u16,
+        tunnel: TunnelId,
         call: CallInfo,
         link: Session,
-    ) -> Result<u16, l2tp::Error> {
+    ) -> Result<SessionId, l2tp::Error> {
         let s = self.engine.open_session(now, tunnel, call)?;
-        self.prepared.insert((tunnel, s), link);
+        self.prepared.insert(CallId::new(tunnel, s), link);
         self.pump(now, &[]);
         Ok(s)
     }
@@ -257,7 +259,7 @@ impl Endpoint {
     pub fn close_tunnel(
         &mut self,
         now: Instant,
-        tunnel: u16,
+        tunnel: TunnelId,
         result: ResultCode,
     ) -> Result<(), l2tp::Error> {
         let r = self.engine.close_tunnel(now, tunnel, result);
@@ -270,7 +272,7 @@ impl Endpoint {
     pub fn close_call(&mut self, now: Instant, call: CallId, result: ResultCode) {
         let _ = self
             .engine
-            .close_session(now, call.0, call.1, result.clone());
+            .close_session(now, call.tunnel, call.session, result.clone());
         self.drop_link(now, call, CloseCause::Local(result));
         self.pump(now, &[]);
     }
@@ -387,7 +389,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         snapshot: l2tp::TunnelSnapshot,
-    ) -> Result<u16, l2tp::ResumeError> {
+    ) -> Result<TunnelId, l2tp::ResumeError> {
         let r = self.engine.resume(now, snapshot);
         self.pump(now, &[]);
         r
@@ -401,7 +403,7 @@ impl Endpoint {
         }
         let n = link.session.lcp_negotiated();
         let frame = encode_frame(protocol::IPV4, packet, n.tx_acfc, n.tx_pfc);
-        self.engine.send_data(call.0, call.1, &frame)?;
+        self.engine.send_data(call.tunnel, call.session, &frame)?;
         Ok(())
     }
 
@@ -451,11 +453,11 @@ impl Endpoint {
                 .push_back(EndpointEvent::TunnelRefused { peer, cause }),
             L2tpEvent::TunnelDown { tunnel, cause } => {
                 // The engine reports no SessionDown for calls of a dead tunnel: end them here.
-                self.prepared.retain(|c, _| c.0 != tunnel);
+                self.prepared.retain(|c, _| c.tunnel != tunnel);
                 let calls: Vec<CallId> = self
                     .links
                     .keys()
-                    .filter(|c| c.0 == tunnel)
+                    .filter(|c| c.tunnel == tunnel)
                     .copied()
                     .collect();
                 for call in calls {
@@ -469,7 +471,7 @@ impl Endpoint {
                 session,
                 call,
             } => {
-                let id = (tunnel, session);
+                let id = CallId::new(tunnel, session);
                 let link = match self.prepared.remove(&id) {
                     Some(link) => link,
                     None => self.start_link(now, id, &call),
@@ -492,13 +494,13 @@ impl Endpoint {
                 tunnel,
                 session,
                 cause,
-            } => self.drop_link(now, (tunnel, session), cause),
+            } => self.drop_link(now, CallId::new(tunnel, session), cause),
             L2tpEvent::Payload {
                 tunnel,
                 session,
                 data,
             } => {
-                let id = (tunnel, session);
+                let id = CallId::new(tunnel, session);
                 let Some(link) = self.links.get_mut(&id) else {
                     self.stats.ppp_dropped += 1;
                     return;
@@ -551,7 +553,7 @@ impl Endpoint {
         let mut closed = false;
         while let Some(frame) = link.session.poll_transmit() {
             // A call cleared meanwhile has nowhere to send: the frame is moot.
-            let _ = self.engine.send_data(call.0, call.1, &frame);
+            let _ = self.engine.send_data(call.tunnel, call.session, &frame);
         }
         while let Some(event) = link.session.poll_event() {
             closed |= matches!(event, PppEvent::Closed(_));
@@ -569,7 +571,7 @@ impl Endpoint {
             let result = ResultCode::ADMINISTRATIVE;
             let _ = self
                 .engine
-                .close_session(now, call.0, call.1, result.clone());
+                .close_session(now, call.tunnel, call.session, result.clone());
             self.events.push_back(EndpointEvent::CallDown {
                 call,
                 cause: CloseCause::Local(result),

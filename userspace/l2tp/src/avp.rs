@@ -6,6 +6,7 @@
 //! ```
 
 use crate::hidden::{self, HiddenError};
+use crate::ids::{SessionId, TunnelId};
 
 /// IETF attribute numbers (vendor 0).
 pub mod attr {
@@ -193,7 +194,7 @@ pub enum AvpValue {
     FirmwareRevision(u16),
     HostName(Vec<u8>),
     VendorName(Vec<u8>),
-    AssignedTunnelId(u16),
+    AssignedTunnelId(TunnelId),
     ReceiveWindowSize(u16),
     Challenge(Vec<u8>),
     Q931CauseCode {
@@ -202,7 +203,7 @@ pub enum AvpValue {
         advisory: Vec<u8>,
     },
     ChallengeResponse([u8; 16]),
-    AssignedSessionId(u16),
+    AssignedSessionId(SessionId),
     CallSerialNumber(u32),
     MinimumBps(u32),
     MaximumBps(u32),
@@ -397,7 +398,7 @@ impl AvpValue {
             a::FIRMWARE_REVISION => AvpValue::FirmwareRevision(u16v(attr, v)?),
             a::HOST_NAME if !v.is_empty() => AvpValue::HostName(v.to_vec()),
             a::VENDOR_NAME => AvpValue::VendorName(v.to_vec()),
-            a::ASSIGNED_TUNNEL_ID => AvpValue::AssignedTunnelId(u16v(attr, v)?),
+            a::ASSIGNED_TUNNEL_ID => AvpValue::AssignedTunnelId(TunnelId(u16v(attr, v)?)),
             a::RECEIVE_WINDOW_SIZE => AvpValue::ReceiveWindowSize(u16v(attr, v)?),
             a::CHALLENGE if !v.is_empty() => AvpValue::Challenge(v.to_vec()),
             a::Q931_CAUSE_CODE if v.len() >= 3 => AvpValue::Q931CauseCode {
@@ -406,7 +407,7 @@ impl AvpValue {
                 advisory: v[3..].to_vec(),
             },
             a::CHALLENGE_RESPONSE => AvpValue::ChallengeResponse(fixed(attr, v)?),
-            a::ASSIGNED_SESSION_ID => AvpValue::AssignedSessionId(u16v(attr, v)?),
+            a::ASSIGNED_SESSION_ID => AvpValue::AssignedSessionId(SessionId(u16v(attr, v)?)),
             a::CALL_SERIAL_NUMBER => AvpValue::CallSerialNumber(u32v(attr, v)?),
             a::MINIMUM_BPS => AvpValue::MinimumBps(u32v(attr, v)?),
             a::MAXIMUM_BPS => AvpValue::MaximumBps(u32v(attr, v)?),
@@ -531,10 +532,10 @@ impl AvpValue {
             AvpValue::ProtocolVersion { version, revision } => {
                 out.extend_from_slice(&[*version, *revision])
             }
+            AvpValue::AssignedTunnelId(x) => u16b(out, x.0),
+            AvpValue::AssignedSessionId(x) => u16b(out, x.0),
             AvpValue::FirmwareRevision(x)
-            | AvpValue::AssignedTunnelId(x)
             | AvpValue::ReceiveWindowSize(x)
-            | AvpValue::AssignedSessionId(x)
             | AvpValue::ProxyAuthenType(x) => u16b(out, *x),
             AvpValue::FramingCapabilities(x)
             | AvpValue::BearerCapabilities(x)

@@ -12,6 +12,7 @@ use crate::avp::{CallErrors, EncodeError, ResultCode};
 use crate::call::CallInfo;
 use crate::config::{Config, ConfigError};
 use crate::header::{self, Header, HeaderError};
+use crate::ids::{SessionId, TunnelId};
 use crate::message::{DecodeError, MessageType};
 use crate::tunnel::{Role, Tunnel};
 
@@ -48,7 +49,7 @@ impl std::fmt::Display for CloseCause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     TunnelUp {
-        tunnel: u16,
+        tunnel: TunnelId,
         peer: SocketAddr,
         peer_host_name: Vec<u8>,
     },
@@ -58,36 +59,36 @@ pub enum Event {
         cause: CloseCause,
     },
     TunnelDown {
-        tunnel: u16,
+        tunnel: TunnelId,
         cause: CloseCause,
     },
     /// The call is connected (ICCN received on the LNS, sent on the LAC).
     SessionUp {
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         call: Box<CallInfo>,
     },
     SessionDown {
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         cause: CloseCause,
     },
     /// A PPP frame received on an established session (starting at FF 03 or the protocol).
     Payload {
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         data: Vec<u8>,
     },
     /// WAN-Error-Notify (RFC 2661 §6.14).
     WanError {
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         errors: CallErrors,
     },
     /// Set-Link-Info (RFC 2661 §6.15).
     SetLinkInfo {
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         send_accm: u32,
         receive_accm: u32,
     },
@@ -131,24 +132,33 @@ pub enum Dropped {
     #[error("SCCRQ refused: not accepting tunnels")]
     NotAccepting,
     #[error("no tunnel {0}")]
-    UnknownTunnel(u16),
+    UnknownTunnel(TunnelId),
     #[error("no established session {session} in tunnel {tunnel}")]
-    UnknownSession { tunnel: u16, session: u16 },
+    UnknownSession {
+        tunnel: TunnelId,
+        session: SessionId,
+    },
     #[error("tunnel {tunnel} is bound to another peer")]
-    WrongPeer { tunnel: u16 },
+    WrongPeer { tunnel: TunnelId },
 }
 
 /// Errors of the application-facing calls.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     #[error("no tunnel {0}")]
-    UnknownTunnel(u16),
+    UnknownTunnel(TunnelId),
     #[error("no session {session} in tunnel {tunnel}")]
-    UnknownSession { tunnel: u16, session: u16 },
+    UnknownSession {
+        tunnel: TunnelId,
+        session: SessionId,
+    },
     #[error("tunnel {0} is not established")]
-    TunnelNotEstablished(u16),
+    TunnelNotEstablished(TunnelId),
     #[error("session {session} in tunnel {tunnel} is not established")]
-    SessionNotEstablished { tunnel: u16, session: u16 },
+    SessionNotEstablished {
+        tunnel: TunnelId,
+        session: SessionId,
+    },
     #[error("limit reached: {0}")]
     Limit(&'static str),
     #[error(transparent)]
@@ -159,8 +169,8 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataRoute {
     pub peer: SocketAddr,
-    pub peer_tunnel_id: u16,
-    pub peer_session_id: u16,
+    pub peer_tunnel_id: TunnelId,
+    pub peer_session_id: SessionId,
     /// The LAC sent Sequencing Required: data must carry Ns/Nr
     /// ([`header::write_sequenced_data_header`]).
     pub sequencing: bool,
@@ -182,25 +192,25 @@ impl Ctx {
         b
     }
     /// A random non-zero id not rejected by `used` (random ids resist spoofed messages).
-    pub fn allocate_id(&mut self, used: impl Fn(u16) -> bool) -> Option<u16> {
+    pub fn allocate_id<I: From<u16> + Copy>(&mut self, used: impl Fn(I) -> bool) -> Option<I> {
         for _ in 0..64 {
             let id = self.rng.next_u32() as u16;
-            if id != 0 && !used(id) {
-                return Some(id);
+            if id != 0 && !used(I::from(id)) {
+                return Some(I::from(id));
             }
         }
-        (1..=u16::MAX).find(|id| !used(*id))
+        (1..=u16::MAX).map(I::from).find(|id| !used(*id))
     }
 }
 
 /// An L2TPv2 endpoint: any number of tunnels with any number of sessions each.
 pub struct Engine {
     ctx: Ctx,
-    tunnels: HashMap<u16, Tunnel>,
+    tunnels: HashMap<TunnelId, Tunnel>,
     transmits: VecDeque<Transmit>,
     /// Tunnels that may have output since the last flush (avoids a scan of every tunnel
     /// per datagram).
-    touched: Vec<u16>,
+    touched: Vec<TunnelId>,
 }
 
 impl Engine {
@@ -240,19 +250,19 @@ impl Engine {
         self.ctx.admission = a;
     }
     /// The peer's address of one of our tunnels.
-    pub fn tunnel_peer(&self, tunnel: u16) -> Option<SocketAddr> {
+    pub fn tunnel_peer(&self, tunnel: TunnelId) -> Option<SocketAddr> {
         self.tunnels.get(&tunnel).map(|t| t.peer)
     }
 
     /// The Host Name the peer gave in its SCCRQ/SCCRP (RFC 2661 §4.4.3), for logs.
-    pub fn tunnel_peer_host_name(&self, tunnel: u16) -> Option<&[u8]> {
+    pub fn tunnel_peer_host_name(&self, tunnel: TunnelId) -> Option<&[u8]> {
         self.tunnels
             .get(&tunnel)
             .map(|t| t.peer_host_name.as_slice())
     }
 
     /// Our ids of every tunnel, in no particular order.
-    pub fn tunnel_ids(&self) -> Vec<u16> {
+    pub fn tunnel_ids(&self) -> Vec<TunnelId> {
         self.tunnels.keys().copied().collect()
     }
 
@@ -260,13 +270,13 @@ impl Engine {
         self.tunnels.len()
     }
     /// Local ids of established sessions of `tunnel`.
-    pub fn sessions(&self, tunnel: u16) -> Vec<u16> {
+    pub fn sessions(&self, tunnel: TunnelId) -> Vec<SessionId> {
         self.tunnels
             .get(&tunnel)
             .map(|t| t.established_sessions())
             .unwrap_or_default()
     }
-    pub fn is_established(&self, tunnel: u16) -> bool {
+    pub fn is_established(&self, tunnel: TunnelId) -> bool {
         self.tunnels
             .get(&tunnel)
             .is_some_and(|t| t.is_established())
@@ -324,7 +334,7 @@ impl Engine {
             }
             Header::Control(c) => c,
         };
-        let tid = if hdr.tunnel_id == 0 {
+        let tid = if hdr.tunnel_id == TunnelId(0) {
             self.new_tunnel_from_sccrq(now, from, &datagram[hdr.body.clone()])?
         } else {
             hdr.tunnel_id
@@ -360,7 +370,7 @@ impl Engine {
         now: Instant,
         from: SocketAddr,
         body: &[u8],
-    ) -> Result<u16, Dropped> {
+    ) -> Result<TunnelId, Dropped> {
         let msg = crate::message::Message::decode(body, self.ctx.cfg.secret.as_deref())?;
         if msg.kind != MessageType::Sccrq {
             return Err(Dropped::NotSccrq);
@@ -391,7 +401,7 @@ impl Engine {
     }
 
     /// Open a tunnel to an LNS (LAC role): sends SCCRQ; [`Event::TunnelUp`] follows.
-    pub fn connect(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, Error> {
+    pub fn connect(&mut self, now: Instant, peer: SocketAddr) -> Result<TunnelId, Error> {
         if self.tunnels.len() >= self.ctx.cfg.max_tunnels {
             return Err(Error::Limit("max_tunnels"));
         }
@@ -413,9 +423,9 @@ impl Engine {
     pub fn open_session(
         &mut self,
         now: Instant,
-        tunnel: u16,
+        tunnel: TunnelId,
         call: CallInfo,
-    ) -> Result<u16, Error> {
+    ) -> Result<SessionId, Error> {
         let t = self
             .tunnels
             .get_mut(&tunnel)
@@ -430,8 +440,8 @@ impl Engine {
     pub fn close_session(
         &mut self,
         now: Instant,
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         result: ResultCode,
     ) -> Result<(), Error> {
         let t = self
@@ -448,7 +458,7 @@ impl Engine {
     pub fn close_tunnel(
         &mut self,
         now: Instant,
-        tunnel: u16,
+        tunnel: TunnelId,
         result: ResultCode,
     ) -> Result<(), Error> {
         let t = self
@@ -465,8 +475,8 @@ impl Engine {
     pub fn set_link_info(
         &mut self,
         now: Instant,
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         send_accm: u32,
         receive_accm: u32,
     ) -> Result<(), Error> {
@@ -484,8 +494,8 @@ impl Engine {
     pub fn wan_error_notify(
         &mut self,
         now: Instant,
-        tunnel: u16,
-        session: u16,
+        tunnel: TunnelId,
+        session: SessionId,
         errors: CallErrors,
     ) -> Result<(), Error> {
         let t = self
@@ -500,7 +510,7 @@ impl Engine {
 
     /// Where data of a session goes; the daemon's fast path builds the frame itself with
     /// [`header::write_data_header`].
-    pub fn data_route(&self, tunnel: u16, session: u16) -> Option<DataRoute> {
+    pub fn data_route(&self, tunnel: TunnelId, session: SessionId) -> Option<DataRoute> {
         let t = self.tunnels.get(&tunnel)?;
         let peer_session_id = t.established_peer_session(session)?;
         Some(DataRoute {
@@ -512,7 +522,12 @@ impl Engine {
     }
 
     /// Queue a PPP frame on an established session (the slow path: allocates).
-    pub fn send_data(&mut self, tunnel: u16, session: u16, ppp_frame: &[u8]) -> Result<(), Error> {
+    pub fn send_data(
+        &mut self,
+        tunnel: TunnelId,
+        session: SessionId,
+        ppp_frame: &[u8],
+    ) -> Result<(), Error> {
         let r = self
             .data_route(tunnel, session)
             .ok_or(Error::SessionNotEstablished { tunnel, session })?;
@@ -572,7 +587,7 @@ impl Engine {
         &mut self,
         now: Instant,
         snap: crate::snapshot::TunnelSnapshot,
-    ) -> Result<u16, crate::snapshot::ResumeError> {
+    ) -> Result<TunnelId, crate::snapshot::ResumeError> {
         use crate::snapshot::ResumeError;
         if self.tunnels.contains_key(&snap.id) {
             return Err(ResumeError::TunnelIdInUse(snap.id));

@@ -86,8 +86,9 @@ impl LnsHarness {
     }
 
     /// The tunnel id the engine assigned (from its SCCRP), once known.
-    pub fn tunnel(&self) -> Option<u16> {
-        self.our_tunnel.map(u16::from_be_bytes)
+    pub fn tunnel(&self) -> Option<crate::TunnelId> {
+        self.our_tunnel
+            .map(|b| crate::TunnelId(u16::from_be_bytes(b)))
     }
 
     /// Advance the clock by `step` × 100 ms, deliver `datagram` (if not empty), run due timers, and return
@@ -118,7 +119,7 @@ impl LnsHarness {
             if let Ok(header::Header::Control(h)) = header::parse(&t.contents) {
                 if let Ok(m) = Message::decode(&t.contents[h.body.clone()], Some(SECRET)) {
                     if let Some(id) = m.assigned_tunnel_id() {
-                        self.our_tunnel = Some(id.to_be_bytes());
+                        self.our_tunnel = Some(id.0.to_be_bytes());
                     }
                 }
             }

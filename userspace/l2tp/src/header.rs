@@ -14,6 +14,8 @@
 
 use std::ops::Range;
 
+use crate::ids::{SessionId, TunnelId};
+
 /// The only version this crate speaks (RFC 2661 §3.1: Ver MUST be 2).
 pub const VERSION: u16 = 2;
 
@@ -51,8 +53,8 @@ pub enum HeaderError {
 /// A parsed control header; the message body is `body` within the datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ControlHeader {
-    pub tunnel_id: u16,
-    pub session_id: u16,
+    pub tunnel_id: TunnelId,
+    pub session_id: SessionId,
     pub ns: u16,
     pub nr: u16,
     /// AVPs of the message; empty for a ZLB acknowledgement.
@@ -62,8 +64,8 @@ pub struct ControlHeader {
 /// A parsed data header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DataHeader {
-    pub tunnel_id: u16,
-    pub session_id: u16,
+    pub tunnel_id: TunnelId,
+    pub session_id: SessionId,
     /// `Some((ns, nr))` when the S bit is set (RFC 2661 §5.8 data sequencing).
     pub sequence: Option<(u16, u16)>,
     /// The P (priority) bit.
@@ -122,8 +124,8 @@ pub fn parse(buf: &[u8]) -> Result<Header, HeaderError> {
         end = declared;
         at += 2;
     }
-    let tunnel_id = be16(buf, at)?;
-    let session_id = be16(buf, at + 2)?;
+    let tunnel_id = TunnelId(be16(buf, at)?);
+    let session_id = SessionId(be16(buf, at + 2)?);
     at += 4;
     let sequence = if flags & FLAG_S != 0 {
         let ns = be16(buf, at)?;
@@ -179,8 +181,8 @@ pub fn parse_data_header(buf: &[u8]) -> Result<Option<DataHeader>, HeaderError> 
 pub fn write_data_header(
     buf: &mut [u8],
     payload_start: usize,
-    peer_tunnel_id: u16,
-    peer_session_id: u16,
+    peer_tunnel_id: TunnelId,
+    peer_session_id: SessionId,
 ) -> Result<usize, HeaderError> {
     if payload_start < DATA_HEADER_LEN || payload_start > buf.len() {
         return Err(HeaderError::NoHeadroom {
@@ -191,8 +193,8 @@ pub fn write_data_header(
     let start = payload_start - DATA_HEADER_LEN;
     let h = &mut buf[start..payload_start];
     h[0..2].copy_from_slice(&VERSION.to_be_bytes());
-    h[2..4].copy_from_slice(&peer_tunnel_id.to_be_bytes());
-    h[4..6].copy_from_slice(&peer_session_id.to_be_bytes());
+    h[2..4].copy_from_slice(&peer_tunnel_id.0.to_be_bytes());
+    h[4..6].copy_from_slice(&peer_session_id.0.to_be_bytes());
     Ok(start)
 }
 
@@ -202,8 +204,8 @@ pub fn write_data_header(
 pub fn write_sequenced_data_header(
     buf: &mut [u8],
     payload_start: usize,
-    peer_tunnel_id: u16,
-    peer_session_id: u16,
+    peer_tunnel_id: TunnelId,
+    peer_session_id: SessionId,
     ns: u16,
     nr: u16,
 ) -> Result<usize, HeaderError> {
@@ -216,8 +218,8 @@ pub fn write_sequenced_data_header(
     let start = payload_start - SEQUENCED_DATA_HEADER_LEN;
     let h = &mut buf[start..payload_start];
     h[0..2].copy_from_slice(&(FLAG_S | VERSION).to_be_bytes());
-    h[2..4].copy_from_slice(&peer_tunnel_id.to_be_bytes());
-    h[4..6].copy_from_slice(&peer_session_id.to_be_bytes());
+    h[2..4].copy_from_slice(&peer_tunnel_id.0.to_be_bytes());
+    h[4..6].copy_from_slice(&peer_session_id.0.to_be_bytes());
     h[6..8].copy_from_slice(&ns.to_be_bytes());
     h[8..10].copy_from_slice(&nr.to_be_bytes());
     Ok(start)
@@ -225,11 +227,17 @@ pub fn write_sequenced_data_header(
 
 /// Append a control header (T, L, S set) to `out`; the length is patched by
 /// [`finish_control`] once the AVPs are written.
-pub(crate) fn begin_control(out: &mut Vec<u8>, tunnel_id: u16, session_id: u16, ns: u16, nr: u16) {
+pub(crate) fn begin_control(
+    out: &mut Vec<u8>,
+    tunnel_id: TunnelId,
+    session_id: SessionId,
+    ns: u16,
+    nr: u16,
+) {
     out.extend_from_slice(&(FLAG_T | FLAG_L | FLAG_S | VERSION).to_be_bytes());
     out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&tunnel_id.to_be_bytes());
-    out.extend_from_slice(&session_id.to_be_bytes());
+    out.extend_from_slice(&tunnel_id.0.to_be_bytes());
+    out.extend_from_slice(&session_id.0.to_be_bytes());
     out.extend_from_slice(&ns.to_be_bytes());
     out.extend_from_slice(&nr.to_be_bytes());
 }
@@ -253,13 +261,17 @@ mod tests {
     fn data_header_round_trip_in_place() {
         let mut buf = [0u8; 64];
         buf[16..20].copy_from_slice(b"\xff\x03\xc0\x21");
-        let start = write_data_header(&mut buf[..20], 16, 0x1234, 0x5678).unwrap();
+        let start =
+            write_data_header(&mut buf[..20], 16, TunnelId(0x1234), SessionId(0x5678)).unwrap();
         assert_eq!(start, 10);
         let h = parse_data_header(&buf[start..20]).unwrap().unwrap();
-        assert_eq!((h.tunnel_id, h.session_id), (0x1234, 0x5678));
+        assert_eq!(
+            (h.tunnel_id, h.session_id),
+            (TunnelId(0x1234), SessionId(0x5678))
+        );
         assert_eq!(&buf[start..20][h.payload()], b"\xff\x03\xc0\x21");
         assert_eq!(
-            write_data_header(&mut buf, 3, 1, 1),
+            write_data_header(&mut buf, 3, TunnelId(1), SessionId(1)),
             Err(HeaderError::NoHeadroom { need: 6, have: 3 })
         );
     }
@@ -268,16 +280,18 @@ mod tests {
     fn sequenced_data_header_round_trip() {
         let mut buf = [0u8; 32];
         buf[20..22].copy_from_slice(b"\x00\x21");
-        let start = write_sequenced_data_header(&mut buf[..22], 20, 7, 8, 300, 2).unwrap();
+        let start =
+            write_sequenced_data_header(&mut buf[..22], 20, TunnelId(7), SessionId(8), 300, 2)
+                .unwrap();
         assert_eq!(start, 10);
         assert_eq!(&buf[10..12], &[0x08, 0x02]);
         let h = parse_data_header(&buf[start..22]).unwrap().unwrap();
         assert_eq!(
             (h.tunnel_id, h.session_id, h.sequence),
-            (7, 8, Some((300, 2)))
+            (TunnelId(7), SessionId(8), Some((300, 2)))
         );
         assert_eq!(h.payload(), 10..12);
-        assert!(write_sequenced_data_header(&mut buf, 9, 1, 1, 0, 0).is_err());
+        assert!(write_sequenced_data_header(&mut buf, 9, TunnelId(1), SessionId(1), 0, 0).is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod header;
 pub mod hidden;
+pub mod ids;
 pub mod message;
 pub mod reliable;
 pub mod snapshot;
@@ -63,6 +64,7 @@ pub use config::{Config, ConfigError};
 pub use engine::{
     Admission, CloseCause, DataRoute, Dropped, Engine, Error, Event, Stats, Transmit,
 };
+pub use ids::{CallId, SessionId, TunnelId};
 pub use message::{Message, MessageType};
 pub use reliable::RetransmitConfig;
 pub use snapshot::{ResumeError, SessionSnapshot, TunnelSnapshot};

@@ -3,6 +3,7 @@
 use crate::avp::{self, attr, Avp, AvpError, AvpValue, EncodeError, RawAvps, ResultCode};
 use crate::header;
 use crate::hidden;
+use crate::ids::{SessionId, TunnelId};
 
 /// Control message types (RFC 2661 §3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,8 +200,8 @@ impl Message {
     /// Encode a full control message with its header.
     pub fn encode(
         &self,
-        tunnel_id: u16,
-        session_id: u16,
+        tunnel_id: TunnelId,
+        session_id: SessionId,
         ns: u16,
         nr: u16,
         secret: Option<&[u8]>,
@@ -217,13 +218,13 @@ impl Message {
         self.avps.iter().find_map(|a| f(&a.value))
     }
 
-    pub fn assigned_tunnel_id(&self) -> Option<u16> {
+    pub fn assigned_tunnel_id(&self) -> Option<TunnelId> {
         self.find(|v| match v {
             AvpValue::AssignedTunnelId(x) => Some(*x),
             _ => None,
         })
     }
-    pub fn assigned_session_id(&self) -> Option<u16> {
+    pub fn assigned_session_id(&self) -> Option<SessionId> {
         self.find(|v| match v {
             AvpValue::AssignedSessionId(x) => Some(*x),
             _ => None,

@@ -34,15 +34,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::call::CallInfo;
 use crate::header::{self, Header};
+use crate::ids::{SessionId, TunnelId};
 use crate::Engine;
 
 /// One established tunnel and its established calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TunnelSnapshot {
     /// Our tunnel id (the one the peer sends to).
-    pub id: u16,
+    pub id: TunnelId,
     /// The peer's tunnel id.
-    pub peer_id: u16,
+    pub peer_id: TunnelId,
     /// The peer's UDP address.
     pub peer: SocketAddr,
     /// We sent the SCCRQ (LAC role).
@@ -68,9 +69,9 @@ pub struct TunnelSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionSnapshot {
     /// Our session id.
-    pub id: u16,
+    pub id: SessionId,
     /// The peer's session id.
-    pub peer_id: u16,
+    pub peer_id: SessionId,
     /// What the call carried (ICRQ/ICCN AVPs, sequencing).
     pub call: CallInfo,
     /// Ns of the next data message when the peer required sequencing.
@@ -81,9 +82,9 @@ pub struct SessionSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResumeError {
     #[error("tunnel id {0} is already in use")]
-    TunnelIdInUse(u16),
+    TunnelIdInUse(TunnelId),
     #[error("tunnel {tunnel}: {what}")]
-    Invalid { tunnel: u16, what: String },
+    Invalid { tunnel: TunnelId, what: String },
     #[error("limit reached: {0}")]
     Limit(&'static str),
 }
@@ -96,12 +97,12 @@ impl TunnelSnapshot {
             tunnel: self.id,
             what,
         };
-        if self.id == 0 || self.peer_id == 0 {
+        if self.id.0 == 0 || self.peer_id.0 == 0 {
             return Err(bad("tunnel ids must not be 0".into()));
         }
         let mut ids = HashSet::new();
         for s in &self.sessions {
-            if s.id == 0 || s.peer_id == 0 {
+            if s.id.0 == 0 || s.peer_id.0 == 0 {
                 return Err(bad(format!("session {}: ids must not be 0", s.id)));
             }
             if !ids.insert(s.id) {
@@ -143,7 +144,7 @@ impl Engine {
         &mut self,
         now: std::time::Instant,
         snap: TunnelSnapshot,
-    ) -> Result<u16, ResumeError> {
+    ) -> Result<TunnelId, ResumeError> {
         snap.validate()?;
         self.insert_resumed(now, snap)
     }

@@ -11,6 +11,7 @@ use crate::avp::{error_code, Avp, AvpValue, CallErrors, ResultCode};
 use crate::call::CallInfo;
 use crate::engine::{result, Admission, CloseCause, Ctx, Error, Event};
 use crate::header::{self, ControlHeader};
+use crate::ids::{SessionId, TunnelId};
 use crate::message::{Message, MessageType};
 use crate::reliable::{Reliable, ResumedChannel, Verdict};
 use crate::snapshot::{SessionSnapshot, TunnelSnapshot};
@@ -49,7 +50,7 @@ enum SessionState {
 }
 
 struct Session {
-    peer_id: u16,
+    peer_id: SessionId,
     state: SessionState,
     call: CallInfo,
     /// When the setup started; only meaningful before `Established`.
@@ -59,8 +60,8 @@ struct Session {
 }
 
 pub(crate) struct Tunnel {
-    pub id: u16,
-    pub peer_id: u16,
+    pub id: TunnelId,
+    pub peer_id: TunnelId,
     pub peer: SocketAddr,
     pub role: Role,
     state: State,
@@ -68,7 +69,7 @@ pub(crate) struct Tunnel {
     pub outbox: VecDeque<Vec<u8>>,
     our_challenge: Option<[u8; 16]>,
     pub(crate) peer_host_name: Vec<u8>,
-    sessions: HashMap<u16, Session>,
+    sessions: HashMap<SessionId, Session>,
     /// A lower bound of `since` over the calls still in setup (`None`: there are none), so
     /// the timer queries need not scan every call: with tens of thousands of calls a scan on
     /// each `poll_timeout` made every event loop turn O(calls). It may be early (a call that
@@ -79,7 +80,7 @@ pub(crate) struct Tunnel {
     /// once it has the ICCN; PPP frames sent before that (the ICCN may still wait behind a
     /// full send window, or be reordered) are dropped there as data for an unknown session,
     /// and the LAC's LCP then waits a whole restart interval (3 s, RFC 1661 §4.6).
-    unannounced: VecDeque<(u16, u16)>,
+    unannounced: VecDeque<(u16, SessionId)>,
     pub last_rx: Instant,
     created: Instant,
     /// The application was told about this tunnel (it called `connect` or saw `TunnelUp`).
@@ -89,10 +90,10 @@ pub(crate) struct Tunnel {
 }
 
 impl Tunnel {
-    pub fn new(ctx: &Ctx, id: u16, peer: SocketAddr, role: Role, now: Instant) -> Self {
+    pub fn new(ctx: &Ctx, id: TunnelId, peer: SocketAddr, role: Role, now: Instant) -> Self {
         Tunnel {
             id,
-            peer_id: 0,
+            peer_id: TunnelId::UNASSIGNED,
             peer,
             role,
             state: if role == Role::Initiator {
@@ -134,10 +135,10 @@ impl Tunnel {
     pub fn awaiting_reply(&self) -> bool {
         self.state == State::WaitCtlReply
     }
-    pub fn has_established_session(&self, id: u16) -> bool {
+    pub fn has_established_session(&self, id: SessionId) -> bool {
         self.established_peer_session(id).is_some()
     }
-    pub fn established_peer_session(&self, id: u16) -> Option<u16> {
+    pub fn established_peer_session(&self, id: SessionId) -> Option<SessionId> {
         if self.state != State::Established {
             return None;
         }
@@ -147,21 +148,21 @@ impl Tunnel {
             .map(|s| s.peer_id)
     }
     /// Whether data of this call must carry Ns/Nr (Sequencing Required AVP, RFC 2661 §4.4.6).
-    pub fn sequencing_required(&self, id: u16) -> bool {
+    pub fn sequencing_required(&self, id: SessionId) -> bool {
         self.sessions
             .get(&id)
             .is_some_and(|s| s.call.sequencing_required)
     }
     /// Take the Ns for the next data message of call `id`.
-    pub fn take_data_ns(&mut self, id: u16) -> u16 {
+    pub fn take_data_ns(&mut self, id: SessionId) -> u16 {
         self.sessions.get_mut(&id).map_or(0, |s| {
             let ns = s.data_ns;
             s.data_ns = ns.wrapping_add(1);
             ns
         })
     }
-    pub fn established_sessions(&self) -> Vec<u16> {
-        let mut v: Vec<u16> = self
+    pub fn established_sessions(&self) -> Vec<SessionId> {
+        let mut v: Vec<SessionId> = self
             .sessions
             .iter()
             .filter(|(_, s)| s.state == SessionState::Established)
@@ -205,7 +206,12 @@ impl Tunnel {
             self.our_challenge = Some(c);
             avps.push(Avp::m(AvpValue::Challenge(c.to_vec())));
         }
-        self.send(ctx, now, 0, Message::new(MessageType::Sccrq, avps))
+        self.send(
+            ctx,
+            now,
+            SessionId::CONTROL,
+            Message::new(MessageType::Sccrq, avps),
+        )
     }
 
     /// Encode and queue a message for reliable delivery to session `peer_session`.
@@ -213,7 +219,7 @@ impl Tunnel {
         &mut self,
         ctx: &mut Ctx,
         now: Instant,
-        peer_session: u16,
+        peer_session: SessionId,
         mut msg: Message,
     ) -> Result<(), Error> {
         let secret = ctx.cfg.secret.clone();
@@ -241,7 +247,13 @@ impl Tunnel {
 
     pub fn send_zlb(&mut self) {
         let mut b = Vec::with_capacity(header::CONTROL_HEADER_LEN);
-        header::begin_control(&mut b, self.peer_id, 0, self.chan.ns_next, self.chan.nr);
+        header::begin_control(
+            &mut b,
+            self.peer_id,
+            SessionId::CONTROL,
+            self.chan.ns_next,
+            self.chan.nr,
+        );
         header::finish_control(&mut b, 0);
         self.outbox.push_back(b);
         self.chan.ack_needed = false;
@@ -260,7 +272,7 @@ impl Tunnel {
             ],
         );
         // Our own StopCCN always encodes (short fixed AVPs, result text bounded by callers).
-        let _ = self.send(ctx, now, 0, msg);
+        let _ = self.send(ctx, now, SessionId::CONTROL, msg);
         self.enter_closing(ctx, now, CloseCause::Local(rc));
     }
 
@@ -269,7 +281,7 @@ impl Tunnel {
     }
 
     fn enter_closing(&mut self, ctx: &mut Ctx, now: Instant, cause: CloseCause) {
-        let mut ids: Vec<u16> = self.sessions.keys().copied().collect();
+        let mut ids: Vec<SessionId> = self.sessions.keys().copied().collect();
         ids.sort_unstable();
         for session in ids {
             ctx.events.push_back(Event::SessionDown {
@@ -350,7 +362,7 @@ impl Tunnel {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx, now: Instant, session_id: u16, body: &[u8]) {
+    fn on_message(&mut self, ctx: &mut Ctx, now: Instant, session_id: SessionId, body: &[u8]) {
         if matches!(self.state, State::Closing { .. }) {
             return;
         }
@@ -423,7 +435,10 @@ impl Tunnel {
             );
             return false;
         }
-        if msg.assigned_tunnel_id().is_none_or(|id| id == 0) {
+        if msg
+            .assigned_tunnel_id()
+            .is_none_or(|id| id == TunnelId::UNASSIGNED)
+        {
             self.fail(
                 ctx,
                 now,
@@ -574,7 +589,12 @@ impl Tunnel {
             avps.push(Avp::m(AvpValue::Challenge(c.to_vec())));
         }
         self.state = State::WaitCtlConn;
-        let _ = self.send(ctx, now, 0, Message::new(MessageType::Sccrp, avps));
+        let _ = self.send(
+            ctx,
+            now,
+            SessionId::CONTROL,
+            Message::new(MessageType::Sccrp, avps),
+        );
     }
 
     fn on_sccrp(&mut self, ctx: &mut Ctx, now: Instant, msg: &Message) {
@@ -594,7 +614,12 @@ impl Tunnel {
         if !self.answer_challenge(ctx, now, msg, MessageType::Scccn, &mut avps) {
             return;
         }
-        let _ = self.send(ctx, now, 0, Message::new(MessageType::Scccn, avps));
+        let _ = self.send(
+            ctx,
+            now,
+            SessionId::CONTROL,
+            Message::new(MessageType::Scccn, avps),
+        );
         self.established(ctx);
     }
 
@@ -634,7 +659,14 @@ impl Tunnel {
     }
 
     /// Send a CDN for a call; `local` is our session id (0 if none was assigned).
-    fn send_cdn(&mut self, ctx: &mut Ctx, now: Instant, local: u16, peer: u16, rc: ResultCode) {
+    fn send_cdn(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        local: SessionId,
+        peer: SessionId,
+        rc: ResultCode,
+    ) {
         let msg = Message::new(
             MessageType::Cdn,
             vec![
@@ -645,7 +677,7 @@ impl Tunnel {
         let _ = self.send(ctx, now, peer, msg);
     }
 
-    fn drop_session(&mut self, ctx: &mut Ctx, now: Instant, local: u16, rc: ResultCode) {
+    fn drop_session(&mut self, ctx: &mut Ctx, now: Instant, local: SessionId, rc: ResultCode) {
         if let Some(s) = self.sessions.remove(&local) {
             self.send_cdn(ctx, now, local, s.peer_id, rc.clone());
             ctx.events.push_back(Event::SessionDown {
@@ -656,7 +688,13 @@ impl Tunnel {
         }
     }
 
-    fn on_session_message(&mut self, ctx: &mut Ctx, now: Instant, session_id: u16, msg: &Message) {
+    fn on_session_message(
+        &mut self,
+        ctx: &mut Ctx,
+        now: Instant,
+        session_id: SessionId,
+        msg: &Message,
+    ) {
         use MessageType as T;
         let unknown_m = msg.unknown_mandatory().map(|(v, a)| {
             ResultCode::with_error(
@@ -667,7 +705,10 @@ impl Tunnel {
         });
         match msg.kind {
             T::Icrq => {
-                let Some(peer_sid) = msg.assigned_session_id().filter(|s| *s != 0) else {
+                let Some(peer_sid) = msg
+                    .assigned_session_id()
+                    .filter(|s| *s != SessionId::CONTROL)
+                else {
                     return self.fail(
                         ctx,
                         now,
@@ -677,7 +718,7 @@ impl Tunnel {
                     );
                 };
                 if let Some(rc) = unknown_m {
-                    return self.send_cdn(ctx, now, 0, peer_sid, rc);
+                    return self.send_cdn(ctx, now, SessionId::CONTROL, peer_sid, rc);
                 }
                 let refuse = if !ctx.cfg.accept_incoming {
                     Some(ResultCode::with_error(
@@ -702,7 +743,7 @@ impl Tunnel {
                     None
                 };
                 if let Some(rc) = refuse {
-                    return self.send_cdn(ctx, now, 0, peer_sid, rc);
+                    return self.send_cdn(ctx, now, SessionId::CONTROL, peer_sid, rc);
                 }
                 let sessions = &self.sessions;
                 let Some(local) = ctx.allocate_id(|id| sessions.contains_key(&id)) else {
@@ -711,7 +752,7 @@ impl Tunnel {
                         error_code::RESOURCES,
                         "no session id",
                     );
-                    return self.send_cdn(ctx, now, 0, peer_sid, rc);
+                    return self.send_cdn(ctx, now, SessionId::CONTROL, peer_sid, rc);
                 };
                 let mut call = CallInfo::default();
                 call.absorb(msg);
@@ -740,11 +781,11 @@ impl Tunnel {
                         error_code::VENDOR,
                         "outgoing calls not supported",
                     );
-                    self.send_cdn(ctx, now, 0, peer_sid, rc);
+                    self.send_cdn(ctx, now, SessionId::CONTROL, peer_sid, rc);
                 }
             }
             T::Cdn => {
-                let local = if session_id != 0 {
+                let local = if session_id != SessionId::CONTROL {
                     Some(session_id)
                 } else {
                     // A CDN answering our ICRQ before any ICRP names only its own id.
@@ -779,7 +820,10 @@ impl Tunnel {
                 let state = s.state;
                 match (msg.kind, state) {
                     (T::Icrp, SessionState::WaitReply) => {
-                        let Some(peer_sid) = msg.assigned_session_id().filter(|s| *s != 0) else {
+                        let Some(peer_sid) = msg
+                            .assigned_session_id()
+                            .filter(|s| *s != SessionId::CONTROL)
+                        else {
                             let rc = ResultCode::with_error(
                                 result::GENERAL_ERROR,
                                 error_code::FIELD,
@@ -861,7 +905,7 @@ impl Tunnel {
         ctx: &mut Ctx,
         now: Instant,
         call: CallInfo,
-    ) -> Result<u16, Error> {
+    ) -> Result<SessionId, Error> {
         if self.state != State::Established {
             return Err(Error::TunnelNotEstablished(self.id));
         }
@@ -875,15 +919,26 @@ impl Tunnel {
         // Check now that the ICCN will encode, so a bad CallInfo fails here, not later.
         let mut iccn = Vec::new();
         call.iccn_avps(false, &mut iccn);
-        Message::new(MessageType::Iccn, iccn).encode(0, 0, 0, 0, None)?;
+        Message::new(MessageType::Iccn, iccn).encode(
+            TunnelId::UNASSIGNED,
+            SessionId::CONTROL,
+            0,
+            0,
+            None,
+        )?;
         let mut avps = vec![Avp::m(AvpValue::AssignedSessionId(local))];
         call.icrq_avps(&mut avps);
-        self.send(ctx, now, 0, Message::new(MessageType::Icrq, avps))?;
+        self.send(
+            ctx,
+            now,
+            SessionId::CONTROL,
+            Message::new(MessageType::Icrq, avps),
+        )?;
         self.note_setup(now);
         self.sessions.insert(
             local,
             Session {
-                peer_id: 0,
+                peer_id: SessionId::CONTROL,
                 state: SessionState::WaitReply,
                 call,
                 since: now,
@@ -897,7 +952,7 @@ impl Tunnel {
         &mut self,
         ctx: &mut Ctx,
         now: Instant,
-        session: u16,
+        session: SessionId,
         rc: ResultCode,
     ) -> Result<(), Error> {
         if !self.sessions.contains_key(&session) {
@@ -914,7 +969,7 @@ impl Tunnel {
         &mut self,
         ctx: &mut Ctx,
         now: Instant,
-        session: u16,
+        session: SessionId,
         kind: MessageType,
         value: AvpValue,
     ) -> Result<(), Error> {
@@ -931,7 +986,7 @@ impl Tunnel {
         &mut self,
         ctx: &mut Ctx,
         now: Instant,
-        session: u16,
+        session: SessionId,
         send: u32,
         receive: u32,
     ) -> Result<(), Error> {
@@ -948,7 +1003,7 @@ impl Tunnel {
         &mut self,
         ctx: &mut Ctx,
         now: Instant,
-        session: u16,
+        session: SessionId,
         e: CallErrors,
     ) -> Result<(), Error> {
         self.session_message(ctx, now, session, MessageType::Wen, AvpValue::CallErrors(e))
@@ -975,7 +1030,12 @@ impl Tunnel {
             State::Established
                 if self.chan.idle() && now >= self.last_rx + ctx.cfg.hello_interval =>
             {
-                let _ = self.send(ctx, now, 0, Message::new(MessageType::Hello, vec![]));
+                let _ = self.send(
+                    ctx,
+                    now,
+                    SessionId::CONTROL,
+                    Message::new(MessageType::Hello, vec![]),
+                );
             }
             _ => {}
         }
@@ -1020,7 +1080,7 @@ impl Tunnel {
         {
             return;
         }
-        let mut stuck: Vec<u16> = Vec::new();
+        let mut stuck: Vec<SessionId> = Vec::new();
         let mut floor: Option<Instant> = None;
         for (id, s) in &self.sessions {
             if s.state == SessionState::Established {

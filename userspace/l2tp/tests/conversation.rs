@@ -7,6 +7,8 @@ use std::time::Duration;
 use common::*;
 use l2tp::avp::{error_code, Avp, AvpValue};
 use l2tp::engine::result;
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::{
     Admission, CallErrors, CallInfo, CloseCause, Event, MessageType, ProxyAuth, ResultCode,
 };
@@ -32,7 +34,7 @@ fn call(n: u32) -> CallInfo {
     }
 }
 
-fn up_session(net: &mut Net, lac_tunnel: u16, n: u32) -> (u16, u16) {
+fn up_session(net: &mut Net, lac_tunnel: TunnelId, n: u32) -> (SessionId, SessionId) {
     let before = sessions_up(&net.lns_events).len();
     let s = net.lac.open_session(net.now, lac_tunnel, call(n)).unwrap();
     assert!(
@@ -212,7 +214,7 @@ fn lossy_link_drops_and_reorders_control_messages() {
         net.drop_percent = 25;
         net.jitter = Duration::from_millis(1500);
         let (lt, _) = net.establish();
-        let ids: Vec<u16> = (0..6)
+        let ids: Vec<SessionId> = (0..6)
             .map(|n| net.lac.open_session(net.now, lt, call(n)).unwrap())
             .collect();
         assert!(
@@ -235,7 +237,7 @@ fn lossy_link_drops_and_reorders_control_messages() {
             .collect();
         serials.sort_unstable();
         assert_eq!(serials, [0, 1, 2, 3, 4, 5], "seed {seed}");
-        let mut up: Vec<u16> = sessions_up(&net.lac_events).iter().map(|s| s.1).collect();
+        let mut up: Vec<SessionId> = sessions_up(&net.lac_events).iter().map(|s| s.1).collect();
         up.sort_unstable();
         let mut ids = ids;
         ids.sort_unstable();
@@ -419,7 +421,7 @@ fn unknown_mandatory_avp_clears_tunnel_or_call() {
             }),
             Avp::m(AvpValue::HostName(b"x".to_vec())),
             Avp::m(AvpValue::FramingCapabilities(3)),
-            Avp::m(AvpValue::AssignedTunnelId(77)),
+            Avp::m(AvpValue::AssignedTunnelId(TunnelId(77))),
             Avp::m(AvpValue::Unknown {
                 vendor: 0,
                 attr: 200,
@@ -427,7 +429,10 @@ fn unknown_mandatory_avp_clears_tunnel_or_call() {
             }),
         ],
     );
-    net.inject(Dir::ToLns, &m.encode(0, 0, 0, 0, None).unwrap());
+    net.inject(
+        Dir::ToLns,
+        &m.encode(TunnelId(0), SessionId(0), 0, 0, None).unwrap(),
+    );
     let rc = stop_result(&net, Dir::ToLac);
     assert_eq!(
         (rc.result, rc.error),
@@ -435,8 +440,11 @@ fn unknown_mandatory_avp_clears_tunnel_or_call() {
     );
     // The same AVP without the M bit is ignored.
     m.avps[4].mandatory = false;
-    m.avps[3] = Avp::m(AvpValue::AssignedTunnelId(78));
-    net.inject(Dir::ToLns, &m.encode(0, 0, 0, 0, None).unwrap());
+    m.avps[3] = Avp::m(AvpValue::AssignedTunnelId(TunnelId(78)));
+    net.inject(
+        Dir::ToLns,
+        &m.encode(TunnelId(0), SessionId(0), 0, 0, None).unwrap(),
+    );
     assert_eq!(net.sent_messages(Dir::ToLac, MessageType::Sccrp).len(), 1);
 
     // In an ICRQ it clears only that call: CDN 2/8, the tunnel stays.
@@ -531,10 +539,13 @@ fn protocol_version_other_than_1_0_is_refused_with_result_5() {
                 }),
                 Avp::m(AvpValue::HostName(b"x".to_vec())),
                 Avp::m(AvpValue::FramingCapabilities(3)),
-                Avp::m(AvpValue::AssignedTunnelId(5)),
+                Avp::m(AvpValue::AssignedTunnelId(TunnelId(5))),
             ],
         );
-        net.inject(Dir::ToLns, &m.encode(0, 0, 0, 0, None).unwrap());
+        net.inject(
+            Dir::ToLns,
+            &m.encode(TunnelId(0), SessionId(0), 0, 0, None).unwrap(),
+        );
         let stops = net.sent_messages(Dir::ToLac, MessageType::StopCcn);
         assert_eq!(
             net.sent_messages(Dir::ToLac, MessageType::Sccrp).len() == 1,
@@ -593,7 +604,7 @@ fn fast_path_framing_reaches_the_peer_engine() {
     assert_eq!(&wire[h.payload()], &[0xff, 0x03, 0x00, 0x21, 0x45]);
     // Data for an unknown session is counted and dropped.
     let mut bad = wire.clone();
-    bad[4..6].copy_from_slice(&(ns ^ 0xffff).to_be_bytes());
+    bad[4..6].copy_from_slice(&(ns.0 ^ 0xffff).to_be_bytes());
     assert!(net.lns.handle_datagram(net.now, lac_addr(), &bad).is_err());
     assert_eq!(net.lns.stats().unknown_session, 1);
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use common::*;
 use l2tp::fuzzing::{LnsHarness, TestRng, SECRET};
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::{CallErrors, CallInfo, Engine, ResultCode};
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -106,13 +108,13 @@ impl EngineSeed {
         }
         while self.lac.poll_event().is_some() {}
     }
-    fn tunnel(&mut self) -> u16 {
+    fn tunnel(&mut self) -> TunnelId {
         let t = self.lac.connect(self.lns.now, LnsHarness::PEER).unwrap();
         self.pump(1);
         assert!(self.lac.is_established(t));
         t
     }
-    fn session(&mut self, t: u16, serial: u32) -> u16 {
+    fn session(&mut self, t: TunnelId, serial: u32) -> SessionId {
         let call = CallInfo {
             serial,
             calling_number: Some(b"0201".to_vec()),

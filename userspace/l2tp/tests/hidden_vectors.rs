@@ -5,6 +5,8 @@ use std::process::Command;
 
 use l2tp::avp::{Avp, AvpValue};
 use l2tp::hidden::{hide, unhide};
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::message::{Message, MessageType};
 
 const SECRET: &[u8] = b"s3cret";
@@ -34,7 +36,9 @@ fn hidden_avp_in_a_message_round_trips() {
             Avp::opt(AvpValue::ProxyAuthenName(b"user@example.net".to_vec())).hidden(),
         ],
     );
-    let wire = m.encode(1, 2, 3, 4, Some(SECRET)).unwrap();
+    let wire = m
+        .encode(TunnelId(1), SessionId(2), 3, 4, Some(SECRET))
+        .unwrap();
     // Header 12, Message Type AVP 8, Random Vector AVP 6+16, then the hidden AVP header.
     let avp = &wire[12 + 8 + 22..];
     assert_eq!(&avp[..6], &[0x40, 6 + 18, 0, 0, 0, 30]);

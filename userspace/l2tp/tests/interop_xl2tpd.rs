@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use l2tp::fuzzing::TestRng;
 use l2tp::header::{self, Header};
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::message::{Message, MessageType};
 use l2tp::{CallInfo, CloseCause, Config, Engine, Event, ResultCode};
 

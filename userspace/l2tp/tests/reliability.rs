@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use common::*;
 use l2tp::header::{self, Header};
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::{CallInfo, CloseCause, Event, MessageType};
 
 fn ns_nr(b: &[u8]) -> (u16, u16) {
@@ -195,7 +197,7 @@ fn out_of_order_messages_are_queued_and_replayed_in_sequence() {
     assert_eq!(replies.len(), 3);
     assert!(replies.iter().all(|(k, _)| *k == MessageType::Icrp));
     assert_eq!(replies[2].1, ns_nr(&icrqs[2]).0 + 1);
-    let serials: Vec<u16> = net
+    let serials: Vec<SessionId> = net
         .sent_messages(Dir::ToLac, MessageType::Icrp)
         .iter()
         .map(|m| m.assigned_session_id().unwrap())
@@ -339,9 +341,9 @@ fn replies_piggyback_the_ack_so_setup_needs_one_zlb() {
 }
 
 /// A ZLB from the LAC acknowledging everything up to `nr` of LNS tunnel `tid`.
-fn zlb(tid: u16, ns: u16, nr: u16) -> Vec<u8> {
+fn zlb(tid: TunnelId, ns: u16, nr: u16) -> Vec<u8> {
     let mut b = vec![0xc8, 0x02, 0, 12];
-    for x in [tid, 0, ns, nr] {
+    for x in [tid.0, 0, ns, nr] {
         b.extend_from_slice(&x.to_be_bytes());
     }
     b

@@ -3,6 +3,8 @@
 
 use l2tp::avp::{Avp, AvpValue, CallErrors, PppDisconnectCause, ResultCode};
 use l2tp::header::{self, Header};
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::message::{Message, MessageType};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -39,7 +41,7 @@ fn avp_value() -> impl Strategy<Value = AvpValue> {
         any::<u16>().prop_map(AvpValue::FirmwareRevision),
         bytes(1, 64).prop_map(AvpValue::HostName),
         bytes(0, 64).prop_map(AvpValue::VendorName),
-        any::<u16>().prop_map(AvpValue::AssignedTunnelId),
+        any::<u16>().prop_map(|v| AvpValue::AssignedTunnelId(TunnelId(v))),
         any::<u16>().prop_map(AvpValue::ReceiveWindowSize),
         bytes(1, 64).prop_map(AvpValue::Challenge),
         (any::<u16>(), any::<u8>(), bytes(0, 20)).prop_map(|(cause, message, advisory)| {
@@ -52,7 +54,7 @@ fn avp_value() -> impl Strategy<Value = AvpValue> {
         any::<[u8; 16]>().prop_map(AvpValue::ChallengeResponse),
     ];
     let b = prop_oneof![
-        any::<u16>().prop_map(AvpValue::AssignedSessionId),
+        any::<u16>().prop_map(|v| AvpValue::AssignedSessionId(SessionId(v))),
         any::<u32>().prop_map(AvpValue::CallSerialNumber),
         any::<u32>().prop_map(AvpValue::MinimumBps),
         any::<u32>().prop_map(AvpValue::MaximumBps),
@@ -160,9 +162,9 @@ proptest! {
 
     #[test]
     fn message_round_trip(m in message(), tid: u16, sid: u16, ns: u16, nr: u16) {
-        let wire = m.encode(tid, sid, ns, nr, Some(b"secret")).unwrap();
+        let wire = m.encode(TunnelId(tid), SessionId(sid), ns, nr, Some(b"secret")).unwrap();
         let Header::Control(h) = header::parse(&wire).unwrap() else { panic!("not control") };
-        prop_assert_eq!((h.tunnel_id, h.session_id, h.ns, h.nr), (tid, sid, ns, nr));
+        prop_assert_eq!((h.tunnel_id, h.session_id, h.ns, h.nr), (TunnelId(tid), SessionId(sid), ns, nr));
         prop_assert_eq!(h.body.end, wire.len());
         let back = Message::decode(&wire[h.body], Some(b"secret")).unwrap();
         prop_assert_eq!(back, m);
@@ -171,7 +173,7 @@ proptest! {
     #[test]
     fn every_message_type_round_trips(t in 1u16..=16, avps in vec(avp_value(), 0..6)) {
         let m = Message::new(MessageType::from_u16(t), avps.into_iter().map(Avp::m).collect());
-        let wire = m.encode(1, 2, 3, 4, None).unwrap();
+        let wire = m.encode(TunnelId(1), SessionId(2), 3, 4, None).unwrap();
         prop_assert_eq!(Message::decode(&wire[12..], None).unwrap(), m);
     }
 
@@ -179,9 +181,9 @@ proptest! {
     fn data_header_round_trip(tid: u16, sid: u16, payload in bytes(0, 200), head in 6usize..64) {
         let mut buf = vec![0u8; head + payload.len()];
         buf[head..].copy_from_slice(&payload);
-        let start = header::write_data_header(&mut buf, head, tid, sid).unwrap();
+        let start = header::write_data_header(&mut buf, head, TunnelId(tid), SessionId(sid)).unwrap();
         let h = header::parse_data_header(&buf[start..]).unwrap().unwrap();
-        prop_assert_eq!((h.tunnel_id, h.session_id, h.sequence), (tid, sid, None));
+        prop_assert_eq!((h.tunnel_id, h.session_id, h.sequence), (TunnelId(tid), SessionId(sid), None));
         prop_assert_eq!(&buf[start..][h.payload()], &payload[..]);
     }
 
@@ -220,7 +222,7 @@ proptest! {
             wire.extend(&trailer);
         }
         let h = header::parse_data_header(&wire).unwrap().unwrap();
-        prop_assert_eq!((h.tunnel_id, h.session_id, h.sequence, h.priority), (tid, sid, seq, priority));
+        prop_assert_eq!((h.tunnel_id, h.session_id, h.sequence, h.priority), (TunnelId(tid), SessionId(sid), seq, priority));
         prop_assert_eq!(&wire[h.payload()], &payload[..]);
     }
 

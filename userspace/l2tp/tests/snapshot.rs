@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use common::*;
 use l2tp::fuzzing::TestRng;
+#[allow(unused_imports)]
+use l2tp::ids::{SessionId, TunnelId};
 use l2tp::message::MessageType;
 use l2tp::{CallInfo, Engine, Event, ResumeError, TunnelSnapshot};
 
-fn payloads(events: &[Event]) -> Vec<(u16, u16, Vec<u8>)> {
+fn payloads(events: &[Event]) -> Vec<(TunnelId, SessionId, Vec<u8>)> {
     events
         .iter()
         .filter_map(|e| match e {
@@ -214,7 +216,7 @@ fn resume_refuses_clashes_and_corrupt_snapshots() {
 
     let mut fresh = Engine::new(lns_config(None), Box::new(TestRng(5))).unwrap();
     let mut bad = snap.clone();
-    bad.peer_id = 0;
+    bad.peer_id = TunnelId(0);
     assert!(matches!(
         fresh.resume(net.now, bad),
         Err(ResumeError::Invalid { .. })
@@ -227,8 +229,8 @@ fn resume_refuses_clashes_and_corrupt_snapshots() {
     ));
     let mut bad = snap.clone();
     bad.sessions.push(l2tp::SessionSnapshot {
-        id: 7,
-        peer_id: 9,
+        id: SessionId(7),
+        peer_id: SessionId(9),
         call: CallInfo::default(),
         data_ns: 0,
     });

@@ -11,7 +11,6 @@
 //! array scan, which stopped at the first never-used entry, a free sticky address always wins.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -56,7 +55,8 @@ pub struct PoolFile {
 }
 
 /// An error in the pool file, naming file and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {entry}: {reason}")]
 pub struct PoolFileError {
     pub file: String,
     pub line: usize,
@@ -64,18 +64,6 @@ pub struct PoolFileError {
     pub entry: String,
     pub reason: String,
 }
-
-impl fmt::Display for PoolFileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {}: {}",
-            self.file, self.line, self.entry, self.reason
-        )
-    }
-}
-
-impl std::error::Error for PoolFileError {}
 
 impl PoolFile {
     /// Parses the file; every bad line is reported.
@@ -228,30 +216,21 @@ impl AddressRequest {
 }
 
 /// Errors of pool operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
     /// The address is not in the pool.
+    #[error("{0} is not in the IP pool")]
     NotInPool(Ipv4Addr),
     /// Release of an address that is not assigned.
+    #[error("{0} is not assigned")]
     NotAssigned(Ipv4Addr),
     /// Reservation of an address that is assigned to a session.
+    #[error("{0} is assigned from the pool to another session")]
     InUse(Ipv4Addr),
     /// Release/unreserve mismatch.
+    #[error("{0} is not reserved")]
     NotReserved(Ipv4Addr),
 }
-
-impl fmt::Display for PoolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotInPool(a) => write!(f, "{a} is not in the IP pool"),
-            Self::NotAssigned(a) => write!(f, "{a} is not assigned"),
-            Self::InUse(a) => write!(f, "{a} is assigned from the pool to another session"),
-            Self::NotReserved(a) => write!(f, "{a} is not reserved"),
-        }
-    }
-}
-
-impl std::error::Error for PoolError {}
 
 /// An address handed out by [`IpPool::allocate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -139,8 +139,9 @@ pub struct Users {
     enable: Option<Secret>,
 }
 
-/// One error in a users file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One error in a users file: `file:line: user: reason` (no `user: ` when the line has none).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {}{reason}", if user.is_empty() { String::new() } else { format!("{user}: ") })]
 pub struct UsersError {
     pub file: String,
     pub line: usize,
@@ -148,22 +149,6 @@ pub struct UsersError {
     pub user: String,
     pub reason: String,
 }
-
-impl fmt::Display for UsersError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.user.is_empty() {
-            write!(f, "{}:{}: {}", self.file, self.line, self.reason)
-        } else {
-            write!(
-                f,
-                "{}:{}: {}: {}",
-                self.file, self.line, self.user, self.reason
-            )
-        }
-    }
-}
-
-impl std::error::Error for UsersError {}
 
 /// A well-formed hash that matches no password, checked for unknown users so that the time
 /// taken does not tell whether a user exists.

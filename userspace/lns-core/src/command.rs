@@ -5,6 +5,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use l2tp::{SessionId, TunnelId};
 use serde::Serialize;
 
 use crate::session::TerminateCause;
@@ -33,7 +34,7 @@ pub enum Command {
     },
     /// Clear a tunnel with StopCCN and end each of its sessions.
     DropTunnel {
-        tunnel: u16,
+        tunnel: TunnelId,
     },
     ShowSessions,
     ShowSession(u32),
@@ -60,7 +61,7 @@ pub enum CommandError {
     #[error("session not found")]
     NoSuchSession,
     #[error("tunnel {0} not found")]
-    NoSuchTunnel(u16),
+    NoSuchTunnel(TunnelId),
     #[error("{0}")]
     BadSetting(String),
 }
@@ -68,8 +69,8 @@ pub enum CommandError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SessionInfo {
     pub id: u32,
-    pub tunnel: u16,
-    pub call: u16,
+    pub tunnel: TunnelId,
+    pub call: SessionId,
     pub user: String,
     pub address: Option<Ipv4Addr>,
     pub peer: SocketAddr,
@@ -85,7 +86,7 @@ pub struct SessionInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TunnelInfo {
-    pub id: u16,
+    pub id: TunnelId,
     pub peer: SocketAddr,
     pub sessions: usize,
 }
@@ -117,7 +118,7 @@ pub struct Ended {
 pub enum Reply {
     Ended(Ended),
     TunnelCleared {
-        tunnel: u16,
+        tunnel: TunnelId,
         sessions: usize,
     },
     Sessions(Vec<SessionInfo>),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use l2tp::TunnelId;
 use lns_config::config::Config;
 use lns_dataplane::session_table::SessionKey;
 
@@ -128,7 +129,7 @@ impl Endpoint {
         })
     }
 
-    fn drop_tunnel(&mut self, now: Instant, tunnel: u16) -> Reply {
+    fn drop_tunnel(&mut self, now: Instant, tunnel: TunnelId) -> Reply {
         if !self.calls.engine().tunnel_ids().contains(&tunnel) {
             return Reply::Error(CommandError::NoSuchTunnel(tunnel));
         }

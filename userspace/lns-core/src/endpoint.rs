@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use l2tp_ppp::{CallId, EndpointEvent};
 use lns_config::config::{Config, LcpRenegotiation};
 use lns_config::ip_pool::IpPool;
-use lns_dataplane::session_table::{DataPlaneView, L2tpIds, SessionKey, SessionTable};
+use lns_dataplane::session_table::{DataPlaneView, SessionKey, SessionTable};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -246,7 +246,7 @@ impl Endpoint {
         let Some(path) = pin.by_destination(dst) else {
             return;
         };
-        let call = (path.ids.tunnel, path.ids.session);
+        let call = path.ids;
         if self.calls.send_ipv4(call, packet).is_ok() {
             path.counters.count_out(packet.len());
         }
@@ -265,7 +265,7 @@ impl Endpoint {
             if !keepalive {
                 return None;
             }
-            let key = table.by_ids(ids_of(call))?;
+            let key = table.by_ids(call)?;
             let stamp = table
                 .counters(key)?
                 .last_packet_in
@@ -435,13 +435,13 @@ impl Endpoint {
             }
             EndpointEvent::CallUp { call, info } => self.call_up(now, call, &info),
             EndpointEvent::CallDown { call, cause } => {
-                if let Some(key) = self.table.by_ids(ids_of(call)) {
+                if let Some(key) = self.table.by_ids(call) {
                     log::info!("{}: call cleared: {cause}", crate::SessionName::of(key));
                     self.end_session(now, key, terminate_cause_of(&cause), false);
                 }
             }
             EndpointEvent::Ppp { call, event } => {
-                if let Some(key) = self.table.by_ids(ids_of(call)) {
+                if let Some(key) = self.table.by_ids(call) {
                     self.ppp_event(now, key, call, event);
                 }
             }
@@ -484,7 +484,7 @@ impl Endpoint {
     }
 
     pub(crate) fn call_of(&self, key: SessionKey) -> Option<CallId> {
-        self.table.ids(key).map(|i| (i.tunnel, i.session))
+        self.table.ids(key)
     }
 
     /// The PPP link factory for the running configuration (after a reload).
@@ -495,13 +495,6 @@ impl Endpoint {
         self.calls.set_accept_proxy_lcp(
             self.config.settings.lcp_renegotiation == LcpRenegotiation::OnMismatch,
         );
-    }
-}
-
-pub(crate) fn ids_of(call: CallId) -> L2tpIds {
-    L2tpIds {
-        tunnel: call.0,
-        session: call.1,
     }
 }
 

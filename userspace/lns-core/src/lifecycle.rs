@@ -17,7 +17,7 @@ use ppp::session::{AuthRequest, CloseReason, Credentials, Event as PppEvent, Gra
 use radius::{nas_port_type, service_type, Attribute, ChapPassword, Code, Packet, Request};
 
 use crate::action::Action;
-use crate::endpoint::{ids_of, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::radius_glue::{dns_from_reply, parse_framed_route, reject, FRAMED_PROTOCOL_PPP};
 use crate::session::{AddressSource, Sess, SessionName, TerminateCause};
 
@@ -72,14 +72,14 @@ pub(crate) fn link_config(config: &Config, host_name: &str) -> ppp::session::Ses
 
 impl Endpoint {
     pub(crate) fn call_up(&mut self, now: Instant, call: CallId, info: &CallInfo) {
-        let Some(route) = self.calls.engine().data_route(call.0, call.1) else {
+        let Some(route) = self.calls.engine().data_route(call.tunnel, call.session) else {
             return;
         };
         let SocketAddr::V4(peer) = route.peer else {
             log::warn!(
                 "tunnel {} call {}: IPv6 peer {} not supported",
-                call.0,
-                call.1,
+                call.tunnel,
+                call.session,
                 route.peer
             );
             self.calls
@@ -92,7 +92,7 @@ impl Endpoint {
         let mut sess = Sess::new(peer, socket, acct_id);
         sess.calling_station = info.calling_number.clone();
         sess.called_station = info.called_number.clone();
-        match self.table.insert(ids_of(call), sess) {
+        match self.table.insert(call, sess) {
             Ok(key) => {
                 let proxied = self
                     .calls
@@ -100,12 +100,12 @@ impl Endpoint {
                     .is_some_and(|l| l.lcp_state() == ppp::fsm::State::Opened);
                 log::info!(
                     "{} up from {peer}{}",
-                    SessionName::with_ids(key, ids_of(call)),
+                    SessionName::with_ids(key, call),
                     if proxied { ", proxy LCP accepted" } else { "" }
                 );
             }
             Err(e) => {
-                log::warn!("tunnel {} call {}: {e}", call.0, call.1);
+                log::warn!("tunnel {} call {}: {e}", call.tunnel, call.session);
                 self.calls
                     .close_call(now, call, l2tp::ResultCode::ADMINISTRATIVE);
             }
@@ -145,7 +145,7 @@ impl Endpoint {
     /// An IPv4 packet from a user that came through the composition (before the session
     /// was published): the same anti-spoof rule and MSS clamp as the data plane.
     pub(crate) fn slow_path_ipv4(&mut self, now: Instant, call: CallId, mut packet: Vec<u8>) {
-        let Some(key) = self.table.by_ids(ids_of(call)) else {
+        let Some(key) = self.table.by_ids(call) else {
             self.stats.ppp_dropped += 1;
             return;
         };
@@ -440,7 +440,7 @@ impl Endpoint {
         let (address, _) = s.address?;
         let n = self.calls.link(call)?.lcp_negotiated();
         let (mru, acfc, pfc, socket) = (n.peer_mru, n.tx_acfc, n.tx_pfc, s.socket);
-        let route = self.calls.engine().data_route(call.0, call.1)?;
+        let route = self.calls.engine().data_route(call.tunnel, call.session)?;
         let SocketAddr::V4(peer) = route.peer else {
             return None;
         };

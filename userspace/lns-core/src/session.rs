@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
-use lns_dataplane::session_table::{L2tpIds, SessionKey};
+use lns_dataplane::session_table::{CallId, SessionKey};
 use radius::RequestId;
 
 pub use crate::state_file::AddressSource;
@@ -63,7 +63,7 @@ impl fmt::Display for TerminateCause {
 #[derive(Debug, Clone, Copy)]
 pub struct SessionName {
     pub key: SessionKey,
-    pub ids: Option<L2tpIds>,
+    pub ids: Option<CallId>,
 }
 
 impl SessionName {
@@ -71,7 +71,7 @@ impl SessionName {
         SessionName { key, ids: None }
     }
 
-    pub fn with_ids(key: SessionKey, ids: L2tpIds) -> Self {
+    pub fn with_ids(key: SessionKey, ids: CallId) -> Self {
         SessionName {
             key,
             ids: Some(ids),

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
+use l2tp::{CallId, TunnelId};
 use ppp::session::Session as PppLink;
 use rand_core::RngCore;
 
-use crate::endpoint::{ids_of, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::session::{Sess, SessionName, TerminateCause};
 use crate::state_file::{SavedCounters, SavedSession, SavedState};
 
@@ -18,7 +19,7 @@ impl Endpoint {
     /// out (their LAC redials). `saved_at` and `boot_id` stamp the file's header.
     pub fn snapshot(&self, now: Instant, saved_at: SystemTime, boot_id: &str) -> SavedState {
         let tunnels = self.calls.engine().snapshot();
-        let established: HashSet<u16> = tunnels.iter().map(|t| t.id).collect();
+        let established: HashSet<TunnelId> = tunnels.iter().map(|t| t.id).collect();
         let mut sessions = Vec::new();
         for (key, s) in self.table.iter() {
             let Some(ids) = self.table.ids(key) else {
@@ -27,7 +28,7 @@ impl Endpoint {
             if !established.contains(&ids.tunnel) || s.opened.is_none() {
                 continue;
             }
-            let Some(link) = self.calls.link((ids.tunnel, ids.session)) else {
+            let Some(link) = self.calls.link(ids) else {
                 continue;
             };
             let ppp = match link.snapshot() {
@@ -89,8 +90,11 @@ impl Endpoint {
             if self.resume_session(now, elapsed, &s) {
                 resumed += 1;
             } else {
-                self.calls
-                    .close_call(now, (s.tunnel, s.session), l2tp::ResultCode::ADMINISTRATIVE);
+                self.calls.close_call(
+                    now,
+                    CallId::new(s.tunnel, s.session),
+                    l2tp::ResultCode::ADMINISTRATIVE,
+                );
             }
         }
         self.drive(now);
@@ -102,7 +106,7 @@ impl Endpoint {
     }
 
     fn resume_session(&mut self, now: Instant, elapsed: Duration, s: &SavedSession) -> bool {
-        let call = (s.tunnel, s.session);
+        let call = CallId::new(s.tunnel, s.session);
         let tag = format!("tunnel {} call {}", s.tunnel, s.session);
         let mut seed = [0u8; 16];
         self.rng.fill_bytes(&mut seed);
@@ -140,7 +144,7 @@ impl Endpoint {
             .opened_at_unix
             .map(|u| (self.env.clock.instant_of_unix(u, now), u));
         sess.dumped = s.dumped;
-        let key = match self.table.insert(ids_of(call), sess) {
+        let key = match self.table.insert(call, sess) {
             Ok(k) => k,
             Err(e) => {
                 log::warn!("{tag}: {e}");

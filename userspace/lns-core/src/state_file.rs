@@ -53,6 +53,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use l2tp::{SessionId, TunnelId};
 use serde::{Deserialize, Serialize};
 
 use crate::ip_pool::{IpPool, PoolError, PoolSnapshot};
@@ -111,9 +112,9 @@ pub struct SavedCounters {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedSession {
     /// Our tunnel id.
-    pub tunnel: u16,
+    pub tunnel: TunnelId,
     /// Our session id in that tunnel.
-    pub session: u16,
+    pub session: SessionId,
     /// The PPP link.
     pub ppp: ppp::snapshot::SessionSnapshot,
     /// The LAC's address and which of our UDP sockets (bind addresses) the tunnel uses.
@@ -468,8 +469,8 @@ mod tests {
 
         let now = Instant::now();
         let mut s = SavedSession {
-            tunnel: 1,
-            session: 1,
+            tunnel: l2tp::TunnelId(1),
+            session: l2tp::SessionId(1),
             ppp: ppp_snapshot(),
             peer: "192.0.2.1:1701".parse().unwrap(),
             socket: 0,

@@ -8,16 +8,16 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
-use l2tp::CallInfo;
+use l2tp::{CallInfo, SessionId, TunnelId};
 use lns_core::Command;
 use lns_dataplane::data_plane::Drop;
 use radius::{acct_terminate_cause as cause, Attribute};
 
 /// An L2TP data message (no sequence numbers) carrying an IPv4 packet in PPP.
-fn data_message(tunnel: u16, session: u16, ip: &[u8]) -> Vec<u8> {
+fn data_message(tunnel: TunnelId, session: SessionId, ip: &[u8]) -> Vec<u8> {
     let mut d = vec![0x00, 0x02];
-    d.extend_from_slice(&tunnel.to_be_bytes());
-    d.extend_from_slice(&session.to_be_bytes());
+    d.extend_from_slice(&tunnel.get().to_be_bytes());
+    d.extend_from_slice(&session.get().to_be_bytes());
     d.extend_from_slice(&[0xff, 0x03, 0x00, 0x21]);
     d.extend_from_slice(ip);
     d
@@ -34,7 +34,7 @@ fn data_for_a_live_session_is_taken_only_from_its_tunnels_peer() {
     let route = w.lacs[lac]
         .calls
         .engine()
-        .data_route(call.0, call.1)
+        .data_route(call.tunnel, call.session)
         .unwrap();
     let (t, s) = (route.peer_tunnel_id, route.peer_session_id);
     let ip = ipv4(user, Ipv4Addr::new(198, 51, 100, 1), 10);
@@ -80,7 +80,7 @@ fn a_sequenced_call_is_published_and_its_data_numbered() {
     let route = w.lacs[lac]
         .calls
         .engine()
-        .data_route(call.0, call.1)
+        .data_route(call.tunnel, call.session)
         .unwrap();
     assert!(route.sequencing);
     let ip = ipv4(user, Ipv4Addr::new(198, 51, 100, 1), 20);

@@ -61,7 +61,7 @@ fn pap_reject() {
     let lac = w.add_lac(None);
     assert!(w.login(lac, "carol", "wrong").is_none());
     let t = *w.lacs[lac].tunnel_up.iter().next().unwrap();
-    let call = (t, *w.lacs[lac].down.iter().next().map(|c| &c.1).unwrap());
+    let call = l2tp_ppp::CallId::new(t, w.lacs[lac].down.iter().next().unwrap().session);
     assert!(w.lacs[lac].auth_failed.contains(&call), "PAP Nak seen");
     assert_eq!(w.lns.session_count(), 0);
     let c = w.lns.handle_command(w.now, Command::ShowCounters);
@@ -92,7 +92,7 @@ fn framed_ip_address_and_framed_route() {
     let route = w.lacs[lac]
         .calls
         .engine()
-        .data_route(call.0, call.1)
+        .data_route(call.tunnel, call.session)
         .unwrap();
     assert_eq!(
         (path.ids.tunnel, path.ids.session),

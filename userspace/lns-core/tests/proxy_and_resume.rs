@@ -35,7 +35,7 @@ fn proxied_call(
         .calls
         .open_proxied_session(w.now, t, info, link)
         .unwrap();
-    (t, s)
+    l2tp_ppp::CallId::new(t, s)
 }
 
 fn counter(w: &mut World, name: &str) -> u64 {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use l2tp::fuzzing::TestRng;
-use l2tp::{CallInfo, Config, Engine, Event};
+use l2tp::{CallInfo, Config, Engine, Event, SessionId, TunnelId};
 use lns_config::ip_pool::IpPool;
 use lns_core::state_file::{
     self, AddressSource, LoadError, SavedCounters, SavedSession, SavedState, FILE_NAME,
@@ -99,9 +99,9 @@ struct World {
     now: Instant,
     lac: Engine,
     lns: Engine,
-    lac_tunnel: u16,
+    lac_tunnel: TunnelId,
     /// (LNS tunnel, LNS session, LAC session, server link, client link, address)
-    calls: Vec<(u16, u16, u16, Session, Session, Ipv4Addr)>,
+    calls: Vec<(TunnelId, SessionId, SessionId, Session, Session, Ipv4Addr)>,
     pool: IpPool,
 }
 
@@ -129,7 +129,7 @@ fn world(n: u32) -> World {
         lac.open_session(now, lac_tunnel, call).unwrap();
     }
     pump(&mut lac, &mut lns, now, &mut lac_ev, &mut lns_ev);
-    let up = |ev: &[Event]| -> Vec<(u16, u16)> {
+    let up = |ev: &[Event]| -> Vec<(TunnelId, SessionId)> {
         ev.iter()
             .filter_map(|e| match e {
                 Event::SessionUp {
@@ -176,7 +176,7 @@ fn save_state(w: &World, at: SystemTime) -> SavedState {
             dns: [Some(Ipv4Addr::new(192, 0, 2, 53)), None],
             routes: vec![(Ipv4Addr::new(203, 0, 113, 0), 28)],
             class: vec![b"class-1".to_vec()],
-            acct_session_id: format!("5F00{t:04X}{s:04X}"),
+            acct_session_id: format!("5F00{:04X}{:04X}", t.0, s.0),
             session_timeout_left: Some(Duration::from_secs(3600)),
             idle_timeout: None,
             interim: Some(Duration::from_secs(300)),
@@ -348,7 +348,7 @@ fn refuses_other_versions_and_corruption() {
 
     // Well-formed but inconsistent: a session without its call, an address used twice.
     let mut orphan = s.clone();
-    orphan.sessions[0].session = orphan.sessions[0].session.wrapping_add(1) | 1;
+    orphan.sessions[0].session = SessionId(orphan.sessions[0].session.0.wrapping_add(1) | 1);
     orphan.tunnels[0]
         .sessions
         .retain(|c| c.id != orphan.sessions[0].session);
@@ -396,15 +396,15 @@ fn size_at_100k_sessions() {
     let mut sessions = Vec::new();
     for t in 1..=100u16 {
         let mut tun = t0.clone();
-        tun.id = t;
+        tun.id = TunnelId(t);
         tun.sessions.clear();
         for s in 1..=1000u16 {
             let mut call = t0.sessions[0].clone();
-            call.id = s;
+            call.id = SessionId(s);
             tun.sessions.push(call);
             let mut sess = s0.clone();
-            sess.tunnel = t;
-            sess.session = s;
+            sess.tunnel = TunnelId(t);
+            sess.session = SessionId(s);
             let n = u32::from(t) * 1000 + u32::from(s);
             sess.address = Some((Ipv4Addr::from(0x6440_0000 + n), AddressSource::Pool));
             sess.acct_session_id = format!("5F00{n:08X}");

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use l2tp::header::{parse_data_header, write_data_header, DATA_HEADER_LEN};
 
-use crate::session_table::{L2tpIds, Pinned, SessionKey};
+use crate::session_table::{CallId, Pinned, SessionKey};
 
 /// PPP protocol number of IPv4 (RFC 1332).
 const PPP_IPV4: u16 = 0x0021;
@@ -48,8 +48,12 @@ pub enum Drop {
     Sequenced,
 }
 
-/// Global data-plane counters (relaxed atomics: read for statistics only).
+/// One data-plane worker's counters (relaxed atomics: read for statistics only).
+///
+/// Each worker owns one, so no two cores write the same cache line on the per-packet path
+/// (hence the alignment); [`Counters::sum`] adds them up for the CLI, nsctl and metrics.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 pub struct Counters {
     pub down_packets: AtomicU64,
     pub up_packets: AtomicU64,
@@ -66,7 +70,63 @@ pub struct Counters {
     pub sequenced_to_control: AtomicU64,
 }
 
+/// The counters of every worker added up, at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CounterValues {
+    pub down_packets: u64,
+    pub up_packets: u64,
+    pub down_octets: u64,
+    pub up_octets: u64,
+    pub to_control: u64,
+    pub not_ipv4: u64,
+    pub no_session: u64,
+    pub over_mru: u64,
+    pub malformed: u64,
+    pub spoofed: u64,
+    pub wrong_peer: u64,
+    pub sequenced_to_control: u64,
+}
+
+impl CounterValues {
+    /// `(name, value)` as the `counters:` log line, nsctl and the CLI show them.
+    pub fn named(&self) -> [(&'static str, u64); 10] {
+        [
+            ("down_packets", self.down_packets),
+            ("up_packets", self.up_packets),
+            ("to_control", self.to_control),
+            ("not_ipv4", self.not_ipv4),
+            ("no_session", self.no_session),
+            ("over_mru", self.over_mru),
+            ("malformed", self.malformed),
+            ("spoofed", self.spoofed),
+            ("wrong_peer", self.wrong_peer),
+            ("sequenced_to_control", self.sequenced_to_control),
+        ]
+    }
+}
+
 impl Counters {
+    /// The sum over `workers`' counters.
+    pub fn sum<'a>(workers: impl IntoIterator<Item = &'a Counters>) -> CounterValues {
+        let mut t = CounterValues::default();
+        for c in workers {
+            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+            t.down_packets += get(&c.down_packets);
+            t.up_packets += get(&c.up_packets);
+            t.down_octets += get(&c.down_octets);
+            t.up_octets += get(&c.up_octets);
+            t.to_control += get(&c.to_control);
+            t.not_ipv4 += get(&c.not_ipv4);
+            t.no_session += get(&c.no_session);
+            t.over_mru += get(&c.over_mru);
+            t.malformed += get(&c.malformed);
+            t.spoofed += get(&c.spoofed);
+            t.wrong_peer += get(&c.wrong_peer);
+            t.sequenced_to_control += get(&c.sequenced_to_control);
+        }
+        t
+    }
+
     pub fn dropped(&self, why: Drop) {
         let c = match why {
             Drop::NotIpv4 => &self.not_ipv4,
@@ -223,7 +283,7 @@ fn classify_upstream(
     let Some(h) = parse_data_header(datagram).map_err(|_| Drop::Malformed)? else {
         return Ok(Upstream::ToControl);
     };
-    let ids = L2tpIds {
+    let ids = CallId {
         tunnel: h.tunnel_id,
         session: h.session_id,
     };
@@ -263,9 +323,9 @@ mod tests {
         let mut t = SessionTable::new();
         let k = t
             .insert(
-                L2tpIds {
-                    tunnel: 3,
-                    session: 4,
+                CallId {
+                    tunnel: l2tp::TunnelId(3),
+                    session: l2tp::SessionId(4),
                 },
                 (),
             )
@@ -276,8 +336,8 @@ mod tests {
             DataPathInfo {
                 peer: LAC,
                 socket: 0,
-                peer_tunnel: 30,
-                peer_session: 40,
+                peer_tunnel: l2tp::TunnelId(30),
+                peer_session: l2tp::SessionId(40),
                 mru: 1500,
                 acfc,
                 pfc,
@@ -327,7 +387,10 @@ mod tests {
 
         // And what we sent parses back to the same packet on the LAC's side of the header.
         let h = parse_data_header(dg).unwrap().unwrap();
-        assert_eq!((h.tunnel_id, h.session_id), (30, 40));
+        assert_eq!(
+            (h.tunnel_id, h.session_id),
+            (l2tp::TunnelId(30), l2tp::SessionId(40))
+        );
         assert_eq!(ppp_protocol(&dg[h.payload()]), Some((PPP_IPV4, 4)));
     }
 
@@ -372,6 +435,17 @@ mod tests {
         assert_eq!(c.not_ipv4.load(Ordering::Relaxed), 1);
         assert_eq!(c.malformed.load(Ordering::Relaxed), 2);
         assert_eq!(c.down_packets.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn worker_counters_add_up() {
+        let (a, b) = (Counters::default(), Counters::default());
+        a.dropped(Drop::Spoofed);
+        b.dropped(Drop::Spoofed);
+        b.up_packets.fetch_add(5, Ordering::Relaxed);
+        let t = Counters::sum([&a, &b]);
+        assert_eq!((t.spoofed, t.up_packets, t.malformed), (2, 5, 0));
+        assert!(t.named().contains(&("spoofed", 2)));
     }
 
     fn l2tp_data(tunnel: u16, session: u16, ppp: &[u8]) -> Vec<u8> {

@@ -17,6 +17,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use l2tp::{SessionId, TunnelId};
+
 /// A session's key: a slot plus a generation, so a stale key never finds a newer session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionKey {
@@ -32,11 +34,7 @@ impl SessionKey {
 }
 
 /// Our (local) L2TP ids of a session: the tunnel id and session id the LAC sends to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct L2tpIds {
-    pub tunnel: u16,
-    pub session: u16,
-}
+pub use l2tp::CallId;
 
 /// Per-session counters, updated by the data plane with relaxed atomics.
 #[derive(Debug, Default)]
@@ -75,8 +73,8 @@ pub struct DataPathInfo {
     /// Which of our UDP sockets (bind addresses) the tunnel uses.
     pub socket: u16,
     /// The LAC's ids, written into downstream L2TP headers.
-    pub peer_tunnel: u16,
-    pub peer_session: u16,
+    pub peer_tunnel: TunnelId,
+    pub peer_session: SessionId,
     /// The peer's MRU: longer downstream packets are dropped.
     pub mru: u16,
     /// PPP Address-and-Control-Field and Protocol-Field compression negotiated by LCP.
@@ -93,7 +91,7 @@ pub struct DataPathInfo {
 #[derive(Debug)]
 pub struct DataPath {
     pub key: SessionKey,
-    pub ids: L2tpIds,
+    pub ids: CallId,
     pub address: Ipv4Addr,
     pub info: DataPathInfo,
     pub counters: Arc<SessionCounters>,
@@ -105,7 +103,7 @@ pub enum TableError {
     /// The key is stale (the session is gone).
     NoSuchSession,
     /// Another session already has these L2TP ids.
-    IdsInUse(L2tpIds),
+    IdsInUse(CallId),
     /// Another session already has this address.
     AddressInUse(Ipv4Addr),
     /// Another session already routes this exact prefix.
@@ -146,7 +144,7 @@ type Route = (Ipv4Addr, u8);
 #[derive(Debug)]
 struct Entry<S> {
     state: S,
-    ids: L2tpIds,
+    ids: CallId,
     address: Option<Ipv4Addr>,
     routes: Vec<Route>,
     radius_id: Option<u32>,
@@ -167,7 +165,7 @@ struct Shared {
     by_route: papaya::HashMap<(u8, u32), Arc<DataPath>>,
     /// Bit n set: some route of length n exists (n = 0..=32).
     route_lengths: AtomicU64,
-    by_ids: papaya::HashMap<L2tpIds, Arc<DataPath>>,
+    by_ids: papaya::HashMap<CallId, Arc<DataPath>>,
 }
 
 /// The data plane's read-only, lock-free handle.
@@ -189,7 +187,7 @@ pub struct Pinned<'a> {
     >,
     by_ids: papaya::HashMapRef<
         'a,
-        L2tpIds,
+        CallId,
         Arc<DataPath>,
         std::hash::RandomState,
         papaya::LocalGuard<'a>,
@@ -229,7 +227,7 @@ impl Pinned<'_> {
     }
 
     /// The session an upstream data packet belongs to.
-    pub fn by_ids(&self, ids: L2tpIds) -> Option<&DataPath> {
+    pub fn by_ids(&self, ids: CallId) -> Option<&DataPath> {
         self.by_ids.get(&ids).map(|p| &**p)
     }
 
@@ -255,9 +253,9 @@ pub struct SessionTable<S> {
     slots: Vec<Slot<S>>,
     free_slots: Vec<u32>,
     len: usize,
-    by_ids: HashMap<L2tpIds, SessionKey>,
+    by_ids: HashMap<CallId, SessionKey>,
     /// Tunnel id → its session ids (tunnel teardown visits only its own sessions).
-    by_tunnel: HashMap<u16, HashSet<u16>>,
+    by_tunnel: HashMap<TunnelId, HashSet<SessionId>>,
     by_address: HashMap<Ipv4Addr, SessionKey>,
     by_route: HashMap<Route, SessionKey>,
     route_length_counts: [u32; 33],
@@ -310,7 +308,7 @@ impl<S> SessionTable<S> {
     }
 
     /// Adds a session under its L2TP ids.
-    pub fn insert(&mut self, ids: L2tpIds, state: S) -> Result<SessionKey, TableError> {
+    pub fn insert(&mut self, ids: CallId, state: S) -> Result<SessionKey, TableError> {
         if self.by_ids.contains_key(&ids) {
             return Err(TableError::IdsInUse(ids));
         }
@@ -422,23 +420,23 @@ impl<S> SessionTable<S> {
         })
     }
 
-    pub fn ids(&self, key: SessionKey) -> Option<L2tpIds> {
+    pub fn ids(&self, key: SessionKey) -> Option<CallId> {
         self.entry(key).map(|e| e.ids)
     }
 
-    pub fn by_ids(&self, ids: L2tpIds) -> Option<SessionKey> {
+    pub fn by_ids(&self, ids: CallId) -> Option<SessionKey> {
         self.by_ids.get(&ids).copied()
     }
 
     /// The sessions of one tunnel, in session id order (O(sessions of that tunnel)).
-    pub fn in_tunnel(&self, tunnel: u16) -> Vec<SessionKey> {
+    pub fn in_tunnel(&self, tunnel: TunnelId) -> Vec<SessionKey> {
         let Some(set) = self.by_tunnel.get(&tunnel) else {
             return Vec::new();
         };
-        let mut ids: Vec<u16> = set.iter().copied().collect();
+        let mut ids: Vec<SessionId> = set.iter().copied().collect();
         ids.sort_unstable();
         ids.into_iter()
-            .filter_map(|session| self.by_ids(L2tpIds { tunnel, session }))
+            .filter_map(|session| self.by_ids(CallId { tunnel, session }))
             .collect()
     }
 

@@ -5,10 +5,11 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use lns_dataplane::session_table::{DataPathInfo, L2tpIds, SessionTable, TableError};
+use l2tp::{SessionId, TunnelId};
+use lns_dataplane::session_table::{CallId, DataPathInfo, SessionTable, TableError};
 
-fn ids(tunnel: u16, session: u16) -> L2tpIds {
-    L2tpIds { tunnel, session }
+fn ids(tunnel: u16, session: u16) -> CallId {
+    CallId::new(TunnelId(tunnel), SessionId(session))
 }
 
 fn ip(s: &str) -> Ipv4Addr {
@@ -19,8 +20,8 @@ fn info(peer_session: u16) -> DataPathInfo {
     DataPathInfo {
         peer: SocketAddrV4::new(ip("198.51.100.1"), 1701),
         socket: 0,
-        peer_tunnel: 7,
-        peer_session,
+        peer_tunnel: TunnelId(7),
+        peer_session: SessionId(peer_session),
         mru: 1458,
         acfc: false,
         pfc: false,
@@ -55,11 +56,11 @@ fn insert_lookup_remove_and_stale_keys() {
         t.set_address(k1, ip("10.0.0.1")),
         Err(TableError::NoSuchSession)
     );
-    assert_eq!(t.in_tunnel(1), [k2]);
+    assert_eq!(t.in_tunnel(TunnelId(1)), [k2]);
     let k4 = t.insert(ids(1, 0), "four".into()).unwrap();
-    assert_eq!(t.in_tunnel(1), [k4, k2], "in session id order");
-    assert_eq!(t.in_tunnel(2), [k3]);
-    assert!(t.in_tunnel(9).is_empty());
+    assert_eq!(t.in_tunnel(TunnelId(1)), [k4, k2], "in session id order");
+    assert_eq!(t.in_tunnel(TunnelId(2)), [k3]);
+    assert!(t.in_tunnel(TunnelId(9)).is_empty());
     t.remove(k4);
     assert_eq!(t.iter().count(), 2);
 }
@@ -142,7 +143,7 @@ fn data_plane_sees_only_published_sessions() {
     {
         let p = view.pin();
         let path = p.by_destination(ip("10.0.0.9")).unwrap();
-        assert_eq!((path.key, path.info.peer_session), (k, 1));
+        assert_eq!((path.key, path.info.peer_session), (k, SessionId(1)));
         assert_eq!(p.by_destination(ip("203.0.113.77")).unwrap().key, k);
         assert_eq!(p.by_ids(ids(3, 9)).unwrap().address, ip("10.0.0.9"));
         assert!(p.by_ids(ids(3, 8)).is_none());
@@ -164,7 +165,7 @@ fn data_plane_sees_only_published_sessions() {
     t.publish(k, info(2)).unwrap();
     let p = view.pin();
     let path = p.by_destination(ip("10.0.0.9")).unwrap();
-    assert_eq!(path.info.peer_session, 2);
+    assert_eq!(path.info.peer_session, SessionId(2));
     assert_eq!(path.counters.octets_out.load(Ordering::Relaxed), 100);
     assert_eq!(t.counters(k).unwrap().octets_in.load(Ordering::Relaxed), 60);
     assert_eq!(

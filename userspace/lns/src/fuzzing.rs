@@ -74,16 +74,16 @@ pub fn ip_pool(data: &[u8]) {
 /// back to the same packet behind an L2TP data header for the LAC's ids.
 pub fn data_plane(data: &[u8]) {
     use crate::data_plane::{downstream, upstream, Counters, Upstream, DOWN_HEADROOM};
-    use crate::session_table::{DataPathInfo, L2tpIds, SessionTable};
+    use crate::session_table::{CallId, DataPathInfo, SessionTable};
     use std::net::Ipv4Addr;
 
     let user = Ipv4Addr::new(10, 0, 0, 5);
     let mut t: SessionTable<()> = SessionTable::new();
     let key = t
         .insert(
-            L2tpIds {
-                tunnel: 3,
-                session: 4,
+            CallId {
+                tunnel: l2tp::TunnelId(3),
+                session: l2tp::SessionId(4),
             },
             (),
         )
@@ -96,8 +96,8 @@ pub fn data_plane(data: &[u8]) {
         DataPathInfo {
             peer: LAC,
             socket: 0,
-            peer_tunnel: 30,
-            peer_session: 40,
+            peer_tunnel: l2tp::TunnelId(30),
+            peer_session: l2tp::SessionId(40),
             mru: 1500,
             acfc: compressed,
             pfc: compressed,
@@ -126,7 +126,10 @@ pub fn data_plane(data: &[u8]) {
         let h = l2tp::header::parse_data_header(dg)
             .expect("our header parses")
             .expect("a data message");
-        assert_eq!((h.tunnel_id, h.session_id), (30, 40));
+        assert_eq!(
+            (h.tunnel_id, h.session_id),
+            (l2tp::TunnelId(30), l2tp::SessionId(40))
+        );
         assert!(dg[h.payload()].ends_with(data));
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use l2tp::fuzzing::TestRng;
 use l2tp::header::{self, Header};
 use l2tp::message::{Message, MessageType};
-use l2tp::{Config, Engine, Event};
+use l2tp::{Config, Engine, Event, SessionId, TunnelId};
 use rand_core::RngCore;
 
 pub const SECRET: &[u8] = b"s3cret";
@@ -194,7 +194,7 @@ impl Net {
     }
 
     /// Connect the LAC to the LNS; returns (LAC tunnel id, LNS tunnel id).
-    pub fn establish(&mut self) -> (u16, u16) {
+    pub fn establish(&mut self) -> (TunnelId, TunnelId) {
         let t = self.lac.connect(self.now, lns_addr()).unwrap();
         assert!(
             self.run_until(Duration::from_secs(120), |n| tunnel_up(&n.lac_events)
@@ -218,14 +218,14 @@ impl Net {
     }
 }
 
-pub fn tunnel_up(events: &[Event]) -> Option<u16> {
+pub fn tunnel_up(events: &[Event]) -> Option<TunnelId> {
     events.iter().find_map(|e| match e {
         Event::TunnelUp { tunnel, .. } => Some(*tunnel),
         _ => None,
     })
 }
 
-pub fn sessions_up(events: &[Event]) -> Vec<(u16, u16)> {
+pub fn sessions_up(events: &[Event]) -> Vec<(TunnelId, SessionId)> {
     events
         .iter()
         .filter_map(|e| match e {

@@ -119,7 +119,8 @@ const NOT_YET: &str = "accepted but not implemented yet; it has no effect";
 const NO_BGP: &str = "there is no BGP speaker: no session is opened and no route is announced";
 
 /// One error in a startup-config.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {}", Described(self))]
 pub struct ConfigError {
     pub file: String,
     pub line: usize,
@@ -154,9 +155,9 @@ pub enum ErrorKind {
     Conflict(String),
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
+impl ConfigError {
+    /// What is wrong, after the `file:line: ` prefix; a secret's value is never shown.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let k = &self.key;
         match &self.kind {
             ErrorKind::UnknownKey {
@@ -189,17 +190,27 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// All errors found in a file (never empty).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
+/// Formats [`ConfigError::describe`] inside the thiserror message.
+struct Described<'a>(&'a ConfigError);
 
-impl fmt::Display for ConfigErrors {
+impl fmt::Display for Described<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        oplog::write_lines(f, &self.0)
+        self.0.describe(f)
     }
 }
 
-impl std::error::Error for ConfigErrors {}
+/// All errors found in a file (never empty), one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", Lines(&self.0))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+struct Lines<'a>(&'a [ConfigError]);
+
+impl fmt::Display for Lines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        oplog::write_lines(f, self.0)
+    }
+}
 
 /// The CLI mode the script is in.
 enum Mode {

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use l2tp::CallInfo;
+use l2tp::{CallInfo, TunnelId};
 use l2tp_ppp::{CallId, Endpoint as Calls, EndpointEvent};
 use lns_core::config::Config;
 use lns_core::ip_pool::IpPool;
@@ -217,8 +217,8 @@ pub struct Lac {
     pub up: HashMap<CallId, Ipv4Addr>,
     pub down: BTreeSet<CallId>,
     pub auth_failed: BTreeSet<CallId>,
-    pub tunnel_up: BTreeSet<u16>,
-    pub tunnel_down: BTreeSet<u16>,
+    pub tunnel_up: BTreeSet<TunnelId>,
+    pub tunnel_down: BTreeSet<TunnelId>,
     /// IPv4 packets received per call.
     pub received: HashMap<CallId, Vec<Vec<u8>>>,
 }
@@ -365,7 +365,7 @@ impl World {
     }
 
     /// Opens a tunnel from LAC `lac` and waits for it; returns its LAC-side id.
-    pub fn tunnel(&mut self, lac: usize) -> Option<u16> {
+    pub fn tunnel(&mut self, lac: usize) -> Option<TunnelId> {
         let t = self.lacs[lac].calls.connect(self.now, lns_addr()).ok()?;
         self.run_until(Duration::from_secs(30), |w| {
             w.lacs[lac].tunnel_up.contains(&t) || w.lacs[lac].tunnel_down.contains(&t)
@@ -374,14 +374,14 @@ impl World {
     }
 
     /// Places a call for `user` on tunnel `tunnel` of LAC `lac`; returns its call id.
-    pub fn call(&mut self, lac: usize, tunnel: u16, user: &str, password: &str) -> CallId {
+    pub fn call(&mut self, lac: usize, tunnel: TunnelId, user: &str, password: &str) -> CallId {
         self.call_with(lac, tunnel, user, password, CallInfo::default())
     }
 
     pub fn call_with(
         &mut self,
         lac: usize,
-        tunnel: u16,
+        tunnel: TunnelId,
         user: &str,
         password: &str,
         info: CallInfo,
@@ -395,7 +395,7 @@ impl World {
             .calls
             .open_session(self.now, tunnel, info)
             .expect("open_session");
-        (tunnel, s)
+        CallId::new(tunnel, s)
     }
 
     /// Runs until `done` or `limit` of fake time passed; returns whether `done` held.

@@ -23,7 +23,6 @@ use std::io::{self, Write as _};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -538,23 +537,10 @@ impl Daemon {
     /// Counters for logs and nsctl, `name=value` each: sessions, the data plane's, the
     /// endpoint's, the daemon's.
     pub fn counters(&self) -> Vec<(String, u64)> {
-        let c = &self.counters;
         let mut out: Vec<(String, u64)> =
             vec![("sessions".into(), self.core.session_count() as u64)];
-        for (k, v) in [
-            ("down_packets", &c.down_packets),
-            ("up_packets", &c.up_packets),
-            ("to_control", &c.to_control),
-            ("not_ipv4", &c.not_ipv4),
-            ("no_session", &c.no_session),
-            ("over_mru", &c.over_mru),
-            ("malformed", &c.malformed),
-            ("spoofed", &c.spoofed),
-            ("wrong_peer", &c.wrong_peer),
-            ("sequenced_to_control", &c.sequenced_to_control),
-        ] {
-            out.push((k.into(), v.load(Relaxed)));
-        }
+        let data_plane = Counters::sum([&*self.counters]);
+        out.extend(data_plane.named().map(|(k, v)| (k.to_owned(), v)));
         out.extend(
             self.core
                 .counters()
@@ -584,13 +570,8 @@ impl Daemon {
     /// it to standard output; here it is a log line).
     fn dump_speed(&mut self, now: Instant) {
         self.next_speed_dump = now + Duration::from_secs(1);
-        let c = &self.counters;
-        let current = [
-            c.up_packets.load(Relaxed),
-            c.up_octets.load(Relaxed),
-            c.down_packets.load(Relaxed),
-            c.down_octets.load(Relaxed),
-        ];
+        let c = Counters::sum([&*self.counters]);
+        let current = [c.up_packets, c.up_octets, c.down_packets, c.down_octets];
         let (then, before) = self.last_speed;
         let secs = now.saturating_duration_since(then).as_secs_f64().max(0.001);
         let rate = |i: usize| current[i].saturating_sub(before[i]) as f64 / secs;
