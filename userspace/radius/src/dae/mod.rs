@@ -286,7 +286,9 @@ pub enum AnswerError {
     Encode(#[from] crate::SignError),
 }
 
-/// Counters; every datagram is counted once under `received` and once under its outcome.
+/// Counters. Every datagram is counted under `received` and under exactly one outcome
+/// (`requests`, `duplicates_answered`, a `refused_*` or a `drop_*`); `acks`, `naks` and
+/// `encode_failures` count answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DaeStats {
     pub received: u64,
@@ -312,6 +314,7 @@ pub struct DaeStats {
     pub drop_bad_authenticator: u64,
     pub drop_bad_message_authenticator: u64,
     pub drop_missing_message_authenticator: u64,
+    /// Event-Timestamp outside the window, or not a 4-octet integer.
     pub drop_stale_event_timestamp: u64,
     pub drop_missing_event_timestamp: u64,
     pub drop_duplicate_in_progress: u64,
