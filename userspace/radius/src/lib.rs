@@ -1,9 +1,12 @@
 //! RADIUS for the LNS: a codec for RFC 2865 (authentication), RFC 2866 (accounting),
-//! RFC 2869 (extensions) and RFC 5176 (CoA/Disconnect), and a sans-IO client that allocates
-//! identifiers, retransmits with backoff across two servers and authenticates replies.
+//! RFC 2869 (extensions) and RFC 5176 (CoA/Disconnect), a sans-IO client that allocates
+//! identifiers, retransmits with backoff across two servers and authenticates replies, and a
+//! sans-IO Dynamic Authorization server.
 //!
 //! Nothing here does I/O, reads a clock or spawns a thread: bytes and `now` go in, datagrams
-//! to send, timer deadlines and events come out ([`Client`]). The daemon owns the sockets.
+//! to send, timer deadlines and events come out ([`Client`]; [`dae::DaeServer`] likewise turns
+//! Disconnect/CoA requests into typed requests and typed answers into signed replies). The
+//! daemon owns the sockets.
 //!
 //! # Why not the crates.io `radius` crate
 //!
@@ -27,12 +30,14 @@
 //! * [`packet`]: owned [`Packet`] decode/encode.
 //! * [`auth`]: authenticators, Message-Authenticator, User-Password hiding, CHAP.
 //! * [`client`]: the retry/failover client.
+//! * [`dae`]: the Dynamic Authorization (Disconnect/CoA, RFC 5176) server.
 //! * [`fuzzing`]: entry points for the fuzz targets.
 
 pub mod attribute;
 pub mod auth;
 pub mod client;
 pub mod code;
+pub mod dae;
 pub mod fuzzing;
 pub mod packet;
 pub mod value;

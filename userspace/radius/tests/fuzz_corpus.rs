@@ -19,3 +19,8 @@ fn verify_corpus() {
 fn client_corpus() {
     replay("client", radius::fuzzing::client);
 }
+
+#[test]
+fn dae_corpus() {
+    replay("dae", radius::fuzzing::dae);
+}
