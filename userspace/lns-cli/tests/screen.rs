@@ -257,7 +257,7 @@ fn negotiation_answers_debian_telnet_without_loops() {
         [IAC, 254, 24, IAC, 254, 32, IAC, 254, 33, IAC, 254, 34, IAC, 254, 39, IAC, 252, 5]
     );
     assert_eq!(cli.window_size(), Some((80, 24)));
-    // The same again: refusals again (the options are still off), never an acknowledgement.
+    // Repeating the requests for modes already in force gets no acknowledgement (RFC 854).
     cli.handle_input(&[IAC, 253, 1, IAC, 253, 3, IAC, 251, 31]);
     assert_eq!(cli.take_output(), b"");
 }
