@@ -110,8 +110,20 @@ check "lac3 was not touched: not cleared, every probe came back ($(field "$work/
 ours unknown frobnicate
 check "unknown command: exit 1, says unrecognised" eval '[ $rc = 1 ] && said unknown "unrecognised command .frobnicate."'
 ours throttle throttle lac3 64
-check "throttle (a C plugin's command we do not have): exit 1, names the plugin" \
-    eval '[ $rc = 1 ] && said throttle "throttlectl"'
+check "throttle (a C plugin's command whose feature is not built): exit 1, says so by name" \
+    eval '[ $rc = 1 ] && said throttle "throttle: traffic shaping is not implemented"'
+ours throttle-bad throttle lac3 sideways 64
+check "throttle with a bad direction: exit 1, the grammar's complaint" \
+    eval '[ $rc = 1 ] && said throttle-bad "neither in nor out"'
+ours snoop snoop lac3 192.0.2.1 5000
+check "snoop USER IP PORT: exit 1, interception not built" \
+    eval '[ $rc = 1 ] && said snoop "snoop: interception is not implemented"'
+ours snoop-bad snoop lac3 somehost 5000
+check "snoop with a host name: exit 1, wants an IPv4 address" \
+    eval '[ $rc = 1 ] && said snoop-bad "not an IPv4 address"'
+theirs c-garden garden lac3
+check "C nsctl garden: exit 1, the walled garden not built" \
+    eval '[ $rc != 0 ] && said c-garden "walled garden is not implemented"'
 ours usage drop
 check "drop without a target: exit 1, says what it needs" \
     eval '[ $rc = 1 ] && said usage "requires username or session id"'
@@ -151,6 +163,63 @@ check "malformed: $sent bad datagrams, $answered answered, nsctl_malformed=$malf
     eval '[ "$answered" = 0 ] && [ "${malformed:-0}" -ge $((sent - 1)) ]'
 check "daemon still running and answering" eval 'kill -0 $lns_pid && ours final help'
 check "no panic in the daemon's output" no_panic
+
+# --- show: listings longer than a datagram come in pages; text and JSON; either client ----------
+many=130
+in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --sessions $many --auth pap --user 'lac%d' \
+    --password lacpass --secret tunnelsecret --setup-timeout 30 --target 10.202.0.2:9000 \
+    --rate 2 --duration 30 --json >"$work/many.json" 2>"$work/many.err" &
+many_job=$!
+all_up() { ours up show counters; grep -q "^sessions=$many$" "$work/up.out"; }
+for _ in $(seq 200); do all_up && break; sleep 0.2; done
+check "$many sessions up for the listings" all_up
+start=$(date +%s%N)
+ours list show sessions
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "# show sessions of $many sessions: ${took} ms"
+check "show sessions: $many lines, one per session id, each lacN user once, no continuation line" \
+    eval '[ $rc = 0 ] && [ "$(wc -l <"$work/list.out")" = $many ] &&
+          [ "$(cut -d" " -f1 "$work/list.out" | sort -u | wc -l)" = $many ] &&
+          [ "$(grep -oE " lac[0-9]+ " "$work/list.out" | sort -u | wc -l)" = $many ] &&
+          ! said list "more: nsctl"'
+ours jlist --json show sessions
+check "--json show sessions: one array of $many sessions with user, address and counters" \
+    eval '[ $rc = 0 ] && python3 -c "
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert len(a) == $many and len({s[\"id\"] for s in a}) == $many, len(a)
+assert all(s[\"user\"].startswith(\"lac\") and s[\"address\"].startswith(\"10.21\") for s in a)
+assert all(isinstance(s[\"octets_in\"], int) for s in a)
+" "$work/jlist.out"'
+theirs c-list show sessions
+next=$(sed -n 's/^\.\.\. more: nsctl //p' "$work/c-list.out")
+check "C nsctl show sessions: the first page, ending in a continuation line ($next)" \
+    eval '[ $rc = 0 ] && [ -n "$next" ] && [ "$(wc -l <"$work/c-list.out")" -lt $many ]'
+theirs c-list2 $next
+check "C nsctl $next: the next page starts where the first stopped" \
+    eval '[ $rc = 0 ] && [ "$(head -1 "$work/c-list2.out" | cut -d" " -f1)" = "${next##* }" ]'
+sid=$(head -1 "$work/list.out" | cut -d" " -f1)
+ours one show session "$sid"
+check "show session $sid: that one session" eval '[ $rc = 0 ] && [ "$(wc -l <"$work/one.out")" = 1 ] && grep -q "^$sid " "$work/one.out"'
+ours jone --json show session "$sid"
+check "--json show session $sid: an object with its id and user" \
+    eval 'python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o[\"id\"] == $sid and o[\"user\"].startswith(\"lac\")" "$work/jone.out"'
+ours none show session 999999
+check "show session of an unknown id: exit 1, session not found" eval '[ $rc = 1 ] && said none "session not found"'
+ours tunnels show tunnels
+check "show tunnels: the LAC's tunnel with its $many sessions" eval '[ $rc = 0 ] && grep -qE "^[0-9]+ 10\.201\.0\.2:[0-9]+ $many$" "$work/tunnels.out"'
+ours pool show pool
+check "show pool: in use equals the sessions" \
+    eval '[ $rc = 0 ] && python3 -c "
+import re, sys
+m = re.match(r\"pool (\\d+) address\\(es\\), (\\d+) free\", open(sys.argv[1]).read())
+assert int(m[1]) - int(m[2]) == $many, m.groups()
+" "$work/pool.out"'
+ours jcounters --json show counters
+check "--json show counters: an object, sessions=$many" \
+    eval 'python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o[\"sessions\"] == $many and o[\"nsctl_requests\"] > 0" "$work/jcounters.out"'
+kill "$many_job" 2>/dev/null
+wait "$many_job" 2>/dev/null
 
 # --- --control off ---------------------------------------------------------------------------------
 kill -QUIT "$lns_pid"

@@ -37,6 +37,12 @@ pub enum Command {
         tunnel: TunnelId,
     },
     ShowSessions,
+    /// At most `limit` sessions with an id of at least `from`, in id order, and where the
+    /// next page starts: a listing of 100 000 sessions in pieces that each cost their size.
+    ShowSessionsPage {
+        from: u32,
+        limit: usize,
+    },
     ShowSession(u32),
     ShowTunnels,
     /// The users with a session, and how many each has.
@@ -122,6 +128,11 @@ pub enum Reply {
         sessions: usize,
     },
     Sessions(Vec<SessionInfo>),
+    /// One page of [`Command::ShowSessionsPage`]; `next` is the `from` of the next page.
+    SessionsPage {
+        sessions: Vec<SessionInfo>,
+        next: Option<u32>,
+    },
     Tunnels(Vec<TunnelInfo>),
     Users(Vec<(String, usize)>),
     Pool(PoolInfo),
@@ -148,7 +159,7 @@ impl Reply {
             Reply::TunnelCleared { tunnel, sessions } => {
                 vec![format!("tunnel {tunnel} cleared ({sessions} session(s))")]
             }
-            Reply::Sessions(list) => list
+            Reply::Sessions(list) | Reply::SessionsPage { sessions: list, .. } => list
                 .iter()
                 .map(|s| {
                     format!(

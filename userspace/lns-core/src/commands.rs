@@ -29,10 +29,14 @@ impl Endpoint {
                 self.end_by_command(now, &target, reason, false)
             }
             Command::DropTunnel { tunnel } => self.drop_tunnel(now, tunnel),
-            Command::ShowSessions => Reply::Sessions(self.sessions(None, now)),
-            Command::ShowSession(id) => match self.key_of_id(id) {
-                Some(k) => Reply::Sessions(self.sessions(Some(k), now)),
-                None => Reply::Error(CommandError::NoSuchSession),
+            Command::ShowSessions => Reply::Sessions(self.sessions(0, usize::MAX, now).0),
+            Command::ShowSessionsPage { from, limit } => {
+                let (sessions, next) = self.sessions(from, limit, now);
+                Reply::SessionsPage { sessions, next }
+            }
+            Command::ShowSession(id) => match self.sessions(id, 1, now).0.pop() {
+                Some(s) if s.id == id => Reply::Sessions(vec![s]),
+                _ => Reply::Error(CommandError::NoSuchSession),
             },
             Command::ShowTunnels => Reply::Tunnels(self.tunnels()),
             Command::ShowUsers => {
@@ -74,10 +78,7 @@ impl Endpoint {
     }
 
     fn key_of_id(&self, id: u32) -> Option<SessionKey> {
-        self.table
-            .iter()
-            .find(|(k, _)| k.index() == id)
-            .map(|(k, _)| k)
+        self.table.key_of_index(id)
     }
 
     /// The live session `target` names. Like the original's `sessionctl`, only sessions that
@@ -145,40 +146,43 @@ impl Endpoint {
         Reply::TunnelCleared { tunnel, sessions }
     }
 
-    fn sessions(&self, only: Option<SessionKey>, now: Instant) -> Vec<SessionInfo> {
-        let mut out: Vec<SessionInfo> = self
-            .table
-            .iter()
-            .filter(|(k, _)| only.is_none_or(|o| o == *k))
-            .filter_map(|(key, s)| {
-                let ids = self.table.ids(key)?;
-                let c = self.table.counters(key)?;
-                let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-                Some(SessionInfo {
-                    id: key.index(),
-                    tunnel: ids.tunnel,
-                    call: ids.session,
-                    user: s.user.clone().unwrap_or_default(),
-                    address: s.address.map(|a| a.0),
-                    peer: std::net::SocketAddr::V4(s.peer),
-                    calling_station: s
-                        .calling_station
-                        .as_deref()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
-                        .unwrap_or_default(),
-                    up_for: s
-                        .opened
-                        .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
-                    octets_in: load(&c.octets_in),
-                    octets_out: load(&c.octets_out),
-                    packets_in: load(&c.packets_in),
-                    packets_out: load(&c.packets_out),
-                    acct_session_id: s.acct_session_id.to_string(),
-                })
-            })
-            .collect();
-        out.sort_by_key(|s| s.id);
-        out
+    /// Up to `limit` sessions from id `from` on, in id order, and the id the next page
+    /// starts at (`None`: this was the last).
+    fn sessions(&self, from: u32, limit: usize, now: Instant) -> (Vec<SessionInfo>, Option<u32>) {
+        let mut out = Vec::new();
+        let mut next = None;
+        for (key, s) in self.table.iter_from(from) {
+            if out.len() == limit {
+                next = Some(key.index());
+                break;
+            }
+            let (Some(ids), Some(c)) = (self.table.ids(key), self.table.counters(key)) else {
+                continue;
+            };
+            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            out.push(SessionInfo {
+                id: key.index(),
+                tunnel: ids.tunnel,
+                call: ids.session,
+                user: s.user.clone().unwrap_or_default(),
+                address: s.address.map(|a| a.0),
+                peer: std::net::SocketAddr::V4(s.peer),
+                calling_station: s
+                    .calling_station
+                    .as_deref()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .unwrap_or_default(),
+                up_for: s
+                    .opened
+                    .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
+                octets_in: load(&c.octets_in),
+                octets_out: load(&c.octets_out),
+                packets_in: load(&c.packets_in),
+                packets_out: load(&c.packets_out),
+                acct_session_id: s.acct_session_id.to_string(),
+            });
+        }
+        (out, next)
     }
 
     fn tunnels(&self) -> Vec<TunnelInfo> {

@@ -361,3 +361,48 @@ fn clean_shutdown_sends_acct_stop_cdn_and_stopccn() {
     }
     assert_eq!(w.lns.session_count(), 0);
 }
+
+#[test]
+fn a_long_listing_comes_in_pages_that_cover_every_session_once() {
+    let mut w = World::new(config("set radius_authtypes pap\n"), 8);
+    let lac = w.add_lac(None);
+    for i in 0..5 {
+        let user = format!("u{i}");
+        w.radius.add(&user, "pw", vec![]);
+        w.login(lac, &user, "pw").expect("up");
+    }
+    let mut seen = Vec::new();
+    let mut from = 0;
+    let mut pages = 0;
+    loop {
+        let Reply::SessionsPage { sessions, next } = w
+            .lns
+            .handle_command(w.now, Command::ShowSessionsPage { from, limit: 2 })
+        else {
+            panic!("not a page")
+        };
+        pages += 1;
+        assert!(sessions.len() <= 2);
+        assert!(sessions.iter().all(|s| s.id >= from));
+        seen.extend(sessions.iter().map(|s| (s.id, s.user.clone())));
+        match next {
+            Some(n) => {
+                assert!(n > from, "pages advance");
+                from = n;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let all: Vec<(u32, String)> = w.sessions().into_iter().map(|s| (s.id, s.user)).collect();
+    assert_eq!(seen, all, "every session once, in id order");
+    let id = all[3].0;
+    let Reply::Sessions(one) = w.lns.handle_command(w.now, Command::ShowSession(id)) else {
+        panic!()
+    };
+    assert_eq!((one.len(), one[0].id), (1, id));
+    assert!(w
+        .lns
+        .handle_command(w.now, Command::ShowSession(id + 1000))
+        .is_error());
+}

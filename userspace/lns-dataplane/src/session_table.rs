@@ -408,7 +408,23 @@ impl<S> SessionTable<S> {
 
     /// Every live session.
     pub fn iter(&self) -> impl Iterator<Item = (SessionKey, &S)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| {
+        self.iter_from(0)
+    }
+
+    /// The live session whose index (its "session N" and NAS-Port) is `index`, in O(1).
+    pub fn key_of_index(&self, index: u32) -> Option<SessionKey> {
+        let slot = self.slots.get(index as usize)?;
+        slot.entry.as_ref().map(|_| SessionKey {
+            index,
+            generation: slot.generation,
+        })
+    }
+
+    /// Live sessions with an index of at least `first`, in index order: a page of a long
+    /// listing costs the page, not the table.
+    pub fn iter_from(&self, first: u32) -> impl Iterator<Item = (SessionKey, &S)> {
+        let skip = (first as usize).min(self.slots.len());
+        self.slots[skip..].iter().zip(skip..).filter_map(|(s, i)| {
             let e = s.entry.as_ref()?;
             Some((
                 SessionKey {

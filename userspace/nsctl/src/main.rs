@@ -2,6 +2,10 @@
 //! nsctl does (same options, same output, same exit status), so operators' scripts keep
 //! working. `OK` lines go to standard output (exit 0), `ERR` lines to standard error
 //! (exit 1); no answer within the timeout is an error too.
+//!
+//! Ours adds: a listing longer than one datagram is fetched page by page (`nsctl::paging`)
+//! and printed as one, and `--json` asks `show` queries for JSON (one document, the pages of a
+//! listing joined into one array).
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -9,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+use nsctl::paging;
 use nsctl::wire::{Kind, Message, MAX_MESSAGE};
 
 /// Controls a running l2tpns: `nsctl help` lists the commands it answers.
@@ -24,6 +29,9 @@ struct Cli {
     /// Seconds to wait for the answer (0: wait forever).
     #[arg(short = 't', value_name = "TIMEOUT", default_value_t = 2)]
     timeout: u64,
+    /// `show` queries answer in JSON.
+    #[arg(long)]
+    json: bool,
     /// The command and its arguments.
     #[arg(value_name = "COMMAND", required = true, num_args = 1.., trailing_var_arg = true)]
     command: Vec<String>,
@@ -152,17 +160,31 @@ fn main() -> ExitCode {
             println!("  {name}{usage}");
         }
     }
-    let message = Message::new(kind, args.iter().map(|a| a.as_bytes().to_vec()));
-    match request(&cli, peer, &message) {
-        Ok(reply) if reply.kind == Kind::Ok => {
-            for line in reply.lines() {
-                println!("{line}");
+    let mut words: Vec<String> = args.to_vec();
+    if cli.json && kind == Kind::Control && words.first().is_some_and(|w| w == "show") {
+        words.insert(1, "--json".to_owned());
+    }
+    let json = words.iter().any(|w| w == "--json");
+    match fetch_all(&cli, peer, kind, words) {
+        Ok((Kind::Ok, lines)) if json => match join_json(&lines) {
+            Ok(v) => {
+                println!("{v:#}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("nsctl: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok((Kind::Ok, lines)) => {
+            for line in lines.concat() {
+                println!("{}", String::from_utf8_lossy(&line));
             }
             ExitCode::SUCCESS
         }
-        Ok(reply) => {
-            for line in reply.lines() {
-                eprintln!("{line}");
+        Ok((_, lines)) => {
+            for line in lines.concat() {
+                eprintln!("{}", String::from_utf8_lossy(&line));
             }
             ExitCode::FAILURE
         }
@@ -171,4 +193,62 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Pages a daemon may link before we stop following (a million sessions at 50 a page).
+const MAX_PAGES: usize = 100_000;
+
+/// One answer's arguments: lines, or pieces of a JSON text.
+type Args = Vec<Vec<u8>>;
+
+/// Sends the request and follows continuation lines; returns the answer's kind and each
+/// page's arguments (without the continuation line).
+fn fetch_all(
+    cli: &Cli,
+    peer: SocketAddr,
+    kind: Kind,
+    mut words: Vec<String>,
+) -> Result<(Kind, Vec<Args>), String> {
+    let mut pages = Vec::new();
+    loop {
+        let message = Message::new(kind, words.iter().map(|a| a.as_bytes().to_vec()));
+        let reply = request(cli, peer, &message)?;
+        let kind = reply.kind;
+        let mut lines = reply.args;
+        let next = match (kind, lines.last()) {
+            (Kind::Ok, Some(last)) => std::str::from_utf8(last)
+                .ok()
+                .and_then(paging::continuation),
+            _ => None,
+        };
+        if next.is_some() {
+            lines.pop();
+        }
+        pages.push(lines);
+        match next {
+            // A next page that is this one again would loop forever.
+            Some(next) if next != words && pages.len() < MAX_PAGES => words = next,
+            Some(_) => return Err("the daemon's pages do not advance".to_owned()),
+            None => return Ok((kind, pages)),
+        }
+    }
+}
+
+/// One JSON document from the pages: each page's pieces joined (a piece may end inside a
+/// UTF-8 character); arrays concatenated.
+fn join_json(pages: &[Args]) -> Result<serde_json::Value, String> {
+    let mut all: Option<serde_json::Value> = None;
+    for page in pages {
+        let v: serde_json::Value = serde_json::from_slice(&page.concat())
+            .map_err(|e| format!("the daemon's JSON does not parse: {e}"))?;
+        all = Some(match (all, v) {
+            (None, v) => v,
+            (Some(serde_json::Value::Array(mut a)), serde_json::Value::Array(b)) => {
+                a.extend(b);
+                serde_json::Value::Array(a)
+            }
+            _ => return Err("the daemon's JSON pages are not one listing".to_owned()),
+        });
+    }
+    all.ok_or_else(|| "empty answer".to_owned())
 }

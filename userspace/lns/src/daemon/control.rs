@@ -9,7 +9,10 @@
 //! non-loopback address is for networks the operator trusts.
 //!
 //! What the C daemon did through its `sessionctl` plugin (`drop`, `kill`) is built in, as
-//! [`lns_core::Command`]s the endpoint answers.
+//! [`lns_core::Command`]s the endpoint answers; so are the `show` queries (text, or JSON
+//! with `--json`), answered in pages ([`nsctl::paging`]) when longer than a datagram. The
+//! other C plugins' commands (snoop, throttle, garden) are parsed with their grammar and
+//! refused by name: those features are not built yet.
 //! Malformed datagrams are counted (`nsctl_malformed`) and dropped without an answer.
 
 use std::io;
@@ -19,10 +22,12 @@ use std::time::Instant;
 use mio::net::UdpSocket;
 use mio::Interest;
 
-use nsctl::command::{self, Request, Target, BUILT_IN_PLUGINS, HELP_LINES};
+use nsctl::command::{self, Request, Show, Target, BUILT_IN_PLUGINS, HELP_LINES};
+use nsctl::paging::{self, Page};
 use nsctl::wire::{Kind, Message, MAX_MESSAGE};
 
 use lns_core::{Command, Reply};
+use serde::Serialize;
 
 use super::{Daemon, TOKEN_CONTROL};
 
@@ -108,31 +113,27 @@ impl Daemon {
                 if let Err(refusal) = sender_allowed(from) {
                     self.stats.nsctl_refused += 1;
                     log::warn!("nsctl: request from {from} refused: {refusal}");
-                    self.send_control_reply(from, Kind::Err, vec![refusal]);
+                    self.send_control_reply(from, Kind::Err, vec![refusal.into_bytes()]);
                     continue;
                 }
             }
             let (kind, lines) = match command::parse(&message) {
                 Ok(request) => self.control_request(now, request, from),
-                Err(refusal) => (Kind::Err, vec![refusal]),
+                Err(refusal) => (Kind::Err, vec![refusal.into_bytes()]),
             };
             self.stats.nsctl_requests += 1;
             self.send_control_reply(from, kind, lines);
         }
     }
 
-    fn send_control_reply(&mut self, to: SocketAddr, kind: Kind, mut lines: Vec<String>) {
-        // Lines are ours and short; cut rather than fail if one ever is not.
+    fn send_control_reply(&mut self, to: SocketAddr, kind: Kind, mut lines: Vec<Vec<u8>>) {
+        // Lines are ours and short, and pages are sized to fit; cut rather than fail if one
+        // ever is not.
         for l in &mut lines {
-            if l.len() > 255 {
-                let mut end = 255;
-                while !l.is_char_boundary(end) {
-                    end -= 1;
-                }
-                l.truncate(end);
-            }
+            l.truncate(paging::MAX_ARG);
         }
-        let wire = match Message::new(kind, lines.into_iter().map(String::into_bytes)).encode() {
+        lines.truncate(255);
+        let wire = match Message::new(kind, lines).encode() {
             Ok(w) => w,
             Err(e) => {
                 log::warn!("nsctl: reply to {to} not sent: {e}");
@@ -151,21 +152,16 @@ impl Daemon {
         now: Instant,
         request: Request,
         from: SocketAddr,
-    ) -> (Kind, Vec<String>) {
+    ) -> (Kind, Vec<Vec<u8>>) {
+        let text =
+            |kind, lines: Vec<String>| (kind, lines.into_iter().map(String::into_bytes).collect());
         let command = match request {
-            Request::Help => return (Kind::Ok, HELP_LINES.iter().map(|l| l.to_string()).collect()),
-            // One `name=value` per line, as in the log's "counters:" line: the daemon's own
-            // counters join the endpoint's here.
-            Request::ShowCounters => {
-                let lines = self
-                    .counters()
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                return (Kind::Ok, lines);
+            Request::Help => {
+                return text(Kind::Ok, HELP_LINES.iter().map(|l| l.to_string()).collect())
             }
+            Request::Show { what, json } => return self.show(now, what, json),
             Request::LoadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
-                return (
+                return text(
                     Kind::Ok,
                     vec![format!(
                         "{name} is built in: its commands are always available"
@@ -173,7 +169,7 @@ impl Daemon {
                 )
             }
             Request::LoadPlugin(name) => {
-                return (
+                return text(
                     Kind::Err,
                     vec![format!(
                         "no plugin `{name}': this l2tpns loads no plugins ({} built in)",
@@ -182,13 +178,22 @@ impl Daemon {
                 )
             }
             Request::UnloadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
-                return (
+                return text(
                     Kind::Err,
                     vec![format!("{name} is built in and cannot be unloaded")],
                 )
             }
             Request::UnloadPlugin(name) => {
-                return (Kind::Err, vec![format!("plugin `{name}' is not loaded")])
+                return text(Kind::Err, vec![format!("plugin `{name}' is not loaded")])
+            }
+            Request::Snoop { .. } | Request::Unsnoop { .. } => {
+                return text(Kind::Err, vec![not_built("snoop", "interception")])
+            }
+            Request::Throttle { .. } | Request::Unthrottle { .. } => {
+                return text(Kind::Err, vec![not_built("throttle", "traffic shaping")])
+            }
+            Request::Garden { .. } | Request::Ungarden { .. } => {
+                return text(Kind::Err, vec![not_built("garden", "the walled garden")])
             }
             Request::Drop { target, reason } => Command::DropSession {
                 target: target_of(target),
@@ -217,8 +222,117 @@ impl Daemon {
         } else {
             Kind::Ok
         };
-        (kind, reply.lines())
+        text(kind, reply.lines())
     }
+
+    /// A `show` query: text lines or JSON, a page at a time for listings.
+    fn show(&mut self, now: Instant, what: Show, json: bool) -> (Kind, Vec<Vec<u8>>) {
+        let flag = if json { "--json " } else { "" };
+        let reply = match what {
+            Show::Sessions { from } => {
+                let Reply::SessionsPage { sessions, next } = self.core.handle_command(
+                    now,
+                    Command::ShowSessionsPage {
+                        from,
+                        limit: SESSIONS_PER_PAGE,
+                    },
+                ) else {
+                    return (Kind::Err, vec![b"no session listing".to_vec()]);
+                };
+                let lines = Reply::Sessions(sessions.clone()).lines();
+                let items = sessions.iter().zip(lines).map(|(s, line)| (s.id, line, s));
+                return page(items, next, json, |id| format!("show {flag}sessions {id}"));
+            }
+            Show::Tunnels { from } => {
+                let Reply::Tunnels(tunnels) = self.core.handle_command(now, Command::ShowTunnels)
+                else {
+                    return (Kind::Err, vec![b"no tunnel listing".to_vec()]);
+                };
+                let tunnels: Vec<_> = tunnels.into_iter().filter(|t| t.id.get() >= from).collect();
+                let lines = Reply::Tunnels(tunnels.clone()).lines();
+                let items = tunnels
+                    .iter()
+                    .zip(lines)
+                    .map(|(t, line)| (u32::from(t.id.get()), line, t));
+                return page(items, None, json, |id| format!("show {flag}tunnels {id}"));
+            }
+            Show::Session(id) => self.core.handle_command(now, Command::ShowSession(id)),
+            Show::Pool => self.core.handle_command(now, Command::ShowPool),
+            Show::Counters => {
+                let counters = self.counters();
+                if json {
+                    let map: serde_json::Map<String, serde_json::Value> =
+                        counters.into_iter().map(|(k, v)| (k, v.into())).collect();
+                    return (
+                        Kind::Ok,
+                        paging::json_value(&serde_json::Value::Object(map).to_string()),
+                    );
+                }
+                Reply::Counters(counters)
+            }
+        };
+        let kind = if reply.is_error() {
+            Kind::Err
+        } else {
+            Kind::Ok
+        };
+        if !json || reply.is_error() {
+            return (
+                kind,
+                reply.lines().into_iter().map(String::into_bytes).collect(),
+            );
+        }
+        let value = match &reply {
+            Reply::Sessions(list) if list.len() == 1 => serde_json::to_string(&list[0]),
+            Reply::Pool(p) => serde_json::to_string(p),
+            other => serde_json::to_string(other),
+        };
+        match value {
+            Ok(v) => (Kind::Ok, paging::json_value(&v)),
+            Err(e) => (Kind::Err, vec![format!("JSON: {e}").into_bytes()]),
+        }
+    }
+}
+
+/// Sessions asked of the endpoint per page: more than a datagram holds as text (about 50
+/// lines), so a page is cut by size, not by this.
+const SESSIONS_PER_PAGE: usize = 64;
+
+/// One page of a listing: as many `(id, line, item)` as fit, and the request for the rest
+/// (from the first that did not fit, or from `next` when all did).
+fn page<'a, T: Serialize + 'a>(
+    items: impl Iterator<Item = (u32, String, &'a T)>,
+    next: Option<u32>,
+    json: bool,
+    request_from: impl Fn(u32) -> String,
+) -> (Kind, Vec<Vec<u8>>) {
+    let mut page = if json {
+        Page::json_array()
+    } else {
+        Page::text()
+    };
+    let mut cut = None;
+    for (id, line, item) in items {
+        let fits = if json {
+            match serde_json::to_string(item) {
+                Ok(j) => page.push_json(&j),
+                Err(e) => return (Kind::Err, vec![format!("JSON: {e}").into_bytes()]),
+            }
+        } else {
+            page.push_line(&line)
+        };
+        if !fits {
+            cut = Some(id);
+            break;
+        }
+    }
+    let next = cut.or(next).map(request_from);
+    (Kind::Ok, page.finish(next.as_deref()))
+}
+
+/// The refusal of a C plugin's command whose feature this daemon does not have yet.
+fn not_built(command: &str, feature: &str) -> String {
+    format!("{command}: {feature} is not implemented in this version of l2tpns")
 }
 
 fn target_of(t: Target) -> lns_core::Target {
