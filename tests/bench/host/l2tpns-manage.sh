@@ -1,0 +1,95 @@
+#!/bin/bash
+# The operator's interfaces at scale: one daemon with TUNNELS x SESSIONS sessions (70 000 by
+# default) through FreeRADIUS, and how long a full listing takes on each interface (nsctl
+# `show sessions`, the telnet CLI's `show session`, a metrics scrape and `/sessions`), with the
+# latency of probes through one more session measured alone and while the listings run: a
+# listing must not stop the loop that forwards packets.
+#
+# Runs on the host as root in network namespaces (tests/l2tpns/daemon-env.inc):
+#   NETEDGE_BIN_DIR=target/release tests/bench/host/l2tpns-manage.sh
+# Tunables: TUNNELS (10), SESSIONS per tunnel (7000), PROBE_RATE (probes per second through the
+# probe session, 2000), WINDOW (seconds per latency window, 10), SETUP_WINDOW (4000).
+set -u
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+export NETEDGE_BIN_DIR=${NETEDGE_BIN_DIR:-${CARGO_TARGET_DIR:-$repo/target}/release}
+. "$repo/tests/l2tpns/daemon-env.inc"
+TUNNELS=${TUNNELS:-10}
+SESSIONS=${SESSIONS:-7000}
+export POOL=${POOL:-10.210.0.0/15}
+PROBE_RATE=${PROBE_RATE:-2000}
+WINDOW=${WINDOW:-10}
+SETUP_WINDOW=${SETUP_WINDOW:-4000}
+total=$((TUNNELS * SESSIONS))
+nsctl=$bin/nsctl
+bench() { echo "# bench: $*"; }
+ms_now() { date +%s%3N; }
+sessions_up() { grep -c 'session .*: user .* up with ' "$lns_dir/l2tpns.log" 2>/dev/null; }
+
+check "three namespaces and two veth pairs set up" setup_net || exit 1
+check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
+write_lns_config
+check "l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1; }
+check "echo server listening in the server namespace" start_echo || exit 1
+
+# The crowd: every session up, a trickle of probes, kept up until the end.
+(exec ip netns exec "$ns_lac" "$lac" --lns 10.201.0.1 --bind 10.201.0.2:0 --tunnels "$TUNNELS" \
+    --sessions "$SESSIONS" --auth pap --user 'lac%d' --password lacpass --secret tunnelsecret \
+    --setup-timeout 600 --target 10.202.0.2:9000 --rate 200 --size 100 --duration 3600 \
+    --socket-buffer $((32 << 20)) --setup-window "$SETUP_WINDOW" --json \
+    >"$work/crowd.json" 2>"$work/crowd.err") &
+crowd=$!
+all_up() {
+    local i
+    for i in $(seq 1 1200); do
+        [ "$(sessions_up)" -ge "$total" ] && return 0
+        kill -0 "$crowd" 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+check "$total sessions up" all_up || { kill "$crowd"; exit 1; }
+
+# probe NAME: one more session sending PROBE_RATE probes for WINDOW seconds; its report in NAME.json.
+probe() {
+    in_lac "$lac" --lns 10.201.0.1 --bind 10.201.0.3:0 --sessions 1 --auth pap --user lac999999 \
+        --password lacpass --secret tunnelsecret --setup-timeout 30 --target 10.202.0.2:9000 \
+        --rate "$PROBE_RATE" --size 100 --duration "$WINDOW" --json >"$work/$1.json" 2>"$work/$1.err"
+}
+in_lac ip addr add 10.201.0.3/24 dev "${tag}a" 2>/dev/null
+latency() { echo "avg $(field "$work/$1.json" latency_avg_us) us, p99 $(field "$work/$1.json" latency_p99_us) us, $(field "$work/$1.json" lost) lost of $(field "$work/$1.json" sent)"; }
+
+probe alone
+check "probe session alone: probes came back" [ "$(field "$work/alone.json" received)" -gt 0 ]
+bench "probe latency at $PROBE_RATE pps with $total other sessions, nothing else asked: $(latency alone)"
+
+# during NAME COMMAND...: COMMAND in a loop while a probe window runs; prints its timings.
+during() {
+    local name=$1
+    shift
+    probe "$name" &
+    local probe_job=$! n=0 start t total_ms=0 worst=0 rc_all=0
+    sleep 2 # the probe session's set-up
+    while kill -0 "$probe_job" 2>/dev/null; do
+        start=$(ms_now)
+        "$@" >"$work/$name.out" 2>"$work/$name.err" || rc_all=1
+        t=$(($(ms_now) - start))
+        total_ms=$((total_ms + t))
+        [ "$t" -gt "$worst" ] && worst=$t
+        n=$((n + 1))
+    done
+    wait "$probe_job"
+    echo "$n $((total_ms / (n > 0 ? n : 1))) $worst $rc_all"
+}
+
+read -r n avg worst rc < <(during nsctl in_lns "$nsctl" -t 10 show sessions)
+lines=$(wc -l <"$work/nsctl.out")
+check "nsctl show sessions: all $total sessions listed (exit $rc)" eval '[ "$rc" = 0 ] && [ "$lines" -ge "$total" ]'
+bench "nsctl show sessions of $lines sessions: $avg ms each (worst $worst ms, $n runs in ${WINDOW} s); probe latency meanwhile: $(latency nsctl)"
+read -r n avg worst rc < <(during nsctl-json in_lns "$nsctl" -t 10 --json show sessions)
+bench "nsctl --json show sessions: $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency nsctl-json)"
+
+kill "$crowd" 2>/dev/null
+wait "$crowd" 2>/dev/null
+check "no panic in the daemon" no_panic
+bench "command: TUNNELS=$TUNNELS SESSIONS=$SESSIONS PROBE_RATE=$PROBE_RATE WINDOW=$WINDOW tests/bench/host/l2tpns-manage.sh"
+[ "$failures" = 0 ]
