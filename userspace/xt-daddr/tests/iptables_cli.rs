@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The cdylib cargo built next to this test's `deps/` directory, copied into a directory of
+/// The cdylib cargo built next to this test's `deps/` directory (built here when a plain
+/// `cargo test` did not: a cdylib is no dependency of the tests), copied into a directory of
 /// its own so libxtables finds it by name. Copied once per test process: the tests run in
 /// parallel threads, and a second copy truncating the file while another test's iptables is
 /// loading it made that iptables silently skip the extension.
@@ -21,12 +22,10 @@ fn extension_dir() -> &'static Path {
             .parent()
             .and_then(Path::parent)
             .expect("target/<profile>");
-        let so = profile.join("libxt_DADDR.so");
-        assert!(
-            so.exists(),
-            "{} not built: run `cargo build -p xt-daddr` first (make check does)",
-            so.display()
-        );
+        let mut so = profile.join("libxt_DADDR.so");
+        if !so.exists() {
+            so = build_extension(profile);
+        }
         // Next to the build, not in /tmp: a noexec /tmp would make dlopen refuse it. Copied
         // under a private name and renamed, so a concurrent run never sees a partial file.
         let dir = profile.join("xt-daddr-test-extensions");
@@ -36,6 +35,38 @@ fn extension_dir() -> &'static Path {
         std::fs::rename(&partial, dir.join("libxt_DADDR.so")).expect("rename libxt_DADDR.so");
         dir
     })
+}
+
+/// `cargo build -p xt-daddr` in the test's profile, into a target directory of its own: the
+/// `cargo test` that runs us still holds the lock of the one it built us in.
+fn build_extension(profile: &Path) -> PathBuf {
+    let target = profile.join("xt-daddr-build");
+    let name = profile
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("profile directory name");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "-p", "xt-daddr", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target);
+    match name {
+        "debug" => {}
+        "release" => {
+            build.arg("--release");
+        }
+        other => {
+            build.args(["--profile", other]);
+        }
+    }
+    let status = build.status().expect("run cargo to build libxt_DADDR.so");
+    assert!(status.success(), "cargo build -p xt-daddr failed");
+    let so = target.join(name).join("libxt_DADDR.so");
+    assert!(so.exists(), "{} not built", so.display());
+    so
 }
 
 fn system_xtlibdir() -> String {
