@@ -13,18 +13,19 @@
 //!    Fill a [`SavedSession`] from the session record, its routes and its counters
 //!    ([`SavedCounters::of`]).
 //! 3. `let state = SavedState::new(tunnels, sessions, pool.snapshot(), SystemTime::now(),
-//!    boot_id)` with `boot_id` from [`current_boot_id`], then [`save`]`(dir, &state)`
-//!    (`dir` = [`DEFAULT_DIR`]). Exit without StopCCN/CDN and without Acct-Stop; keep the
+//!    boot_id)` with the kernel's boot id, then [`encode`] it and write it atomically as
+//!    [`FILE_NAME`] in [`DEFAULT_DIR`] (the daemon's `lns::state_io::save`: this crate does
+//!    no I/O). Exit without StopCCN/CDN and without Acct-Stop; keep the
 //!    routes and the TUN device's addresses as they are (the new process re-adds them
 //!    idempotently).
 //!
 //! At start, after the configuration, the pool, the sockets and the TUN device are ready and
 //! before the first datagram is read:
-//! 1. `match load(dir, SystemTime::now(), &current_boot_id()?)`: `Ok(None)` = no file, start
-//!    fresh; `Err(e)` = log `e` at warning level (it says why: too old, other boot, other
-//!    format version, corrupt...) and start fresh; `Ok(Some(state))` = resume. The file is
-//!    gone from disk in every case once `load` has read it, so a crash while resuming never
-//!    resumes twice.
+//! 1. Read and remove the file, then [`decode`] it and [`check_fresh`] its header (the
+//!    daemon's `lns::state_io::load`): no file = start fresh; an error = log it at warning
+//!    level (it says why: too old, other boot, other format version, corrupt...) and start
+//!    fresh; a state = resume. The file is gone from disk in every case once it was read, so
+//!    a crash while resuming never resumes twice.
 //! 2. `pool.restore(&state.pool)` ([`crate::ip_pool::IpPool::restore`]).
 //! 3. For each tunnel: `engine.resume(now, t)` ([`l2tp::Engine::resume`]).
 //! 4. For each session: `ppp::session::Session::resume(config, seed, s.ppp, now)` with the
@@ -45,11 +46,10 @@
 //! or of any snapshot type it contains must bump [`FORMAT_VERSION`]: a restart across an
 //! upgrade then starts fresh instead of misreading the file.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -289,13 +289,6 @@ fn unix_ms(t: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// This boot's id (`/proc/sys/kernel/random/boot_id`).
-pub fn current_boot_id() -> io::Result<String> {
-    Ok(fs::read_to_string("/proc/sys/kernel/random/boot_id")?
-        .trim()
-        .to_owned())
-}
-
 /// The file's bytes.
 pub fn encode(state: &SavedState) -> Vec<u8> {
     // Serializing plain data into a Vec cannot fail (postcard fails only on a full buffer
@@ -376,83 +369,9 @@ pub fn check_fresh(header: &Header, now: SystemTime, boot_id: &str) -> Result<()
     Ok(())
 }
 
-/// Writes `state` to `dir`/[`FILE_NAME`] atomically: a temporary file in the same
-/// directory, mode 0600, written and fsynced, renamed over the old file, then the directory
-/// fsynced. A failure at any step leaves the previous file as it was.
-pub fn save(dir: &Path, state: &SavedState) -> io::Result<PathBuf> {
-    let bytes = encode(state);
-    write_atomically(dir, FILE_NAME, |f| f.write_all(&bytes))
-}
-
-fn write_atomically(
-    dir: &Path,
-    name: &str,
-    write: impl FnOnce(&mut File) -> io::Result<()>,
-) -> io::Result<PathBuf> {
-    fs::create_dir_all(dir)?;
-    let path = dir.join(name);
-    // One writer at a time (the daemon holds its pid file): a fixed name is safe, and a
-    // leftover from a crash mid-save is simply replaced.
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let _ = fs::remove_file(&tmp);
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        write(&mut f)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, &path)?;
-        // The rename is durable only once the directory is.
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map(|()| path)
-}
-
-/// Reads, removes and checks `dir`/[`FILE_NAME`]. `Ok(None)`: there is none. The file is
-/// removed as soon as it is read, whatever it holds: a refused file never becomes valid, and
-/// a crash while resuming must not resume the same sessions again.
-pub fn load(dir: &Path, now: SystemTime, boot_id: &str) -> Result<Option<SavedState>, LoadError> {
-    let path = dir.join(FILE_NAME);
-    let io_err = |source| LoadError::Io {
-        path: path.clone(),
-        source,
-    };
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err(e)),
-    };
-    // Not removable means it could be resumed again after a crash: refuse it.
-    fs::remove_file(&path).map_err(io_err)?;
-    let state = decode(&bytes)?;
-    check_fresh(&state.header, now, boot_id)?;
-    Ok(Some(state))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn failed_write_keeps_the_previous_file_and_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("lns-state-unit-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let path = write_atomically(&dir, "f", |f| f.write_all(b"old")).unwrap();
-        let err = write_atomically(&dir, "f", |f| {
-            f.write_all(b"half of the new")?;
-            Err(io::Error::other("disk full"))
-        });
-        assert!(err.is_err());
-        assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert!(!dir.join(".f.tmp").exists());
-        fs::remove_dir_all(&dir).unwrap();
-    }
 
     #[test]
     fn counters_and_deadlines_carry_over() {

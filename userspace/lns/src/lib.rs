@@ -14,6 +14,7 @@ pub mod peer_uid;
 pub mod privileges;
 pub mod routes;
 pub mod startup;
+pub mod state_io;
 pub mod tun_device;
 pub mod udp_batch;
 

@@ -34,11 +34,12 @@ use mio::{Events, Interest, Poll, Token};
 use lns_core::acct_dump::{self, LocalTime};
 use lns_core::config::Config;
 use lns_core::session_table::DataPlaneView;
-use lns_core::{state_file, Action, Clock, Command, Endpoint, Environment, RadiusClientKind};
+use lns_core::{Action, Clock, Command, Endpoint, Environment, RadiusClientKind};
 use lns_dataplane::data_plane::Counters;
 
 use crate::routes::{RouteStyle, Routes};
 use crate::startup::Startup;
+use crate::state_io;
 use crate::tun_device::TunDevice;
 use crate::udp_batch::RecvBatch;
 
@@ -502,25 +503,25 @@ impl Daemon {
         log::info!("shut down");
     }
 
-    /// Writes the state file for a restart (atomically, see [`state_file::save`]).
+    /// Writes the state file for a restart (atomically, see [`state_io::save`]).
     pub fn save_state(&self, dir: &Path) -> Result<usize, DaemonError> {
-        let boot = state_file::current_boot_id().map_err(io_err("boot_id"))?;
+        let boot = state_io::current_boot_id().map_err(io_err("boot_id"))?;
         let state = self.core.snapshot(Instant::now(), SystemTime::now(), &boot);
         let n = state.sessions.len();
-        state_file::save(dir, &state).map_err(io_err(dir.display().to_string()))?;
+        state_io::save(dir, &state).map_err(io_err(dir.display().to_string()))?;
         Ok(n)
     }
 
     /// Resumes what a SIGTERM saved, if the file is fresh; returns the sessions resumed.
     pub fn resume_state(&mut self, dir: &Path) -> usize {
-        let boot = match state_file::current_boot_id() {
+        let boot = match state_io::current_boot_id() {
             Ok(b) => b,
             Err(e) => {
                 log::warn!("boot_id: {e}: not resuming");
                 return 0;
             }
         };
-        let state = match state_file::load(dir, SystemTime::now(), &boot) {
+        let state = match state_io::load(dir, SystemTime::now(), &boot) {
             Ok(Some(s)) => s,
             Ok(None) => return 0,
             Err(e) => {

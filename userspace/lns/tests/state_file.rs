@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use l2tp::fuzzing::TestRng;
 use l2tp::{CallInfo, Config, Engine, Event, SessionId, TunnelId};
+use lns::state_io;
 use lns_config::ip_pool::IpPool;
 use lns_core::state_file::{
     self, AddressSource, LoadError, SavedCounters, SavedSession, SavedState, FILE_NAME,
@@ -198,7 +199,7 @@ fn sigterm_save_then_restart_resumes_every_session() {
     let mut w = world(3);
     let dir = scratch("resume");
     let t0 = SystemTime::now();
-    let path = state_file::save(&dir, &save_state(&w, t0)).unwrap();
+    let path = state_io::save(&dir, &save_state(&w, t0)).unwrap();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -207,7 +208,7 @@ fn sigterm_save_then_restart_resumes_every_session() {
 
     // The new process, 10 s later.
     let later = w.now + Duration::from_secs(10);
-    let state = state_file::load(&dir, t0 + Duration::from_secs(10), BOOT)
+    let state = state_io::load(&dir, t0 + Duration::from_secs(10), BOOT)
         .unwrap()
         .expect("a state to resume");
     assert!(!path.exists(), "removed once read");
@@ -276,7 +277,7 @@ fn sigterm_save_then_restart_resumes_every_session() {
         .any(|e| matches!(e, Event::TunnelDown { .. } | Event::SessionDown { .. })));
 
     assert!(
-        state_file::load(&dir, t0, BOOT).unwrap().is_none(),
+        state_io::load(&dir, t0, BOOT).unwrap().is_none(),
         "never twice"
     );
     fs::remove_dir_all(&dir).unwrap();
@@ -310,12 +311,12 @@ fn refuses_old_files_other_boots_and_future_dates() {
 
     // Through `load`: refused, logged reason, and the file is gone.
     let dir = scratch("old");
-    state_file::save(&dir, &s).unwrap();
-    let e = state_file::load(&dir, t0 + Duration::from_secs(61), BOOT).unwrap_err();
+    state_io::save(&dir, &s).unwrap();
+    let e = state_io::load(&dir, t0 + Duration::from_secs(61), BOOT).unwrap_err();
     assert!(e.to_string().contains("61s old"), "{e}");
     assert!(!dir.join(FILE_NAME).exists());
-    state_file::save(&dir, &s).unwrap();
-    let e = state_file::load(&dir, t0, "another-boot").unwrap_err();
+    state_io::save(&dir, &s).unwrap();
+    let e = state_io::load(&dir, t0, "another-boot").unwrap_err();
     assert!(e.to_string().contains("another boot"), "{e}");
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -372,16 +373,16 @@ fn refuses_other_versions_and_corruption() {
 fn failed_save_leaves_the_previous_file_intact() {
     let (s, bytes, t0) = saved_bytes();
     let dir = scratch("atomic");
-    state_file::save(&dir, &s).unwrap();
+    state_io::save(&dir, &s).unwrap();
     // The temporary file cannot be created (a directory is in the way).
     let blocker = dir.join(format!(".{FILE_NAME}.tmp"));
     fs::create_dir(&blocker).unwrap();
     fs::write(blocker.join("x"), b"x").unwrap();
     let mut other = s.clone();
     other.sessions.clear();
-    assert!(state_file::save(&dir, &other).is_err());
+    assert!(state_io::save(&dir, &other).is_err());
     assert_eq!(fs::read(dir.join(FILE_NAME)).unwrap(), bytes);
-    assert_eq!(state_file::load(&dir, t0, BOOT).unwrap(), Some(s));
+    assert_eq!(state_io::load(&dir, t0, BOOT).unwrap(), Some(s));
     fs::remove_dir_all(&dir).unwrap();
 }
 
