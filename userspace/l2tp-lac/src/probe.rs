@@ -3,6 +3,8 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+use daddr_core::rewrite::csum::{add, fold, sum_bytes};
+
 /// Magic, session index, sequence, send time in ns since the run's epoch.
 pub const PROBE_HEADER_LEN: usize = 4 + 4 + 8 + 8;
 const MAGIC: [u8; 4] = *b"LACp";
@@ -27,17 +29,10 @@ pub struct Received {
     pub probe: Probe,
 }
 
-/// RFC 1071 ones' complement sum.
-fn checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for chunk in bytes.chunks(2) {
-        let word = u16::from_be_bytes([chunk[0], *chunk.get(1).unwrap_or(&0)]);
-        sum += u32::from(word);
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+/// The finished RFC 1071 checksum of a partial sum, as the header field's two bytes (the
+/// workspace's one checksum: `daddr_core::rewrite::csum`, which sums in memory order).
+fn checksum(sum: u32) -> [u8; 2] {
+    (!fold(sum)).to_ne_bytes()
 }
 
 /// Build an IPv4/UDP datagram of `total_len` bytes (at least [`MIN_PACKET_LEN`]) carrying
@@ -55,8 +50,8 @@ pub fn build(from: SocketAddrV4, to: SocketAddrV4, probe: Probe, total_len: usiz
     p[9] = 17;
     p[12..16].copy_from_slice(&from.ip().octets());
     p[16..20].copy_from_slice(&to.ip().octets());
-    let c = checksum(&p[..IPV4_HEADER_LEN]);
-    p[10..12].copy_from_slice(&c.to_be_bytes());
+    let c = checksum(sum_bytes(&p[..IPV4_HEADER_LEN]));
+    p[10..12].copy_from_slice(&c);
     let u = IPV4_HEADER_LEN;
     p[u..u + 2].copy_from_slice(&from.port().to_be_bytes());
     p[u + 2..u + 4].copy_from_slice(&to.port().to_be_bytes());
@@ -66,17 +61,17 @@ pub fn build(from: SocketAddrV4, to: SocketAddrV4, probe: Probe, total_len: usiz
     p[d + 4..d + 8].copy_from_slice(&probe.session.to_be_bytes());
     p[d + 8..d + 16].copy_from_slice(&probe.seq.to_be_bytes());
     p[d + 16..d + 24].copy_from_slice(&probe.sent_ns.to_be_bytes());
-    let mut pseudo = Vec::with_capacity(12 + usize::from(udp_len));
-    pseudo.extend_from_slice(&from.ip().octets());
-    pseudo.extend_from_slice(&to.ip().octets());
-    pseudo.extend_from_slice(&[0, 17]);
-    pseudo.extend_from_slice(&udp_len.to_be_bytes());
-    pseudo.extend_from_slice(&p[u..]);
-    let c = match checksum(&pseudo) {
-        0 => 0xffff, // RFC 768: a computed zero is sent as all ones
+    // RFC 768: the pseudo-header (addresses, protocol, UDP length) and the datagram.
+    let len = udp_len.to_be_bytes();
+    let pseudo = [0, 17, len[0], len[1]];
+    let sum = [&p[12..20], &pseudo[..], &p[u..]]
+        .iter()
+        .fold(0, |s, part| add(s, sum_bytes(part)));
+    let c = match checksum(sum) {
+        [0, 0] => [0xff, 0xff], // a computed zero is sent as all ones
         c => c,
     };
-    p[u + 6..u + 8].copy_from_slice(&c.to_be_bytes());
+    p[u + 6..u + 8].copy_from_slice(&c);
     p
 }
 
@@ -127,8 +122,27 @@ mod tests {
         };
         let p = build(from, to, probe, 100);
         assert_eq!(p.len(), 100);
-        // A correct IPv4 header sums to zero (RFC 1071).
-        assert_eq!(checksum(&p[..20]), 0);
+        // RFC 1071 computed independently (big-endian words): a correct IPv4 header sums to
+        // 0xffff, and so does the UDP datagram with its pseudo-header (RFC 768).
+        let ones = |parts: &[&[u8]]| {
+            let mut sum = 0u32;
+            for part in parts {
+                for c in part.chunks(2) {
+                    sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+                }
+            }
+            while sum > 0xffff {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            sum
+        };
+        assert_eq!(ones(&[&p[..20]]), 0xffff);
+        let udp_len = ((p.len() - 20) as u16).to_be_bytes();
+        assert_eq!(
+            ones(&[&p[12..20], &[0, 17, udp_len[0], udp_len[1]], &p[20..]]),
+            0xffff
+        );
+        assert_ne!(&p[26..28], &[0, 0], "a UDP checksum is present");
         let r = parse(&p).unwrap();
         assert_eq!((r.from, r.to, r.probe), (from, to, probe));
         // Too short a size is raised to the minimum; garbage is not a probe.

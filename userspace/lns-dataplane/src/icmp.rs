@@ -4,21 +4,17 @@
 
 use std::net::Ipv4Addr;
 
+use daddr_core::rewrite::csum::{fold, sum_bytes};
+
 const PROTO_ICMP: u8 = 1;
 /// Destination Unreachable, code 1 "host unreachable" (RFC 792).
 const DEST_UNREACHABLE: u8 = 3;
 const HOST_UNREACHABLE: u8 = 1;
 
-/// RFC 1071 Internet checksum.
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
+/// The RFC 1071 checksum of `data`, as the two bytes of the header field (the workspace's one
+/// checksum: `daddr_core::rewrite::csum`, which sums in memory order).
+fn checksum(data: &[u8]) -> [u8; 2] {
+    (!fold(sum_bytes(data))).to_ne_bytes()
 }
 
 /// Writes into `out` an ICMP host-unreachable from `from` about `original` (an IPv4 packet),
@@ -55,11 +51,11 @@ pub fn host_unreachable(from: Ipv4Addr, original: &[u8], out: &mut Vec<u8>) -> b
     out.extend_from_slice(&from.octets());
     out.extend_from_slice(&src.octets());
     let ip_sum = checksum(&out[..20]);
-    out[10..12].copy_from_slice(&ip_sum.to_be_bytes());
+    out[10..12].copy_from_slice(&ip_sum);
     out.extend_from_slice(&[DEST_UNREACHABLE, HOST_UNREACHABLE, 0, 0, 0, 0, 0, 0]);
     out.extend_from_slice(quoted);
     let icmp_sum = checksum(&out[20..]);
-    out[22..24].copy_from_slice(&icmp_sum.to_be_bytes());
+    out[22..24].copy_from_slice(&icmp_sum);
     true
 }
 
@@ -113,8 +109,8 @@ mod tests {
             &mut out
         ));
         assert_eq!(out.len(), 20 + 8 + 28);
-        assert_eq!(checksum(&out[..20]), 0, "IP header checksum");
-        assert_eq!(checksum(&out[20..]), 0, "ICMP checksum");
+        assert_eq!(checksum(&out[..20]), [0, 0], "IP header checksum");
+        assert_eq!(checksum(&out[20..]), [0, 0], "ICMP checksum");
         assert_eq!(&out[12..16], &[10, 200, 0, 1]);
         assert_eq!(&out[16..20], &[198, 51, 100, 7]);
         assert_eq!(&out[20..22], &[3, 1]);

@@ -3,6 +3,8 @@
 //! lowered to `MRU − 40` (IPv4 + TCP headers) in both directions, with the checksum updated
 //! incrementally (RFC 1624 eqn. 3) rather than recomputed. Never panics on any input.
 
+use daddr_core::rewrite::csum::{replace_checksum, set_word, word, Delta};
+
 const TCP: u8 = 6;
 const SYN: u8 = 0x02;
 const OPT_END: u8 = 0;
@@ -50,16 +52,15 @@ pub fn clamp(packet: &mut [u8], mss: u16) -> bool {
                     if old <= mss {
                         return false;
                     }
+                    // The checksum sums 16-bit words from the header's start: the update
+                    // covers the aligned words the two bytes fall in (two when the option
+                    // sits at an odd offset), RFC 1624 eqn. 3.
+                    let (from, to) = ((i + 2) & !1, (i + 5) & !1);
+                    let mut before = [0u8; 4];
+                    before[..to - from].copy_from_slice(&tcp[from..to]);
                     tcp[i + 2..i + 4].copy_from_slice(&mss.to_be_bytes());
-                    // The checksum sums 16-bit words from the header's start: a value at an
-                    // odd offset straddles two words, which is the byte-swapped update.
-                    let (old, new) = if (i + 2) % 2 == 0 {
-                        (old, mss)
-                    } else {
-                        (old.swap_bytes(), mss.swap_bytes())
-                    };
-                    let sum = u16::from_be_bytes([tcp[16], tcp[17]]);
-                    tcp[16..18].copy_from_slice(&update_checksum(sum, old, new).to_be_bytes());
+                    let delta = Delta::ZERO.replace_bytes(&before[..to - from], &tcp[from..to]);
+                    set_word(tcp, 16, replace_checksum(word(tcp, 16), delta));
                     return true;
                 }
                 i += len;
@@ -67,15 +68,6 @@ pub fn clamp(packet: &mut [u8], mss: u16) -> bool {
         }
     }
     false
-}
-
-/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
-fn update_checksum(hc: u16, old: u16, new: u16) -> u16 {
-    let mut sum = u32::from(!hc) + u32::from(!old) + u32::from(new);
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 #[cfg(test)]
