@@ -449,6 +449,53 @@ impl Daemon {
 mod tests {
     use super::*;
 
+    fn session(id: u32) -> SessionInfo {
+        SessionInfo {
+            id,
+            tunnel: l2tp::TunnelId(1),
+            call: l2tp::SessionId(2),
+            user: format!("user{id}@example.net"),
+            address: Some(std::net::Ipv4Addr::from(0x0a00_0000 + id)),
+            peer: "192.0.2.1:1701".parse().unwrap(),
+            calling_station: "00:11:22:33:44:55".into(),
+            up_for: Some(3600),
+            octets_in: 123_456_789,
+            octets_out: 987_654_321,
+            packets_in: 123_456,
+            packets_out: 654_321,
+            acct_session_id: format!("5f3e{id:08x}"),
+        }
+    }
+
+    /// `cargo test -p lns --lib -- --ignored --nocapture sessions_body_timing`: how long one
+    /// chunk of /sessions holds the loop, and the whole body, for 70 000 sessions.
+    #[test]
+    #[ignore]
+    fn sessions_body_timing() {
+        let list: Vec<SessionInfo> = (0..70_000).map(session).collect();
+        let mut out = Output {
+            buf: b"[".to_vec(),
+            pos: 0,
+            sessions: Some((list, 0)),
+        };
+        let (mut total, mut worst, mut bytes) = (Duration::ZERO, Duration::ZERO, 0);
+        loop {
+            let t = Instant::now();
+            let more = out.refill();
+            let dt = t.elapsed();
+            total += dt;
+            worst = worst.max(dt);
+            if !more {
+                break;
+            }
+            bytes += out.buf.len();
+            out.pos = out.buf.len();
+        }
+        println!(
+            "70000 sessions: {bytes} bytes of JSON in {total:?}, at most {worst:?} per chunk of {SESSIONS_PER_CHUNK}"
+        );
+    }
+
     #[test]
     fn sessions_body_is_one_json_array_in_chunks() {
         let base: SessionInfo = SessionInfo {
