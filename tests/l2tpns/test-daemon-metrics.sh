@@ -193,6 +193,34 @@ scrape after
 check "metrics_refused counts them ($refused_before -> $(m after l2tpns_metrics_refused_total))" \
     eval '[ "$(m after l2tpns_metrics_refused_total)" -ge $((refused_before + 4)) ]'
 
+# Eight connections that send nothing hold every slot: a ninth is closed at once, and once
+# they are gone a scrape is answered again.
+cat >"$work/cap.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+time.sleep(0.3)
+ninth = socket.create_connection(("127.0.0.1", port))
+ninth.settimeout(2)
+t = time.monotonic()
+try:
+    closed = ninth.recv(100) == b""
+except socket.timeout:
+    closed = False
+except OSError:
+    closed = True
+print("ninth %s after %.2f s" % ("closed" if closed else "still open", time.monotonic() - t))
+for c in held:
+    c.close()
+sys.exit(0 if closed else 1)
+PY
+in_lns "$py" "$work/cap.py" $port >"$work/cap.out" 2>&1
+r5=$?
+check "8 connections at most: a ninth is closed at once ($(cat "$work/cap.out"))" [ $r5 = 0 ]
+sleep 0.3
+scrape after_cap
+check "after they closed, a scrape is answered" eval '[ "$(m after_cap l2tpns_sessions)" = "$sessions" ]'
+
 # --- timings --------------------------------------------------------------------------------------
 for i in 1 2 3; do scrape "t$i"; done
 echo "# scrape of /metrics ($(m t1 _bytes) bytes): $(m t1 _seconds) $(m t2 _seconds) $(m t3 _seconds) s; /sessions of $sessions sessions ($sessions_size bytes): $sessions_time s"
