@@ -134,6 +134,22 @@ check "GET /nope: 404" eval '[ "$(http_code "$url/nope")" = 404 ]'
 check "POST /metrics: 405" eval '[ "$(http_code -X POST -d x "$url/metrics")" = 405 ]'
 check "DELETE /sessions: 405" eval '[ "$(http_code -X DELETE "$url/sessions")" = 405 ]'
 
+# A client that shuts its side once the request is sent (nc -N) still gets the answer.
+in_lns "$py" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.split(b"\r\n")[0].decode(), len(data))' $port >"$work/halfclose.out" 2>&1
+check "a request followed by a half-close is answered ($(cat "$work/halfclose.out"))" grep -q "^HTTP/1.1 200 OK [0-9]" "$work/halfclose.out"
+
 # --- slow and oversized clients --------------------------------------------------------------------
 # Two connections that send nothing and one that sends a byte a second, while a scrape runs:
 # the scrape answers at once; the idle ones are closed at their deadline (5 s).

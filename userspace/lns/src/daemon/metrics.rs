@@ -296,11 +296,17 @@ impl Daemon {
             return Next::Keep;
         };
         let mut chunk = [0u8; 2048];
+        // The peer may shut its side once the request is sent (`nc -N`): still answered.
+        let mut eof = false;
         loop {
             let room =
                 (http::MAX_REQUEST + 1 - c.request.len().min(http::MAX_REQUEST)).min(chunk.len());
             match c.stream.read(&mut chunk[..room]) {
-                Ok(0) => return Next::Close { refused: false },
+                Ok(0) if c.request.is_empty() => return Next::Close { refused: false },
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
                 Ok(n) => {
                     // No new deadline: a request trickling in a byte at a time is still
                     // closed DEADLINE after its accept.
@@ -317,6 +323,7 @@ impl Daemon {
         let parsed = http::parse(&c.request);
         let peer = c.peer;
         let request = match parsed {
+            Parse::Incomplete if eof => return Next::Close { refused: true },
             Parse::Incomplete => return Next::Keep,
             Parse::Refuse(Status::HeaderTooLarge) => {
                 log::debug!(
