@@ -42,6 +42,14 @@ struct Cli {
     /// (and the daemon's own user) may drop or kill sessions.
     #[arg(long)]
     control_any_user: bool,
+    /// Where the HTTP metrics listener serves `/metrics` (Prometheus text) and `/sessions`
+    /// (JSON), or `off`. An address off loopback needs --metrics-token-file.
+    #[arg(long, value_name = "ADDRESS:PORT|off", default_value = "127.0.0.1:9702", value_parser = parse_metrics)]
+    metrics: ControlAddress,
+    /// A file whose first line is the bearer token every metrics request must carry
+    /// (`Authorization: Bearer TOKEN`); required for a non-loopback --metrics address.
+    #[arg(long, value_name = "PATH")]
+    metrics_token_file: Option<PathBuf>,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -60,6 +68,10 @@ fn parse_control(s: &str) -> Result<ControlAddress, String> {
     s.parse()
         .map(ControlAddress::On)
         .map_err(|_| format!("`{s}' is neither ADDRESS:PORT nor off"))
+}
+
+fn parse_metrics(s: &str) -> Result<ControlAddress, String> {
+    parse_control(s)
 }
 
 /// Exit status for files that do not load (as `--check-config` and a failed start).
@@ -98,7 +110,18 @@ fn check_config(cli: &Cli) -> ExitCode {
 }
 
 /// Resumes what a SIGTERM saved (if fresh), then serves.
-fn resume_and_run(d: &mut Daemon, cli: &Cli, setuid: u32) -> std::io::Result<Exit> {
+fn resume_and_run(
+    d: &mut Daemon,
+    cli: &Cli,
+    setuid: u32,
+    metrics: Option<(SocketAddr, Option<Vec<u8>>)>,
+) -> std::io::Result<Exit> {
+    if let Some((addr, token)) = metrics {
+        // Like the control socket: a busy port is logged, not fatal.
+        if let Err(e) = d.open_metrics(addr, token) {
+            log::error!("{e}; no metrics will be served");
+        }
+    }
     if let ControlAddress::On(addr) = cli.control {
         // Sessions matter more than the control socket: a busy port is logged, not fatal.
         if let Err(e) = d.open_control(addr, cli.control_any_user) {
@@ -124,6 +147,19 @@ fn resume_and_run(d: &mut Daemon, cli: &Cli, setuid: u32) -> std::io::Result<Exi
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Refused before anything starts: an open metrics listener without a token.
+    let metrics = match cli.metrics {
+        ControlAddress::Off => None,
+        ControlAddress::On(addr) => {
+            match lns::http::metrics_token(addr, cli.metrics_token_file.as_deref()) {
+                Ok(token) => Some((addr, token)),
+                Err(e) => {
+                    eprintln!("l2tpns: {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            }
+        }
+    };
     if cli.check_config {
         return check_config(&cli);
     }
@@ -173,7 +209,7 @@ fn main() -> ExitCode {
         }
     }
     let code = match Daemon::new(s, cli.verbose) {
-        Ok(mut d) => match resume_and_run(&mut d, &cli, setuid) {
+        Ok(mut d) => match resume_and_run(&mut d, &cli, setuid, metrics) {
             Ok(Exit::Quit) => ExitCode::SUCCESS,
             Ok(Exit::Terminate) => match d.save_state(&cli.state_dir) {
                 Ok(n) => {

@@ -62,6 +62,12 @@ pub struct Stats {
     pub slow_path_spoofed: u64,
     /// MSS options lowered on the slow path (the data plane counts its own).
     pub mss_clamped: u64,
+    /// Sessions whose IPCP opened (published to the data plane); resumed ones not counted.
+    pub sessions_opened: u64,
+    /// Sessions refused before they opened, by reason (RADIUS rejects are `auth_rejects`).
+    pub auth_timeouts: u64,
+    pub pool_exhausted: u64,
+    pub address_refused: u64,
 }
 
 pub struct Endpoint {
@@ -197,6 +203,14 @@ impl Endpoint {
 
     pub fn pool(&self) -> &IpPool {
         &self.pool
+    }
+
+    /// The RADIUS clients' counters (authentication, accounting), if RADIUS is configured.
+    /// They start again from zero when a reload replaces the clients.
+    pub fn radius_stats(&self) -> Option<(&radius::Stats, &radius::Stats)> {
+        self.radius
+            .as_ref()
+            .map(|r| (r.auth.stats(), r.acct.stats()))
     }
 
     /// An L2TP datagram that arrived on our UDP socket number `socket` from `from`: control
@@ -350,6 +364,10 @@ impl Endpoint {
             ("proxy_lcp_accepted", c.proxy_lcp_accepted),
             ("proxy_lcp_renegotiated", c.proxy_lcp_renegotiated),
             ("slow_path_spoofed", self.stats.slow_path_spoofed),
+            ("sessions_opened", self.stats.sessions_opened),
+            ("auth_timeouts", self.stats.auth_timeouts),
+            ("pool_exhausted", self.stats.pool_exhausted),
+            ("address_refused", self.stats.address_refused),
         ]
     }
 

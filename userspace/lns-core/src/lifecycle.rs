@@ -261,6 +261,7 @@ impl Endpoint {
                         "{}: no RADIUS answer after {attempts} sends",
                         SessionName::of(key)
                     );
+                    self.stats.auth_timeouts += 1;
                 }
                 (request, reject("authentication timed out"))
             }
@@ -331,6 +332,7 @@ impl Endpoint {
                 Some(a) => (a.address, AddressSource::Pool),
                 None => {
                     log::warn!("{name}: IP pool exhausted");
+                    self.stats.pool_exhausted += 1;
                     return reject("no address available");
                 }
             },
@@ -339,6 +341,7 @@ impl Endpoint {
                 Ok(Reservation::OutsidePool) => (a, AddressSource::Static),
                 Err(e) => {
                     log::warn!("{name}: Framed-IP-Address {a}: {e}");
+                    self.stats.address_refused += 1;
                     return reject("address in use");
                 }
             },
@@ -346,6 +349,7 @@ impl Endpoint {
         if let Err(e) = self.table.set_address(key, address) {
             log::warn!("{name}: {address}: {e}");
             self.give_back(address, source);
+            self.stats.address_refused += 1;
             return reject("address in use");
         }
         let _ = self.table.set_user(key, Some(&user));
@@ -419,6 +423,7 @@ impl Endpoint {
         let Some(address) = self.publish_session(key) else {
             return;
         };
+        self.stats.sessions_opened += 1;
         let unix = self.env.clock.unix(now);
         if let Some(s) = self.table.get_mut(key) {
             s.opened = Some((now, unix));

@@ -406,3 +406,30 @@ fn a_long_listing_comes_in_pages_that_cover_every_session_once() {
         .handle_command(w.now, Command::ShowSession(id + 1000))
         .is_error());
 }
+
+/// What the metrics listener exports about set-ups: sessions opened, refusals by reason,
+/// and the RADIUS clients' counters with their round-trip times.
+#[test]
+fn set_ups_and_their_failures_are_counted_by_reason() {
+    let mut w = World::new(config("set radius_authtypes pap\n"), 1);
+    w.radius.add("first", "pw", vec![]);
+    w.radius.add("second", "pw", vec![]);
+    let lac = w.add_lac(None);
+    assert!(w.login(lac, "first", "pw").is_some());
+    // The one pool address is taken: the second login is refused for want of one.
+    assert!(w.login(lac, "second", "pw").is_none());
+    assert!(w.login(lac, "first", "wrong").is_none());
+    let Reply::Counters(c) = w.lns.handle_command(w.now, Command::ShowCounters) else {
+        panic!()
+    };
+    let get = |n: &str| c.iter().find(|(k, _)| k == n).map(|(_, v)| *v);
+    assert_eq!(get("sessions_opened"), Some(1), "{c:?}");
+    assert_eq!(get("pool_exhausted"), Some(1), "{c:?}");
+    assert_eq!(get("auth_rejects"), Some(1), "{c:?}");
+    assert_eq!(get("auth_timeouts"), Some(0), "{c:?}");
+    assert_eq!(get("address_refused"), Some(0), "{c:?}");
+    let (auth, acct) = w.lns.radius_stats().expect("RADIUS configured");
+    assert_eq!((auth.requests, auth.responses), (3, 3));
+    assert_eq!(auth.rtt.count, 3, "every answer came to a first send");
+    assert!(acct.requests >= 1, "Acct-Start of the first");
+}

@@ -9,7 +9,9 @@
 pub mod daemon;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod peer_uid;
 pub mod privileges;
 pub mod routes;

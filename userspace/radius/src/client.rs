@@ -295,6 +295,45 @@ pub struct Stats {
     pub rx_unexpected_code: u64,
     pub rx_bad_authenticator: u64,
     pub rx_missing_message_authenticator: u64,
+    /// Round-trip times of requests answered after their first transmission (Karn's rule:
+    /// an answer to a retransmitted request cannot be matched to one of its sends).
+    pub rtt: RttHistogram,
+}
+
+/// A fixed-bucket histogram of round-trip times, cheap enough to update on every answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RttHistogram {
+    /// Answers whose RTT was at most [`RttHistogram::BOUNDS`]`[i]` and above the bound before
+    /// (not cumulative); the last entry counts those above every bound.
+    pub buckets: [u64; RttHistogram::BOUNDS.len() + 1],
+    /// The sum of every RTT counted.
+    pub sum: Duration,
+    pub count: u64,
+}
+
+impl RttHistogram {
+    /// Upper bounds of the buckets.
+    pub const BOUNDS: [Duration; 12] = [
+        Duration::from_millis(1),
+        Duration::from_millis(2),
+        Duration::from_millis(5),
+        Duration::from_millis(10),
+        Duration::from_millis(25),
+        Duration::from_millis(50),
+        Duration::from_millis(100),
+        Duration::from_millis(250),
+        Duration::from_millis(500),
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+    ];
+
+    pub fn observe(&mut self, rtt: Duration) {
+        let i = Self::BOUNDS.partition_point(|&b| b < rtt);
+        self.buckets[i] += 1;
+        self.sum = self.sum.saturating_add(rtt);
+        self.count += 1;
+    }
 }
 
 /// Ceiling for [`ClientConfig::max_timeout`]; keeps deadline arithmetic far from overflow.
@@ -327,6 +366,8 @@ struct InFlight {
     attempts: u32,
     next_server: usize,
     deadline: Instant,
+    /// When the latest attempt was sent.
+    sent: Instant,
 }
 
 #[derive(Debug)]
@@ -531,6 +572,11 @@ impl Client {
         }
         let (slot, server, message_authenticator, packet) = result?;
         let in_flight = self.release(slot);
+        if in_flight.attempts == 1 {
+            self.stats
+                .rtt
+                .observe(now.saturating_duration_since(in_flight.sent));
+        }
         self.preferred = server;
         self.events.push_back(Event::Response {
             request: in_flight.pending.request,
@@ -703,6 +749,7 @@ impl Client {
                 attempts: 0,
                 next_server: self.preferred,
                 deadline: now,
+                sent: now,
             });
             self.attempt(now, slot);
         }
@@ -721,6 +768,7 @@ impl Client {
             .and_then(|m| self.initial_timeout.checked_mul(m))
             .map_or(self.max_timeout, |t| t.min(self.max_timeout));
         in_flight.deadline = now + backoff;
+        in_flight.sent = now;
         in_flight.next_server = (server + 1) % n;
         self.transmits
             .push_back((slot, server, in_flight.pending.request));

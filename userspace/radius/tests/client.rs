@@ -1,6 +1,7 @@
 //! The sans-IO client driven by a fake clock, against an in-memory server built from this
 //! crate's codec (the FreeRADIUS test does the same against the real thing).
 
+use radius::client::RttHistogram;
 use radius::{
     unhide_user_password, verify_request, Attribute, Client, ClientConfig, Code, Event,
     MessageAuthenticator, MessageAuthenticatorPolicy, Packet, RawPacket, ReplyError, Request,
@@ -573,4 +574,59 @@ fn status_server_carries_message_authenticator() {
         verify_request(&raw, b"primary-secret"),
         Ok(MessageAuthenticator::Valid)
     );
+}
+
+#[test]
+fn round_trip_times_are_counted_for_first_sends_only() {
+    let t0 = Instant::now();
+    let mut c = client(vec![primary()]);
+    let first = c.send(t0, pap("carol", "pw")).unwrap();
+    let _ = first;
+    let sent = transmits(&mut c);
+    let reply = answer(
+        &sent[0].1,
+        b"primary-secret",
+        Code::AccessAccept,
+        vec![],
+        true,
+    );
+    c.handle_datagram(t0 + Duration::from_millis(7), primary().address, &reply)
+        .unwrap();
+    let rtt = &c.stats().rtt;
+    assert_eq!(rtt.count, 1);
+    assert_eq!(rtt.sum, Duration::from_millis(7));
+    // 7 ms is above the 5 ms bound and within the 10 ms one.
+    let i = RttHistogram::BOUNDS
+        .iter()
+        .position(|&b| b == Duration::from_millis(10))
+        .unwrap();
+    assert_eq!(rtt.buckets[i], 1);
+    assert_eq!(rtt.buckets.iter().sum::<u64>(), 1);
+
+    // Answered after a retransmission: which send it answers is unknown, so no RTT.
+    let _ = events(&mut c);
+    c.send(t0, pap("dave", "pw")).unwrap();
+    let _ = transmits(&mut c);
+    let retry_at = t0 + Duration::from_secs(3);
+    c.handle_timeout(retry_at);
+    let sent = transmits(&mut c);
+    assert_eq!(sent.len(), 1);
+    let reply = answer(
+        &sent[0].1,
+        b"primary-secret",
+        Code::AccessAccept,
+        vec![],
+        true,
+    );
+    c.handle_datagram(retry_at, primary().address, &reply)
+        .unwrap();
+    assert_eq!(c.stats().responses, 2);
+    assert_eq!(c.stats().rtt.count, 1);
+
+    // Above every bound: the last bucket.
+    let mut h = RttHistogram::default();
+    h.observe(Duration::from_secs(60));
+    h.observe(Duration::ZERO);
+    assert_eq!(h.buckets[RttHistogram::BOUNDS.len()], 1);
+    assert_eq!(h.buckets[0], 1);
 }

@@ -6,6 +6,7 @@
 //!
 //! * [`data_path`]: TUN ↔ UDP bursts through [`lns_dataplane::data_plane`].
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
+//! * [`metrics`]: the HTTP metrics listener (`/metrics`, `/sessions`).
 //! * [`radius_sockets`]: the RADIUS clients' sockets.
 //! * [`signals`], [`notify`]: SIGHUP/SIGQUIT/SIGTERM and sd_notify.
 //!
@@ -15,6 +16,7 @@
 
 mod control;
 mod data_path;
+mod metrics;
 pub mod notify;
 mod radius_sockets;
 pub mod signals;
@@ -49,6 +51,9 @@ use signals::{Request, Signals};
 const TOKEN_TUN: Token = Token(0);
 const TOKEN_SIGNALS: Token = Token(1);
 const TOKEN_CONTROL: Token = Token(4);
+const TOKEN_METRICS: Token = Token(5);
+/// Metrics connection i is Token(TOKEN_METRICS_CONN_BASE + i) (above the RADIUS sockets').
+const TOKEN_METRICS_CONN_BASE: usize = 1 << 20;
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -71,6 +76,11 @@ pub struct Stats {
     /// nsctl datagrams from outside the host on a loopback control socket, or from a
     /// local user other than root.
     pub nsctl_refused: u64,
+    /// HTTP requests the metrics listener answered (200, 404, 405).
+    pub metrics_requests: u64,
+    /// Metrics connections refused or closed: a wrong or missing token, a malformed or
+    /// oversized request, no progress before the deadline, too many connections.
+    pub metrics_refused: u64,
 }
 
 /// Why the daemon could not start, or could not save its state.
@@ -114,6 +124,8 @@ pub struct Daemon {
     radius: RadiusSockets,
     /// The nsctl socket, once [`Daemon::open_control`] opened it.
     control: Option<control::Control>,
+    /// The metrics listener, once [`Daemon::open_metrics`] opened it.
+    metrics: Option<metrics::Metrics>,
     signals: Signals,
     view: DataPlaneView,
     counters: Arc<Counters>,
@@ -255,6 +267,7 @@ impl Daemon {
             routes,
             radius,
             control: None,
+            metrics: None,
             signals,
             counters: Arc::new(Counters::default()),
             recv: RecvBatch::new(data_path::BURST),
@@ -296,6 +309,9 @@ impl Daemon {
             if self.config().settings.dump_speed {
                 deadline = deadline.min(self.next_speed_dump);
             }
+            if let Some(t) = self.metrics_deadline(now) {
+                deadline = deadline.min(t);
+            }
             match self
                 .poll
                 .poll(&mut events, Some(deadline.saturating_duration_since(now)))
@@ -311,10 +327,14 @@ impl Daemon {
                     TOKEN_TUN => self.tun_readable(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
+                    TOKEN_METRICS => self.metrics_accept(now),
+                    t if t.0 >= TOKEN_METRICS_CONN_BASE => self.metrics_event(now, t),
                     t => self.socket_readable(now, t),
                 }
                 self.carry_out();
             }
+            self.metrics_turn(now);
+            self.metrics_expire(now);
             for r in requests {
                 match r {
                     Request::Reload => self.reload(now),
@@ -561,6 +581,9 @@ impl Daemon {
             ("nsctl_requests", s.nsctl_requests),
             ("nsctl_malformed", s.nsctl_malformed),
             ("nsctl_refused", s.nsctl_refused),
+            ("metrics_requests", s.metrics_requests),
+            ("metrics_refused", s.metrics_refused),
+            // The telnet CLI's counters go here when it exists.
         ] {
             out.push((k.into(), v));
         }
