@@ -47,6 +47,8 @@ pub enum CoreError {
     L2tp(#[from] l2tp::ConfigError),
     #[error(transparent)]
     Radius(#[from] RadiusSetupError),
+    #[error("DAE: {0}")]
+    Dae(#[from] radius::dae::DaeConfigError),
 }
 
 /// The endpoint's own counters (the engine's, the composition's and the data plane's are
@@ -72,6 +74,8 @@ pub struct Endpoint {
     pub(crate) pool: IpPool,
     pub(crate) table: SessionTable<Sess>,
     pub(crate) radius: Option<Radius>,
+    /// RFC 5176 Disconnect / CoA (see `dae.rs`).
+    pub(crate) dae: radius::dae::DaeServer,
     pub(crate) auth_pending: HashMap<radius::RequestId, SessionKey>,
     pub(crate) acct_in_flight: usize,
     pub(crate) rng: ChaCha20Rng,
@@ -144,7 +148,9 @@ impl Endpoint {
             .filter(|a| !a.is_unspecified())
             .unwrap_or_else(|| s.tun_address());
         let boot_id = rng.next_u32() ^ env.clock.unix(now) as u32;
+        let dae = crate::dae::server(s, nas_ip, &env.host_name)?;
         Ok(Endpoint {
+            dae,
             nas_ip,
             calls,
             pool,
@@ -333,7 +339,7 @@ impl Endpoint {
     pub fn counters(&self) -> Vec<(&'static str, u64)> {
         let e = self.calls.engine().stats();
         let c = self.calls.stats();
-        vec![
+        let mut out = vec![
             ("l2tp_datagrams", e.datagrams),
             ("l2tp_malformed", e.malformed),
             ("l2tp_unknown_tunnel", e.unknown_tunnel),
@@ -350,7 +356,9 @@ impl Endpoint {
             ("proxy_lcp_accepted", c.proxy_lcp_accepted),
             ("proxy_lcp_renegotiated", c.proxy_lcp_renegotiated),
             ("slow_path_spoofed", self.stats.slow_path_spoofed),
-        ]
+        ];
+        out.extend(crate::dae::counters(self.dae.stats()));
+        out
     }
 
     /// MSS options the endpoint lowered on the slow path.
