@@ -7,6 +7,7 @@
 //! * [`data_path`]: TUN ↔ UDP bursts through [`lns_dataplane::data_plane`].
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
 //! * [`radius_sockets`]: the RADIUS clients' sockets.
+//! * [`dae`]: the RADIUS Dynamic Authorization socket (RFC 5176), fed to the endpoint.
 //! * [`signals`], [`notify`]: SIGHUP/SIGQUIT/SIGTERM and sd_notify.
 //!
 //! The loop sleeps until the endpoint's next deadline or the next counters line, or until a
@@ -14,6 +15,7 @@
 //! endpoint's actions ([`lns_core::Action`]).
 
 mod control;
+mod dae;
 mod data_path;
 pub mod notify;
 mod radius_sockets;
@@ -48,6 +50,7 @@ use signals::{Request, Signals};
 const TOKEN_TUN: Token = Token(0);
 const TOKEN_SIGNALS: Token = Token(1);
 const TOKEN_CONTROL: Token = Token(4);
+const TOKEN_DAE: Token = Token(5);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -70,6 +73,8 @@ pub struct Stats {
     /// nsctl datagrams from outside the host on a loopback control socket, or from a
     /// local user other than root.
     pub nsctl_refused: u64,
+    /// DAE answers the socket did not take.
+    pub dae_send_failed: u64,
 }
 
 /// Why the daemon could not start, or could not save its state.
@@ -111,6 +116,8 @@ pub struct Daemon {
     tun: TunDevice,
     routes: Routes,
     radius: RadiusSockets,
+    /// The RFC 5176 socket; `None` with `radius_dae_port 0`.
+    dae: Option<UdpSocket>,
     /// The nsctl socket, once [`Daemon::open_control`] opened it.
     control: Option<control::Control>,
     signals: Signals,
@@ -218,6 +225,7 @@ impl Daemon {
         .map_err(|e| log::warn!("raw socket for ICMP unreachables: {e}; none will be sent"))
         .ok();
         let radius = RadiusSockets::open(s, poll.registry()).map_err(io_err("RADIUS"))?;
+        let dae = dae::open(s, poll.registry());
         let signals = Signals::install().map_err(io_err("signals"))?;
         poll.registry()
             .register(
@@ -253,6 +261,7 @@ impl Daemon {
             tun,
             routes,
             radius,
+            dae,
             control: None,
             signals,
             counters: Arc::new(Counters::default()),
@@ -310,6 +319,7 @@ impl Daemon {
                     TOKEN_TUN => self.tun_readable(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
+                    TOKEN_DAE => self.dae_readable(now),
                     t => self.socket_readable(now, t),
                 }
                 self.carry_out();
@@ -412,6 +422,7 @@ impl Daemon {
                         log::warn!("RADIUS send to {to}: {sent:?}");
                     }
                 }
+                Action::SendDae { to, datagram } => self.send_dae(to, &datagram),
                 Action::WriteTun(packet) => {
                     if self.tun.send(&packet).is_err() {
                         self.stats.tun_write_dropped += 1;
@@ -491,7 +502,7 @@ impl Daemon {
             {
                 for ev in events.iter() {
                     match ev.token() {
-                        TOKEN_TUN | TOKEN_SIGNALS | TOKEN_CONTROL => {}
+                        TOKEN_TUN | TOKEN_SIGNALS | TOKEN_CONTROL | TOKEN_DAE => {}
                         t => self.socket_readable(now, t),
                     }
                     self.carry_out();
@@ -560,6 +571,7 @@ impl Daemon {
             ("nsctl_requests", s.nsctl_requests),
             ("nsctl_malformed", s.nsctl_malformed),
             ("nsctl_refused", s.nsctl_refused),
+            ("dae_send_failed", s.dae_send_failed),
         ] {
             out.push((k.into(), v));
         }
