@@ -23,8 +23,9 @@ debian_pkgs() {
                      libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
         # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio); ping: the ICMP
         # host-unreachable test of l2tpns (a fresh bookworm image has no ping).
+        # freeradius-utils: radclient, the DAC of the DAE test (RFC 5176 Disconnect / CoA).
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
-                     freeradius xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
+                     freeradius freeradius-utils xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -33,7 +34,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iputils iptables python3 freeradius xl2tpd" ;;  # no l2tpns package on RHEL
+        check) echo "rpmlint iproute iputils iptables python3 freeradius freeradius-utils xl2tpd" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
