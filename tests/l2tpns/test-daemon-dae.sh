@@ -62,8 +62,10 @@ admin_reset() { wait_stop "$1" && q "$1" 'any(x["status"] == "Stop" and x["cause
 no_stop() { ! q "$1" 'any(x["status"] == "Stop" for x in r)' 2>/dev/null; }
 
 # --- five live sessions -------------------------------------------------------------------------
+lac_jobs=()
 for u in lac1 lac2 lac3 lac4 lac5; do
     lac "$u" "$u" --rate 10 --duration 45 &
+    lac_jobs+=($!)
 done
 check "five sessions up (Acct-Start)" \
     eval 'wait_start lac1 && wait_start lac2 && wait_start lac3 && wait_start lac4 && wait_start lac5'
@@ -134,7 +136,7 @@ check "the refusals ended nothing: lac5 has no Acct-Stop" no_stop lac5
 in_lns "$nsctl" show counters | grep '^dae_' | tr '\n' ' ' | sed 's/^/# /'
 echo
 
-wait
+wait "${lac_jobs[@]}"
 for u in lac1 lac2 lac3 lac4; do
     check "$u: the LAC saw the LNS clear the call (CDN)" cleared "$u"
 done
