@@ -108,11 +108,14 @@ const EVERY_KEY: &[(&str, &str)] = &[
     ("cleanup_interval", "5"),
     ("snoop_host", "192.0.2.99"),
     ("snoop_port", "5000"),
+    // Extensions.
+    ("radius_dae_clients", "192.0.2.61,192.0.2.62"),
+    ("radius_dae_require_message_authenticator", "no"),
 ];
 
 #[test]
-fn there_are_81_keys_in_the_reference_order_then_the_manuals_5() {
-    assert_eq!(KEYS.len(), 81 + 5);
+fn there_are_81_keys_in_the_reference_order_then_the_manuals_5_then_extensions() {
+    assert_eq!(KEYS.len(), 81 + 5 + 2);
     let names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
     let listed: Vec<&str> = EVERY_KEY.iter().map(|(k, _)| *k).collect();
     assert_eq!(names, listed);
@@ -146,6 +149,8 @@ fn effective_defaults_are_the_codes_not_the_manuals() {
     );
     assert_eq!(s.radius_authtypes, [AuthType::Pap]);
     assert_eq!(s.radius_dae_port, 3799);
+    assert!(s.radius_dae_clients.is_empty());
+    assert!(s.radius_dae_require_message_authenticator);
     assert!(s.kill_timedout_sessions);
     assert!(!s.allow_duplicate_users);
     assert_eq!(s.route_protocol, 42);
@@ -939,4 +944,29 @@ fn absent_effects_list_bgp_when_configured() {
         .to_string()
         .starts_with("as_number = 65001 (set): not acted on: there is no BGP speaker"));
     assert_eq!(bgp_of(statements.config.absent_effects()).len(), 3);
+}
+
+#[test]
+fn dae_clients_are_the_radius_servers_then_the_extra_list_once_each() {
+    let parse = |extra: &str| {
+        config::parse(
+            "t",
+            &format!(
+                "set primary_radius 192.0.2.50\nset secondary_radius 192.0.2.51\n\
+                 set radius_secret s\n{extra}"
+            ),
+        )
+        .unwrap()
+        .config
+        .settings
+    };
+    let ip = |s: &str| s.parse::<std::net::Ipv4Addr>().unwrap();
+    assert_eq!(
+        parse("set radius_dae_clients \"192.0.2.51, 192.0.2.60\"\n").dae_clients(),
+        [ip("192.0.2.50"), ip("192.0.2.51"), ip("192.0.2.60")]
+    );
+    // Off: port 0, or no secret.
+    assert!(parse("set radius_dae_port 0\n").dae_clients().is_empty());
+    assert!(parse("set radius_secret \"\"\n").dae_clients().is_empty());
+    assert!(config::parse("t", "set radius_dae_clients 0.0.0.0\n").is_err());
 }

@@ -26,6 +26,9 @@ pub enum Action {
         to: SocketAddr,
         datagram: Vec<u8>,
     },
+    /// Send a Dynamic Authorization answer (Disconnect/CoA-ACK/NAK, RFC 5176) from the DAE
+    /// socket (`bind_address:radius_dae_port`).
+    SendDae { to: SocketAddr, datagram: Vec<u8> },
     /// Write an IPv4 packet from a user to the TUN device (the slow path).
     WriteTun(Vec<u8>),
     /// Route a prefix to the TUN device.

@@ -19,6 +19,37 @@ pub enum Target {
     User(String),
 }
 
+/// Which sessions a command names by their attributes (RFC 5176 §3's session identification:
+/// RADIUS DAE, and any interface that selects sessions so). A session matches when it has
+/// an address and every field given equals its own; a match with no field names nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionMatch {
+    /// The session's number (NAS-Port in our Access-Requests).
+    pub session: Option<u32>,
+    pub user: Option<String>,
+    /// Acct-Session-Id as we send it (16 hex digits).
+    pub acct_session_id: Option<String>,
+    pub address: Option<Ipv4Addr>,
+    pub calling_station: Option<Vec<u8>>,
+    pub called_station: Option<Vec<u8>>,
+}
+
+impl SessionMatch {
+    pub fn is_empty(&self) -> bool {
+        *self == SessionMatch::default()
+    }
+}
+
+/// Changes to live sessions' authorization (RFC 5176 CoA). A field left `None` is kept;
+/// `Some(0)` removes the limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionChanges {
+    /// Seconds from now until the session ends (Acct-Terminate-Cause Session-Timeout).
+    pub session_timeout: Option<u32>,
+    /// Seconds without data from the user before the session ends.
+    pub idle_timeout: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// End a session politely: LCP Terminate-Request, then Acct-Stop and CDN once PPP is
@@ -31,6 +62,17 @@ pub enum Command {
     KillSession {
         target: Target,
         reason: Option<String>,
+    },
+    /// End every session `sessions` names at once: Acct-Stop (Admin-Reset) and CDN, no LCP
+    /// (RFC 5176 Disconnect-Request: the ACK means the sessions are gone).
+    DisconnectSessions {
+        sessions: SessionMatch,
+        reason: Option<String>,
+    },
+    /// Apply `changes` to every session `sessions` names (RFC 5176 CoA-Request).
+    ChangeSessions {
+        sessions: SessionMatch,
+        changes: SessionChanges,
     },
     /// Clear a tunnel with StopCCN and end each of its sessions.
     DropTunnel {
@@ -123,6 +165,10 @@ pub struct Ended {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Reply {
     Ended(Ended),
+    /// The sessions a [`Command::DisconnectSessions`] ended.
+    EndedSessions(Vec<Ended>),
+    /// The sessions a [`Command::ChangeSessions`] changed, by number.
+    Changed(Vec<u32>),
     TunnelCleared {
         tunnel: TunnelId,
         sessions: usize,
@@ -156,6 +202,14 @@ impl Reply {
     pub fn lines(&self) -> Vec<String> {
         match self {
             Reply::Ended(_) => Vec::new(),
+            Reply::EndedSessions(list) => list
+                .iter()
+                .map(|e| format!("session {} ({}) ended: {}", e.id, e.user, e.reason))
+                .collect(),
+            Reply::Changed(ids) => ids
+                .iter()
+                .map(|id| format!("session {id} changed"))
+                .collect(),
             Reply::TunnelCleared { tunnel, sessions } => {
                 vec![format!("tunnel {tunnel} cleared ({sessions} session(s))")]
             }

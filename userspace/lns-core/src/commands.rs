@@ -9,7 +9,8 @@ use lns_config::config::Config;
 use lns_dataplane::session_table::SessionKey;
 
 use crate::command::{
-    Command, CommandError, Ended, PoolInfo, RadiusInfo, Reply, SessionInfo, Target, TunnelInfo,
+    Command, CommandError, Ended, PoolInfo, RadiusInfo, Reply, SessionChanges, SessionInfo,
+    SessionMatch, Target, TunnelInfo,
 };
 use crate::endpoint::Endpoint;
 use crate::radius_glue::Radius;
@@ -28,6 +29,10 @@ impl Endpoint {
             Command::KillSession { target, reason } => {
                 self.end_by_command(now, &target, reason, false)
             }
+            Command::DisconnectSessions { sessions, reason } => {
+                self.disconnect(now, &sessions, reason)
+            }
+            Command::ChangeSessions { sessions, changes } => self.change(now, &sessions, changes),
             Command::DropTunnel { tunnel } => self.drop_tunnel(now, tunnel),
             Command::ShowSessions => Reply::Sessions(self.sessions(0, usize::MAX, now).0),
             Command::ShowSessionsPage { from, limit } => {
@@ -128,6 +133,84 @@ impl Endpoint {
             cause: TerminateCause::AdminReset,
             reason,
         })
+    }
+
+    /// The sessions `m` names, by number: those with an address whose every attribute given
+    /// matches (RFC 5176 §3: all identification attributes must name the same session).
+    pub(crate) fn matching(&self, m: &SessionMatch) -> Vec<SessionKey> {
+        if m.is_empty() {
+            return Vec::new();
+        }
+        let mut keys: Vec<SessionKey> = self
+            .table
+            .iter()
+            .filter(|(k, s)| {
+                s.address.is_some()
+                    && m.session.is_none_or(|id| k.index() == id)
+                    && m.user.as_ref().is_none_or(|u| s.user.as_ref() == Some(u))
+                    && m.acct_session_id
+                        .as_ref()
+                        .is_none_or(|a| s.acct_session_id.to_string().eq_ignore_ascii_case(a))
+                    && m.address.is_none_or(|a| s.address.map(|x| x.0) == Some(a))
+                    && m.calling_station
+                        .as_ref()
+                        .is_none_or(|c| s.calling_station.as_ref() == Some(c))
+                    && m.called_station
+                        .as_ref()
+                        .is_none_or(|c| s.called_station.as_ref() == Some(c))
+            })
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort_by_key(|k| k.index());
+        keys
+    }
+
+    /// Ends every session `m` names at once (Acct-Stop Admin-Reset, CDN).
+    fn disconnect(&mut self, now: Instant, m: &SessionMatch, reason: Option<String>) -> Reply {
+        let keys = self.matching(m);
+        if keys.is_empty() {
+            return Reply::Error(CommandError::NoSuchSession);
+        }
+        let reason = reason.unwrap_or_else(|| DEFAULT_REASON.to_owned());
+        let mut ended = Vec::with_capacity(keys.len());
+        for key in keys {
+            let user = self
+                .table
+                .get(key)
+                .and_then(|s| s.user.clone())
+                .unwrap_or_default();
+            log::debug!("disconnect {} ({user}): {reason}", SessionName::of(key));
+            self.end_session(now, key, TerminateCause::AdminReset, true);
+            ended.push(Ended {
+                id: key.index(),
+                user,
+                cause: TerminateCause::AdminReset,
+                reason: reason.clone(),
+            });
+        }
+        Reply::EndedSessions(ended)
+    }
+
+    /// Applies `c` to every session `m` names; Session-Timeout counts from now.
+    fn change(&mut self, now: Instant, m: &SessionMatch, c: SessionChanges) -> Reply {
+        let keys = self.matching(m);
+        if keys.is_empty() {
+            return Reply::Error(CommandError::NoSuchSession);
+        }
+        let secs = |t: u32| std::time::Duration::from_secs(u64::from(t));
+        for &key in &keys {
+            let Some(s) = self.table.get_mut(key) else {
+                continue;
+            };
+            if let Some(t) = c.session_timeout {
+                s.session_deadline = (t > 0).then(|| now + secs(t));
+            }
+            if let Some(t) = c.idle_timeout {
+                s.idle_timeout = (t > 0).then(|| secs(t));
+            }
+            log::debug!("{}: authorization changed: {c:?}", SessionName::of(key));
+        }
+        Reply::Changed(keys.into_iter().map(|k| k.index()).collect())
     }
 
     fn drop_tunnel(&mut self, now: Instant, tunnel: TunnelId) -> Reply {
@@ -236,6 +319,7 @@ impl Endpoint {
         self.env.host_name = host_name;
         self.config = new;
         self.refresh_link_factory();
+        self.reconfigure_dae();
         let same_radius = self
             .radius
             .as_ref()

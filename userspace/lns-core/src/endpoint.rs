@@ -47,6 +47,8 @@ pub enum CoreError {
     L2tp(#[from] l2tp::ConfigError),
     #[error(transparent)]
     Radius(#[from] RadiusSetupError),
+    #[error("DAE: {0}")]
+    Dae(#[from] radius::dae::DaeConfigError),
 }
 
 /// The endpoint's own counters (the engine's, the composition's and the data plane's are
@@ -78,6 +80,8 @@ pub struct Endpoint {
     pub(crate) pool: IpPool,
     pub(crate) table: SessionTable<Sess>,
     pub(crate) radius: Option<Radius>,
+    /// RFC 5176 Disconnect / CoA (see `dae.rs`).
+    pub(crate) dae: radius::dae::DaeServer,
     pub(crate) auth_pending: HashMap<radius::RequestId, SessionKey>,
     pub(crate) acct_in_flight: usize,
     pub(crate) rng: ChaCha20Rng,
@@ -150,7 +154,9 @@ impl Endpoint {
             .filter(|a| !a.is_unspecified())
             .unwrap_or_else(|| s.tun_address());
         let boot_id = rng.next_u32() ^ env.clock.unix(now) as u32;
+        let dae = crate::dae::server(s, nas_ip, &env.host_name)?;
         Ok(Endpoint {
+            dae,
             nas_ip,
             calls,
             pool,
@@ -347,7 +353,7 @@ impl Endpoint {
     pub fn counters(&self) -> Vec<(&'static str, u64)> {
         let e = self.calls.engine().stats();
         let c = self.calls.stats();
-        vec![
+        let mut out = vec![
             ("l2tp_datagrams", e.datagrams),
             ("l2tp_malformed", e.malformed),
             ("l2tp_unknown_tunnel", e.unknown_tunnel),
@@ -368,7 +374,9 @@ impl Endpoint {
             ("auth_timeouts", self.stats.auth_timeouts),
             ("pool_exhausted", self.stats.pool_exhausted),
             ("address_refused", self.stats.address_refused),
-        ]
+        ];
+        out.extend(crate::dae::counters(self.dae.stats()));
+        out
     }
 
     /// MSS options the endpoint lowered on the slow path.

@@ -34,6 +34,7 @@ mod action;
 mod clock;
 pub mod command;
 mod commands;
+mod dae;
 mod endpoint;
 mod lifecycle;
 mod radius_glue;
@@ -43,7 +44,7 @@ pub mod state_file;
 
 pub use action::{Action, RadiusClientKind};
 pub use clock::Clock;
-pub use command::{Command, CommandError, Reply, Target};
+pub use command::{Command, CommandError, Reply, SessionChanges, SessionMatch, Target};
 pub use endpoint::{CoreError, Endpoint, Environment, Stats, SHUTDOWN_BOUND};
 pub use radius_glue::parse_framed_route;
 pub use session::{SessionName, TerminateCause};

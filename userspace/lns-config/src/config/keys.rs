@@ -1,6 +1,6 @@
-//! The 81 `set` keys of the original (reference §2, `config_values[]` of l2tpns 2.5.0), each with
-//! its type, its *effective* default (the code's, not the sample file's or the manual's), when a
-//! change takes effect, and whether this daemon acts on it.
+//! The 81 `set` keys of the original (reference §2, `config_values[]` of l2tpns 2.5.0), then a
+//! few extensions, each with its type, its *effective* default (the code's, not the sample
+//! file's or the manual's), when a change takes effect, and whether this daemon acts on it.
 //!
 //! One table generates the typed [`Settings`] struct, its defaults, the setter, the renderer and
 //! the key list, so a key cannot be added to one and forgotten in another.
@@ -124,7 +124,9 @@ config_keys! {
     radius_require_message_authenticator: RequireMessageAuthenticator = RequireMessageAuthenticator::Auto,
         require_message_authenticator, Live, Implemented, false;
     radius_authtypes: Vec<AuthType> = vec![AuthType::Pap], auth_types, NewSessions, Implemented, false;
-    radius_dae_port: u16 = 3799, |v| int(v, 1, 65535), Restart, NotImplemented, false;
+    /// Dynamic Authorization (RFC 5176 Disconnect / CoA) UDP port on `bind_address`; 0 turns
+    /// it off (an extension: the original always listened).
+    radius_dae_port: u16 = 3799, |v| int(v, 0, 65535), Restart, Implemented, false;
     radius_bind_min: u16 = 0, |v| int(v, 0, 65535), Restart, Implemented, false;
     radius_bind_max: u16 = 0, |v| int(v, 0, 65535), Restart, Implemented, false;
     allow_duplicate_users: bool = false, boolean, Live, Implemented, false;
@@ -231,6 +233,12 @@ config_keys! {
     /// Where intercepted traffic goes by default (`snoop` without a target).
     snoop_host: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Live, NotImplemented, false;
     snoop_port: u16 = 0, |v| int(v, 0, 65535), Live, NotImplemented, false;
+    // Extensions (not in the original).
+    /// DAE clients allowed besides the RADIUS servers (comma or blank separated addresses),
+    /// sharing `radius_secret`.
+    radius_dae_clients: Vec<Ipv4Addr> = Vec::new(), |v| ipv4_list(v, 255), Live, Implemented, false;
+    /// Discard Disconnect/CoA-Requests without a Message-Authenticator (RFC 5176 §3.4).
+    radius_dae_require_message_authenticator: bool = true, boolean, Live, Implemented, false;
 }
 
 /// The manual's BGP keys, read into [`super::BgpConfig`] like `router bgp AS` and
@@ -271,6 +279,23 @@ impl Settings {
         .into_iter()
         .filter(|(a, _)| !a.is_unspecified())
         .collect()
+    }
+
+    /// Who may send Dynamic Authorization requests (all with `radius_secret`): the RADIUS
+    /// servers, then `radius_dae_clients`, each once. Empty without a secret, or when
+    /// `radius_dae_port` is 0.
+    pub fn dae_clients(&self) -> Vec<Ipv4Addr> {
+        if self.radius_secret.is_empty() || self.radius_dae_port == 0 {
+            return Vec::new();
+        }
+        let mut out: Vec<Ipv4Addr> = Vec::new();
+        let servers = self.radius_servers().into_iter().map(|(a, _)| a);
+        for a in servers.chain(self.radius_dae_clients.iter().copied()) {
+            if !out.contains(&a) {
+                out.push(a);
+            }
+        }
+        out
     }
 
     /// The L2TP listen addresses: `bind_multi_address` if set, else `bind_address`

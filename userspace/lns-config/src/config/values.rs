@@ -221,7 +221,7 @@ pub fn ipv4_list(v: &str, max: usize) -> Result<Vec<Ipv4Addr>, String> {
             .parse()
             .map_err(|_| format!("{w:?} is not an IPv4 address"))?;
         if a.is_unspecified() {
-            return Err("0.0.0.0 is not a usable bind address".into());
+            return Err("0.0.0.0 is not a usable address".into());
         }
         if out.contains(&a) {
             return Err(format!("{a} is listed twice"));

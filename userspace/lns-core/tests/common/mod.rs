@@ -254,6 +254,8 @@ pub struct World {
     pub routes: BTreeSet<(Ipv4Addr, u8)>,
     /// `accounting_dir` dumps written.
     pub dumps: Vec<String>,
+    /// DAE answers the LNS sent: (to, datagram).
+    pub dae_sent: Vec<(SocketAddr, Vec<u8>)>,
     pub control_dropped: u64,
     /// The data plane's global counters: every datagram to the LNS goes through
     /// `data_plane::upstream` first, as in the daemon.
@@ -299,6 +301,7 @@ impl World {
             tun: Vec::new(),
             routes: BTreeSet::new(),
             dumps: Vec::new(),
+            dae_sent: Vec::new(),
             control_dropped: 0,
             data_plane: Default::default(),
             pool_size: pool,
@@ -620,6 +623,7 @@ impl World {
                 self.routes.remove(&(prefix, len));
             }
             Action::WriteAccountingDump { text, .. } => self.dumps.push(text),
+            Action::SendDae { to, datagram } => self.dae_sent.push((to, datagram)),
         }
     }
 
@@ -670,6 +674,32 @@ impl World {
         self.lacs[lac].up.contains_key(&call).then_some(call)
     }
 
+    /// A Dynamic Authorization request (RFC 5176) of `code` with `attributes` (and a
+    /// Message-Authenticator), signed with `secret`, sent to the LNS's DAE socket from
+    /// `from`; returns the decoded answer, if any, once the world has settled.
+    pub fn dae(
+        &mut self,
+        from: SocketAddr,
+        secret: &str,
+        code: Code,
+        attributes: Vec<Attribute>,
+    ) -> Option<Packet> {
+        self.order += 1;
+        let mut p = Packet::new(code, self.order as u8);
+        p.attributes = vec![Attribute::MessageAuthenticator([0; 16])];
+        p.attributes.extend(attributes);
+        let bytes = p.encode_signed(secret.as_bytes(), None).expect("encode");
+        let sent = self.dae_sent.len();
+        self.lns.handle_dae(self.now, from, &bytes);
+        self.settle();
+        let (to, reply) = self.dae_sent.get(sent)?.clone();
+        assert_eq!(to, from, "answers go back to the requester");
+        let raw = radius::RawPacket::parse(&reply).expect("answer parses");
+        radius::auth::verify_response(&raw, &p_authenticator(&bytes), secret.as_bytes())
+            .expect("answer signed with the request's authenticator");
+        Some(Packet::decode(&reply).expect("answer decodes"))
+    }
+
     pub fn address(&self, lac: usize, call: CallId) -> Option<Ipv4Addr> {
         self.lacs[lac].up.get(&call).copied()
     }
@@ -683,6 +713,18 @@ impl World {
             other => panic!("show sessions: {other:?}"),
         }
     }
+}
+
+fn p_authenticator(datagram: &[u8]) -> [u8; 16] {
+    datagram[4..20].try_into().unwrap()
+}
+
+/// The Error-Cause of a NAK.
+pub fn error_cause(p: &Packet) -> Option<u32> {
+    p.find(|a| match a {
+        Attribute::ErrorCause(c) => Some(*c),
+        _ => None,
+    })
 }
 
 /// An IPv4/UDP packet (checksums are not checked on this path).

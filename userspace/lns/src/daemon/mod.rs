@@ -8,6 +8,7 @@
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
 //! * [`metrics`]: the HTTP metrics listener (`/metrics`, `/sessions`).
 //! * [`radius_sockets`]: the RADIUS clients' sockets.
+//! * [`dae`]: the RADIUS Dynamic Authorization socket (RFC 5176), fed to the endpoint.
 //! * [`signals`], [`notify`]: SIGHUP/SIGQUIT/SIGTERM and sd_notify.
 //!
 //! The loop sleeps until the endpoint's next deadline or the next counters line, or until a
@@ -15,6 +16,7 @@
 //! endpoint's actions ([`lns_core::Action`]).
 
 mod control;
+mod dae;
 mod data_path;
 mod metrics;
 pub mod notify;
@@ -54,6 +56,7 @@ const TOKEN_CONTROL: Token = Token(4);
 const TOKEN_METRICS: Token = Token(5);
 /// Metrics connection i is Token(TOKEN_METRICS_CONN_BASE + i) (above the RADIUS sockets').
 const TOKEN_METRICS_CONN_BASE: usize = 1 << 20;
+const TOKEN_DAE: Token = Token(6);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -81,6 +84,8 @@ pub struct Stats {
     /// Metrics connections refused or closed: a wrong or missing token, a malformed or
     /// oversized request, no progress before the deadline, too many connections.
     pub metrics_refused: u64,
+    /// DAE answers the socket did not take.
+    pub dae_send_failed: u64,
 }
 
 /// Why the daemon could not start, or could not save its state.
@@ -122,6 +127,8 @@ pub struct Daemon {
     tun: TunDevice,
     routes: Routes,
     radius: RadiusSockets,
+    /// The RFC 5176 socket; `None` with `radius_dae_port 0`.
+    dae: Option<UdpSocket>,
     /// The nsctl socket, once [`Daemon::open_control`] opened it.
     control: Option<control::Control>,
     /// The metrics listener, once [`Daemon::open_metrics`] opened it.
@@ -231,6 +238,7 @@ impl Daemon {
         .map_err(|e| log::warn!("raw socket for ICMP unreachables: {e}; none will be sent"))
         .ok();
         let radius = RadiusSockets::open(s, poll.registry()).map_err(io_err("RADIUS"))?;
+        let dae = dae::open(s, poll.registry());
         let signals = Signals::install().map_err(io_err("signals"))?;
         poll.registry()
             .register(
@@ -266,6 +274,7 @@ impl Daemon {
             tun,
             routes,
             radius,
+            dae,
             control: None,
             metrics: None,
             signals,
@@ -329,6 +338,7 @@ impl Daemon {
                     TOKEN_CONTROL => self.control_readable(now),
                     TOKEN_METRICS => self.metrics_accept(now),
                     t if t.0 >= TOKEN_METRICS_CONN_BASE => self.metrics_event(now, t),
+                    TOKEN_DAE => self.dae_readable(now),
                     t => self.socket_readable(now, t),
                 }
                 self.carry_out();
@@ -433,6 +443,7 @@ impl Daemon {
                         log::warn!("RADIUS send to {to}: {sent:?}");
                     }
                 }
+                Action::SendDae { to, datagram } => self.send_dae(to, &datagram),
                 Action::WriteTun(packet) => {
                     if self.tun.send(&packet).is_err() {
                         self.stats.tun_write_dropped += 1;
@@ -512,7 +523,7 @@ impl Daemon {
             {
                 for ev in events.iter() {
                     match ev.token() {
-                        TOKEN_TUN | TOKEN_SIGNALS | TOKEN_CONTROL => {}
+                        TOKEN_TUN | TOKEN_SIGNALS | TOKEN_CONTROL | TOKEN_DAE => {}
                         t => self.socket_readable(now, t),
                     }
                     self.carry_out();
@@ -583,6 +594,7 @@ impl Daemon {
             ("nsctl_refused", s.nsctl_refused),
             ("metrics_requests", s.metrics_requests),
             ("metrics_refused", s.metrics_refused),
+            ("dae_send_failed", s.dae_send_failed),
             // The telnet CLI's counters go here when it exists.
         ] {
             out.push((k.into(), v));

@@ -426,6 +426,11 @@ impl DaeServer {
         self.nas_identity = identity;
     }
 
+    /// Change whether requests without a Message-Authenticator are discarded (a reload).
+    pub fn set_require_message_authenticator(&mut self, require: bool) {
+        self.require_message_authenticator = require;
+    }
+
     /// Process a datagram received from `from` on the DAE socket. `now` is monotonic (the
     /// duplicate cache); `unix_time` is wall-clock seconds since the epoch (Event-Timestamp).
     /// See the module documentation for what each outcome means.
