@@ -88,6 +88,16 @@ bench "nsctl show sessions of $lines sessions: $avg ms each (worst $worst ms, $n
 read -r n avg worst rc < <(during nsctl-json in_lns "$nsctl" -t 10 --json show sessions)
 bench "nsctl --json show sessions: $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency nsctl-json)"
 
+metrics=http://127.0.0.1:9702
+read -r n avg worst rc < <(during scrape in_lns curl -sf -o "$work/scrape.txt" "$metrics/metrics")
+gauge=$(sed -n 's/^l2tpns_sessions \([0-9]*\)$/\1/p' "$work/scrape.txt")
+check "metrics scrape answered: l2tpns_sessions ${gauge:-none} (exit $rc)" eval '[ "$rc" = 0 ] && [ "${gauge:-0}" -ge "$total" ]'
+bench "GET /metrics ($(wc -c <"$work/scrape.txt") bytes): $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency scrape)"
+read -r n avg worst rc < <(during sessions-json in_lns curl -sf -o "$work/sessions.json" "$metrics/sessions")
+listed=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/sessions.json" 2>/dev/null)
+check "GET /sessions: all $total sessions (exit $rc)" eval '[ "$rc" = 0 ] && [ "${listed:-0}" -ge "$total" ]'
+bench "GET /sessions ($(wc -c <"$work/sessions.json") bytes, $listed sessions): $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency sessions-json)"
+
 kill "$crowd" 2>/dev/null
 wait "$crowd" 2>/dev/null
 check "no panic in the daemon" no_panic
