@@ -65,6 +65,10 @@ impl Endpoint {
                     .map(|(k, v)| (k.to_owned(), v))
                     .collect(),
             ),
+            Command::ClearCounters => {
+                self.clear_counters();
+                Reply::CountersCleared
+            }
             Command::ShowRunningConfig => Reply::RunningConfig(self.config.render()),
             Command::Set { key, value } => self.set(now, &key, &value),
             Command::Reload(config) => self.reconfigure(now, *config),
@@ -169,6 +173,9 @@ impl Endpoint {
                     up_for: s
                         .opened
                         .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
+                    idle: self
+                        .last_heard(key, now)
+                        .map(|t| now.saturating_duration_since(t).as_secs()),
                     octets_in: load(&c.octets_in),
                     octets_out: load(&c.octets_out),
                     packets_in: load(&c.packets_in),

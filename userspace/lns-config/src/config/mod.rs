@@ -13,11 +13,13 @@ mod keys;
 mod lexer;
 mod statements;
 mod values;
+mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 pub use diff::{Change, ConfigDiff};
+pub use write::rewrite;
 pub use keys::{key_info, Apply, KeyInfo, Settings, Support, BGP_KEYS, FALLBACK_TUN_ADDRESS, KEYS};
 pub use statements::{
     AccessList, AclAction, AclKind, AclRule, AddressMatch, BgpConfig, BgpNeighbour, Forward,
