@@ -42,6 +42,10 @@ struct Cli {
     /// (and the daemon's own user) may drop or kill sessions.
     #[arg(long)]
     control_any_user: bool,
+    /// Where the telnet CLI listens (TCP ADDRESS:PORT), or `off`; by default
+    /// `cli_bind_address` (127.0.0.1 unless set) port 23. Logins come from the users file.
+    #[arg(long, value_name = "ADDRESS:PORT|off", value_parser = parse_control)]
+    cli: Option<ControlAddress>,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -103,6 +107,17 @@ fn resume_and_run(d: &mut Daemon, cli: &Cli, setuid: u32) -> std::io::Result<Exi
         // Sessions matter more than the control socket: a busy port is logged, not fatal.
         if let Err(e) = d.open_control(addr, cli.control_any_user) {
             log::error!("{e}; nsctl will not reach this daemon");
+        }
+    }
+    let cli_addr = match cli.cli {
+        Some(ControlAddress::Off) => None,
+        Some(ControlAddress::On(addr)) => Some(addr),
+        None => Some(SocketAddr::from((d.cli_bind_address(), 23))),
+    };
+    if let Some(addr) = cli_addr {
+        // As for nsctl: a busy port is logged, not fatal.
+        if let Err(e) = d.open_cli(addr) {
+            log::error!("{e}; the telnet CLI is not available");
         }
     }
     if setuid != 0 {

@@ -43,7 +43,9 @@ pub mod state_file;
 
 pub use action::{Action, RadiusClientKind};
 pub use clock::Clock;
-pub use command::{Command, CommandError, Reply, Target};
+pub use command::{
+    Command, CommandError, Ended, PoolInfo, RadiusInfo, Reply, SessionInfo, Target, TunnelInfo,
+};
 pub use endpoint::{CoreError, Endpoint, Environment, Stats, SHUTDOWN_BOUND};
 pub use radius_glue::parse_framed_route;
 pub use session::{SessionName, TerminateCause};

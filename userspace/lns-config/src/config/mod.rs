@@ -19,15 +19,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 pub use diff::{Change, ConfigDiff};
-pub use write::rewrite;
 pub use keys::{key_info, Apply, KeyInfo, Settings, Support, BGP_KEYS, FALLBACK_TUN_ADDRESS, KEYS};
 pub use statements::{
     AccessList, AclAction, AclKind, AclRule, AddressMatch, BgpConfig, BgpNeighbour, Forward,
     PortMatch, TcpFlagsMatch, MAX_NEIGHBOURS,
 };
 pub use values::{
-    AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
+    quote, AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
 };
+pub use write::rewrite;
 
 /// The default location, as the original's `-c`.
 pub const DEFAULT_PATH: &str = "/etc/l2tpns/startup-config";

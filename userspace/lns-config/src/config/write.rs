@@ -97,7 +97,10 @@ mod tests {
              set radius_interim 300\n"
         );
         let again = parse("t", &out).unwrap().config;
-        assert_eq!(again, r, "the written file reads back as the running config");
+        assert_eq!(
+            again, r,
+            "the written file reads back as the running config"
+        );
         assert_eq!(rewrite("t", &out, &r).unwrap(), out, "idempotent");
     }
 

@@ -6,6 +6,7 @@
 //!
 //! * [`data_path`]: TUN ↔ UDP bursts through [`lns_dataplane::data_plane`].
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
+//! * [`cli`], [`cli_commands`]: the telnet CLI (port 23), its commands and tables.
 //! * [`radius_sockets`]: the RADIUS clients' sockets.
 //! * [`signals`], [`notify`]: SIGHUP/SIGQUIT/SIGTERM and sd_notify.
 //!
@@ -13,6 +14,8 @@
 //! socket, the TUN device or a signal is ready; after every wake-up it carries out the
 //! endpoint's actions ([`lns_core::Action`]).
 
+mod cli;
+mod cli_commands;
 mod control;
 mod data_path;
 pub mod notify;
@@ -48,6 +51,7 @@ use signals::{Request, Signals};
 const TOKEN_TUN: Token = Token(0);
 const TOKEN_SIGNALS: Token = Token(1);
 const TOKEN_CONTROL: Token = Token(4);
+const TOKEN_CLI: Token = Token(5);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -70,6 +74,14 @@ pub struct Stats {
     /// nsctl datagrams from outside the host on a loopback control socket, or from a
     /// local user other than root.
     pub nsctl_refused: u64,
+    /// Telnet CLI connections accepted.
+    pub cli_connections: u64,
+    /// Telnet CLI connections refused (too many, or remote without a users file).
+    pub cli_refused: u64,
+    /// Failed CLI logins and `enable` passwords.
+    pub cli_logins_failed: u64,
+    /// CLI command lines run.
+    pub cli_commands: u64,
 }
 
 /// Why the daemon could not start, or could not save its state.
@@ -113,6 +125,13 @@ pub struct Daemon {
     radius: RadiusSockets,
     /// The nsctl socket, once [`Daemon::open_control`] opened it.
     control: Option<control::Control>,
+    /// The telnet CLI, once [`Daemon::open_cli`] opened it.
+    cli: Option<cli::Cli>,
+    /// The CLI's logins (the `users` file beside the startup-config).
+    users: lns_config::users::Users,
+    /// Whether that file exists: without it the CLI serves loopback clients only.
+    users_file: bool,
+    started: Instant,
     signals: Signals,
     view: DataPlaneView,
     counters: Arc<Counters>,
@@ -243,7 +262,13 @@ impl Daemon {
             clock: Clock::new(now, unix_now()),
         };
         let core = Endpoint::new(config, startup.pool, env, &mut rand_core::OsRng, now)?;
+        let users_file =
+            crate::startup::sibling(&startup.config_path, crate::startup::USERS_FILE).exists();
         Ok(Daemon {
+            cli: None,
+            users: startup.users,
+            users_file,
+            started: now,
             view: core.data_plane(),
             core,
             config_path: startup.config_path,
@@ -273,6 +298,11 @@ impl Daemon {
         self.config().settings.save_state
     }
 
+    /// `cli_bind_address`: where the telnet CLI listens unless `l2tpns --cli` says.
+    pub fn cli_bind_address(&self) -> Ipv4Addr {
+        self.config().settings.cli_bind_address
+    }
+
     /// The TUN device's name (the kernel completes `tun%d`).
     pub fn tun_name(&self) -> &str {
         self.tun.name()
@@ -295,6 +325,12 @@ impl Daemon {
             if self.config().settings.dump_speed {
                 deadline = deadline.min(self.next_speed_dump);
             }
+            if let Some(t) = self.cli_timeout() {
+                deadline = deadline.min(t);
+            }
+            if self.cli_busy() {
+                deadline = now;
+            }
             match self
                 .poll
                 .poll(&mut events, Some(deadline.saturating_duration_since(now)))
@@ -310,10 +346,13 @@ impl Daemon {
                     TOKEN_TUN => self.tun_readable(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
+                    t if t == TOKEN_CLI || t.0 >= cli::TOKEN_CLI_BASE => self.cli_event(now, t),
                     t => self.socket_readable(now, t),
                 }
                 self.carry_out();
             }
+            self.cli_tick(now);
+            self.carry_out();
             for r in requests {
                 match r {
                     Request::Reload => self.reload(now),
@@ -438,6 +477,7 @@ impl Daemon {
     /// sessions) and reopen the log; sessions are untouched.
     fn reload(&mut self, now: Instant) {
         notify::notify("RELOADING=1");
+        self.reload_users();
         let path = self.config_path.display().to_string();
         match std::fs::read_to_string(&self.config_path) {
             Err(e) => log::error!("reload: {path}: {e}; keeping the running configuration"),
@@ -560,6 +600,10 @@ impl Daemon {
             ("nsctl_requests", s.nsctl_requests),
             ("nsctl_malformed", s.nsctl_malformed),
             ("nsctl_refused", s.nsctl_refused),
+            ("cli_connections", s.cli_connections),
+            ("cli_refused", s.cli_refused),
+            ("cli_logins_failed", s.cli_logins_failed),
+            ("cli_commands", s.cli_commands),
         ] {
             out.push((k.into(), v));
         }
