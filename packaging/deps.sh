@@ -22,9 +22,10 @@ debian_pkgs() {
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
         # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio); ping: the ICMP
-        # host-unreachable test of l2tpns (a fresh bookworm image has no ping).
+        # host-unreachable test of l2tpns (a fresh bookworm image has no ping); telnet and
+        # expect drive l2tpns's telnet CLI (test-daemon-cli.sh).
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
-                     freeradius xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
+                     freeradius xl2tpd l2tpns telnet expect" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -33,7 +34,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iputils iptables python3 freeradius xl2tpd" ;;  # no l2tpns package on RHEL
+        check) echo "rpmlint iproute iputils iptables python3 freeradius xl2tpd telnet expect" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac

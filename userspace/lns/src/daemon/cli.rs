@@ -47,8 +47,10 @@ struct Conn {
     /// The output of the running command, produced while the session can take it.
     job: Option<Lines>,
     writable_registered: bool,
-    /// The peer closed, or the socket failed.
+    /// The socket failed: close at once.
     gone: bool,
+    /// The peer sent its last byte: finish what it asked for, then close.
+    eof: bool,
 }
 
 pub(super) struct Cli {
@@ -190,6 +192,7 @@ impl Daemon {
                 job: None,
                 writable_registered: false,
                 gone: false,
+                eof: false,
             });
             self.cli_service(now, slot);
         }
@@ -205,9 +208,9 @@ impl Daemon {
         let mut busy = true;
         for _ in 0..ROUNDS {
             let mut moved = false;
-            if !c.gone && c.session.wants_input() {
+            if !c.gone && !c.eof && c.session.wants_input() {
                 match c.stream.read(&mut buf) {
-                    Ok(0) => c.gone = true,
+                    Ok(0) => c.eof = true,
                     Ok(n) => {
                         c.session.handle_input(&buf[..n]);
                         moved = true;
@@ -251,7 +254,10 @@ impl Daemon {
                 break;
             }
         }
-        let done = c.gone || (c.session.is_closed() && c.session.pending_output_len() == 0);
+        let drained = c.session.pending_output_len() == 0;
+        let done = c.gone
+            || (c.session.is_closed() && drained)
+            || (c.eof && drained && c.job.is_none() && !c.session.is_running());
         if done {
             let _ = self.poll.registry().deregister(&mut c.stream);
             log::info!("CLI: {} disconnected", who(&c));
