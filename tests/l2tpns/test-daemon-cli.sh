@@ -236,6 +236,41 @@ ms=$(awk '$1 == "TIMING" && $3 == "show" && $4 == "session" && NF == 4 { print $
 echo "# show session: $n rows ($(wc -c <"$work/bulk.out") bytes) in $ms ms over telnet"
 check "show session streams every session ($n rows, | count says $count)" \
     eval '[ "$n" -ge "$BULK" ] && [ "${count:-0}" -eq "$((n + 1))" ]'
+# A client that asks for the whole table and then stops reading holds no one up: another user
+# is answered at once while it stalls; it gets every row once it reads again.
+cat >"$work/stall.py" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", 23))
+s.settimeout(10)
+def until(word):
+    buf = b""
+    while word not in buf:
+        buf += s.recv(4096)
+until(b"Username: "); s.sendall(b"admin\r\n")
+until(b"Password: "); s.sendall(b"adminpw\r\n")
+until(b"clitest>"); s.sendall(b"show session\r\n")
+open(sys.argv[1], "w").write("stalled\n")
+time.sleep(6)
+data = b""
+while b"\nclitest>" not in data[-200:]:
+    data += s.recv(65536)
+rows = sum(1 for l in data.split(b"\n") if b" N N N " in l)
+print(rows)
+PY
+in_lns python3 "$work/stall.py" "$work/stall.flag" >"$work/stall.out" 2>&1 &
+stall_job=$!
+for _ in $(seq 50); do [ -e "$work/stall.flag" ] && break; sleep 0.1; done
+sleep 1
+cli other admin adminpw - "show version"
+other_ms=$(awk '$1 == "TIMING" { print $2 }' "$work/other.time")
+check "while a client stalls in show session, another is answered (show version in ${other_ms:-?} ms)" \
+    eval '[ $rc = 0 ] && out other "^l2tpns [0-9]" && [ "${other_ms:-9999}" -lt 2000 ] && kill -0 $stall_job'
+wait $stall_job
+stalled_rows=$(tail -1 "$work/stall.out")
+check "the stalled client got every row when it read again ($stalled_rows)" \
+    eval '[ "${stalled_rows:-0}" -ge "$BULK" ] 2>/dev/null'
 wait $stay_job
 check "lac9003 was not touched: not cleared, every probe came back ($(field "$work/stay.json" received) of $(field "$work/stay.json" sent))" \
     eval '! cleared stay && [ "$(field "$work/stay.json" received)" -gt 100 ] && [ "$(field "$work/stay.json" received)" = "$(field "$work/stay.json" sent)" ]'
