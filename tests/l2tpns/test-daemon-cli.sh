@@ -196,10 +196,12 @@ check "drop tunnel: the LAC saw the LNS clear lac9002's tunnel" cleared tun
 # --- configure terminal, set, write memory, SIGHUP ---------------------------------------------
 cp "$conf" "$work/startup-config.before"
 cli conf admin adminpw enablepw "configure terminal" "set primary_dns 10.202.0.54" \
-    "set radius_interim 120" "set nosuchkey 1" "end" "write memory"
+    "set radius_interim 120" "set nosuchkey 1" "set radius_secret radsecret" "end" "write memory"
 check "configure terminal + set: accepted; a bad key refused" \
     eval '[ $rc = 0 ] && out conf "changed: primary_dns" && out conf "changed: radius_interim" && out conf "^% .*nosuchkey"'
 check "write memory: written" out conf "Configuration written to $conf"
+check "set of a secret key: logged without its value" \
+    eval 'grep -q "CLI admin@.*: set radius_secret (value not logged)" "$lns_dir/l2tpns.log" && ! grep "CLI " "$lns_dir/l2tpns.log" | grep -q radsecret' 
 diff "$work/startup-config.before" "$conf" >"$work/conf.diff"
 sed 's/^/# /' "$work/conf.diff"
 check "write memory: only the primary_dns line changed in place, radius_interim appended, comments kept" \
@@ -292,6 +294,30 @@ restart --cli off
 check "--cli off: nothing listens on TCP 23" eval "in_lns ss -lun | grep -q ':1701' && ! in_lns ss -ltn | grep -q ':23 '"
 restart --cli 127.0.0.1:2323
 check "--cli 127.0.0.1:2323: listens there, not on 23" eval "listening '127.0.0.1:2323 ' && ! listening ':23 '"
+mv "$lns_dir/users" "$work/users.saved"
+restart --cli 0.0.0.0:2323
+in_lns expect -c '
+    set timeout 10
+    spawn telnet 127.0.0.1 2323
+    expect -re {clitest>$} { send "show version\r" } "Username:" { puts "\nLOGIN ASKED"; exit 2 }
+    expect -re {\nclitest>$}
+    send "enable\r"
+    expect "Password: "
+    send "anything\r"
+    expect "% Access denied"
+    expect -re {clitest>$}
+    send "exit\r"
+    expect eof' 2>&1 | tr -d '\r' >"$work/nousers.out"
+check "no users file: a loopback client gets the prompt without a login, and cannot enable" \
+    eval 'out nousers "^l2tpns [0-9]" && out nousers "% Access denied" && ! out nousers "Username:\|LOGIN ASKED"'
+in_lac expect -c '
+    set timeout 10
+    spawn telnet 10.201.0.1 2323
+    expect eof' 2>&1 | tr -d '\r' >"$work/remote.out"
+check "no users file: a remote client is told so and disconnected" \
+    eval 'out remote "% No users file" && ! out remote "clitest\|Username:"'
+check "no users file: a warning at start" grep -q "no users file: only loopback clients" "$lns_dir/l2tpns.log"
+mv "$work/users.saved" "$lns_dir/users"
 check "--cli bogus is refused with a reason" \
     eval '! "$l2tpns" --cli bogus --check-config 2>"$work/bogus.err" && grep -q "neither ADDRESS:PORT nor off" "$work/bogus.err"'
 

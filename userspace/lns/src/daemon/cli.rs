@@ -313,7 +313,7 @@ impl Daemon {
             }
             Event::Command(line) => {
                 self.stats.cli_commands += 1;
-                log::info!("CLI {}: {}", who(c), line.line);
+                log::info!("CLI {}: {}", who(c), cli_commands::loggable(&line));
                 let request = self
                     .cli
                     .as_ref()

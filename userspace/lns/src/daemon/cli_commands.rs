@@ -363,6 +363,21 @@ impl Commands {
     }
 }
 
+/// The line as the log shows it: the value of a secret key's `set` is left out.
+pub(super) fn loggable(line: &CommandLine) -> String {
+    let secret = line.path == ["set"]
+        && line
+            .args
+            .first()
+            .and_then(|k| lns_config::config::key_info(k))
+            .is_some_and(|k| k.secret);
+    if secret {
+        format!("set {} (value not logged)", line.args[0])
+    } else {
+        printable(&line.line)
+    }
+}
+
 /// The `show session` table's heading.
 pub(super) fn session_header() -> String {
     format!(
@@ -644,6 +659,21 @@ mod tests {
             Some("a b")
         );
         assert_eq!(line(&c, "set debug 3", Privilege::Privileged, false), None);
+    }
+
+    #[test]
+    fn secrets_are_not_logged() {
+        let c = Commands::new();
+        let l = line(
+            &c,
+            "set radius_secret \"s3cret\"",
+            Privilege::Privileged,
+            true,
+        )
+        .unwrap();
+        assert_eq!(loggable(&l), "set radius_secret (value not logged)");
+        let l = line(&c, "set debug 3", Privilege::Privileged, true).unwrap();
+        assert_eq!(loggable(&l), "set debug 3");
     }
 
     #[test]
