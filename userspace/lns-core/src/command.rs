@@ -37,6 +37,12 @@ pub enum Command {
         tunnel: TunnelId,
     },
     ShowSessions,
+    /// `show session` a page at a time: at most `limit` sessions numbered above `after`
+    /// (`None`: from the first), by number. The CLI streams the whole table this way.
+    ShowSessionsPage {
+        after: Option<u32>,
+        limit: usize,
+    },
     ShowSession(u32),
     ShowTunnels,
     /// The users with a session, and how many each has.

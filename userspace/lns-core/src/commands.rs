@@ -30,6 +30,9 @@ impl Endpoint {
             }
             Command::DropTunnel { tunnel } => self.drop_tunnel(now, tunnel),
             Command::ShowSessions => Reply::Sessions(self.sessions(None, now)),
+            Command::ShowSessionsPage { after, limit } => {
+                Reply::Sessions(self.sessions_page(after, limit, now))
+            }
             Command::ShowSession(id) => match self.key_of_id(id) {
                 Some(k) => Reply::Sessions(self.sessions(Some(k), now)),
                 None => Reply::Error(CommandError::NoSuchSession),
@@ -149,43 +152,68 @@ impl Endpoint {
         Reply::TunnelCleared { tunnel, sessions }
     }
 
+    /// At most `limit` sessions numbered above `after`, by number: one pass over the table
+    /// and the details of those few only, so a long listing costs little per page.
+    fn sessions_page(&self, after: Option<u32>, limit: usize, now: Instant) -> Vec<SessionInfo> {
+        let mut keys: Vec<(u32, SessionKey)> = self
+            .table
+            .iter()
+            .map(|(k, _)| (k.index(), k))
+            .filter(|(i, _)| after.is_none_or(|a| *i > a))
+            .collect();
+        if keys.len() > limit {
+            if limit == 0 {
+                return Vec::new();
+            }
+            keys.select_nth_unstable_by_key(limit - 1, |(i, _)| *i);
+            keys.truncate(limit);
+        }
+        keys.sort_unstable_by_key(|(i, _)| *i);
+        keys.into_iter()
+            .filter_map(|(_, k)| self.session_info(k, now))
+            .collect()
+    }
+
     fn sessions(&self, only: Option<SessionKey>, now: Instant) -> Vec<SessionInfo> {
         let mut out: Vec<SessionInfo> = self
             .table
             .iter()
             .filter(|(k, _)| only.is_none_or(|o| o == *k))
-            .filter_map(|(key, s)| {
-                let ids = self.table.ids(key)?;
-                let c = self.table.counters(key)?;
-                let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-                Some(SessionInfo {
-                    id: key.index(),
-                    tunnel: ids.tunnel,
-                    call: ids.session,
-                    user: s.user.clone().unwrap_or_default(),
-                    address: s.address.map(|a| a.0),
-                    peer: std::net::SocketAddr::V4(s.peer),
-                    calling_station: s
-                        .calling_station
-                        .as_deref()
-                        .map(|c| String::from_utf8_lossy(c).into_owned())
-                        .unwrap_or_default(),
-                    up_for: s
-                        .opened
-                        .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
-                    idle: self
-                        .last_heard(key, now)
-                        .map(|t| now.saturating_duration_since(t).as_secs()),
-                    octets_in: load(&c.octets_in),
-                    octets_out: load(&c.octets_out),
-                    packets_in: load(&c.packets_in),
-                    packets_out: load(&c.packets_out),
-                    acct_session_id: s.acct_session_id.to_string(),
-                })
-            })
+            .filter_map(|(key, _)| self.session_info(key, now))
             .collect();
         out.sort_by_key(|s| s.id);
         out
+    }
+
+    fn session_info(&self, key: SessionKey, now: Instant) -> Option<SessionInfo> {
+        let s = self.table.get(key)?;
+        let ids = self.table.ids(key)?;
+        let c = self.table.counters(key)?;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        Some(SessionInfo {
+            id: key.index(),
+            tunnel: ids.tunnel,
+            call: ids.session,
+            user: s.user.clone().unwrap_or_default(),
+            address: s.address.map(|a| a.0),
+            peer: std::net::SocketAddr::V4(s.peer),
+            calling_station: s
+                .calling_station
+                .as_deref()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .unwrap_or_default(),
+            up_for: s
+                .opened
+                .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
+            idle: self
+                .last_heard(key, now)
+                .map(|t| now.saturating_duration_since(t).as_secs()),
+            octets_in: load(&c.octets_in),
+            octets_out: load(&c.octets_out),
+            packets_in: load(&c.packets_in),
+            packets_out: load(&c.packets_out),
+            acct_session_id: s.acct_session_id.to_string(),
+        })
     }
 
     fn tunnels(&self) -> Vec<TunnelInfo> {

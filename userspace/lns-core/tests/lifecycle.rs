@@ -370,3 +370,40 @@ fn clean_shutdown_sends_acct_stop_cdn_and_stopccn() {
     }
     assert_eq!(w.lns.session_count(), 0);
 }
+
+#[test]
+fn show_sessions_page_by_page_gives_the_whole_table() {
+    let mut w = World::new(config(""), 8);
+    let lac = w.add_lac(None);
+    for i in 0..5 {
+        let user = format!("page{i}");
+        w.radius.add(&user, "pw", vec![]);
+        assert!(w.login(lac, &user, "pw").is_some(), "{user} up");
+    }
+    let Reply::Sessions(all) = w.lns.handle_command(w.now, Command::ShowSessions) else {
+        panic!()
+    };
+    assert_eq!(all.len(), 5);
+    let (mut paged, mut after) = (Vec::new(), None);
+    loop {
+        let page = Command::ShowSessionsPage { after, limit: 2 };
+        let Reply::Sessions(p) = w.lns.handle_command(w.now, page) else {
+            panic!()
+        };
+        if p.is_empty() {
+            break;
+        }
+        assert!(p.len() <= 2);
+        after = p.last().map(|s| s.id);
+        paged.extend(p);
+    }
+    assert_eq!(paged, all, "the pages in order are the table");
+    let page = Command::ShowSessionsPage {
+        after: None,
+        limit: 0,
+    };
+    assert_eq!(
+        w.lns.handle_command(w.now, page),
+        Reply::Sessions(Vec::new())
+    );
+}

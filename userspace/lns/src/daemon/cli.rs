@@ -38,14 +38,29 @@ pub(super) const TOKEN_CLI_BASE: usize = 1 << 20;
 /// Reads, event rounds and writes per connection per wake-up.
 const ROUNDS: usize = 16;
 
+/// Sessions fetched from the endpoint at a time for `show session`.
+const PAGE: usize = 256;
+
 type Lines = Box<dyn Iterator<Item = String>>;
+
+/// The output of a running command.
+enum Job {
+    Lines(Lines),
+    /// `show session` over the whole table: a page at a time from the endpoint, the next
+    /// when the last is written, so neither the time nor the memory grows with the table.
+    Sessions {
+        after: Option<u32>,
+        page: std::vec::IntoIter<lns_core::SessionInfo>,
+        last_page: bool,
+    },
+}
 
 struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
     session: Session,
     /// The output of the running command, produced while the session can take it.
-    job: Option<Lines>,
+    job: Option<Job>,
     writable_registered: bool,
     /// The socket failed: close at once.
     gone: bool,
@@ -224,16 +239,13 @@ impl Daemon {
                 moved = true;
                 self.cli_answer(now, &mut c, ev);
             }
-            if let Some(job) = c.job.as_mut() {
-                while c.session.can_write() {
-                    moved = true;
-                    match job.next() {
-                        Some(line) => c.session.write_line(&line),
-                        None => {
-                            c.job = None;
-                            c.session.finish_command();
-                            break;
-                        }
+            while c.job.is_some() && c.session.can_write() {
+                moved = true;
+                match self.next_line(now, &mut c) {
+                    Some(line) => c.session.write_line(&line),
+                    None => {
+                        c.job = None;
+                        c.session.finish_command();
                     }
                 }
             }
@@ -287,6 +299,38 @@ impl Daemon {
         }
     }
 
+    /// The next line of `c`'s job; `None` at its end.
+    fn next_line(&mut self, now: Instant, c: &mut Conn) -> Option<String> {
+        loop {
+            match c.job.as_mut()? {
+                Job::Lines(lines) => return lines.next(),
+                Job::Sessions {
+                    after,
+                    page,
+                    last_page,
+                } => {
+                    if let Some(s) = page.next() {
+                        *after = Some(s.id);
+                        return Some(cli_commands::session_row(&s));
+                    }
+                    if *last_page {
+                        return None;
+                    }
+                    let command = lns_core::Command::ShowSessionsPage {
+                        after: *after,
+                        limit: PAGE,
+                    };
+                    let lns_core::Reply::Sessions(list) = self.core.handle_command(now, command)
+                    else {
+                        return None;
+                    };
+                    *last_page = list.len() < PAGE;
+                    *page = list.into_iter();
+                }
+            }
+        }
+    }
+
     fn cli_answer(&mut self, now: Instant, c: &mut Conn, ev: Event) {
         match ev {
             Event::Authenticate { user, password } => {
@@ -319,7 +363,16 @@ impl Daemon {
                     .as_ref()
                     .map(|cli| cli.commands.request(&line))
                     .unwrap_or(Request::Refuse(String::new()));
-                c.job = Some(self.cli_run(now, request, &who(c)));
+                c.job = Some(if request == Request::SessionTable {
+                    c.session.write_line(&cli_commands::session_header());
+                    Job::Sessions {
+                        after: None,
+                        page: Vec::new().into_iter(),
+                        last_page: false,
+                    }
+                } else {
+                    Job::Lines(self.cli_run(now, request, &who(c)))
+                });
             }
             Event::Interrupt => {
                 c.job = None;
@@ -400,6 +453,7 @@ impl Daemon {
                 one("Configuration files re-read (see the log)".to_owned())
             }
             Request::Refuse(text) => one(text),
+            Request::SessionTable => Box::new(std::iter::empty()),
         }
     }
 

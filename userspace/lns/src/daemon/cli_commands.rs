@@ -74,6 +74,9 @@ const NOT_BUILT: &[(&[&str], &str, &str)] = &[
 pub(super) enum Request {
     /// An endpoint command, and how its reply is shown.
     Core(Command, Show),
+    /// `show session` without an argument: the whole table, streamed page by page
+    /// ([`Command::ShowSessionsPage`]).
+    SessionTable,
     /// `show counters`: the daemon's whole list (data plane, endpoint, daemon).
     Counters,
     Version,
@@ -245,7 +248,7 @@ impl Commands {
         let show = |c: Command, s: Show| Request::Core(c, s);
         if n == self.show_session {
             return match args.as_slice() {
-                [] => show(Command::ShowSessions, Show::Sessions),
+                [] => Request::SessionTable,
                 [id] => match id.parse() {
                     Ok(id) => show(Command::ShowSession(id), Show::Sessions),
                     Err(_) => Request::Refuse(format!("% Invalid session ID \"{id}\"")),
@@ -534,10 +537,7 @@ mod tests {
 
     #[test]
     fn show_commands_map_to_core_commands() {
-        assert_eq!(
-            req("show session"),
-            Some(Request::Core(Command::ShowSessions, Show::Sessions))
-        );
+        assert_eq!(req("show session"), Some(Request::SessionTable));
         assert_eq!(
             req("sh ses 7"),
             Some(Request::Core(Command::ShowSession(7), Show::Sessions))
