@@ -22,11 +22,12 @@ debian_pkgs() {
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
                      libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
         # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio); ping: the ICMP
-        # host-unreachable test of l2tpns (a fresh bookworm image has no ping).
-        # python3-prometheus-client: the metrics test parses /metrics with the real parser;
-        # freeradius-utils: radclient, the DAC of the DAE test (RFC 5176 Disconnect / CoA).
+        # host-unreachable test of l2tpns (a fresh bookworm image has no ping); telnet and
+        # expect drive l2tpns's telnet CLI (test-daemon-cli.sh); python3-prometheus-client: the
+        # metrics test parses /metrics with the real parser; freeradius-utils: radclient, the
+        # DAC of the DAE test (RFC 5176 Disconnect / CoA).
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
-                     python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns" ;;  # real peers: RADIUS, L2TP, the C l2tpns
+                     python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns telnet expect" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -35,7 +36,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iputils iptables python3 python3-prometheus_client curl freeradius freeradius-utils xl2tpd" ;;  # no l2tpns package on RHEL
+        check) echo "rpmlint iproute iputils iptables python3 python3-prometheus_client curl freeradius freeradius-utils xl2tpd telnet expect" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac

@@ -50,6 +50,10 @@ struct Cli {
     /// (`Authorization: Bearer TOKEN`); required for a non-loopback --metrics address.
     #[arg(long, value_name = "PATH")]
     metrics_token_file: Option<PathBuf>,
+    /// Where the telnet CLI listens (TCP ADDRESS:PORT), or `off`; by default
+    /// `cli_bind_address` (127.0.0.1 unless set) port 23. Logins come from the users file.
+    #[arg(long, value_name = "ADDRESS:PORT|off", value_parser = parse_control)]
+    cli: Option<ControlAddress>,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -126,6 +130,17 @@ fn resume_and_run(
         // Sessions matter more than the control socket: a busy port is logged, not fatal.
         if let Err(e) = d.open_control(addr, cli.control_any_user) {
             log::error!("{e}; nsctl will not reach this daemon");
+        }
+    }
+    let cli_addr = match cli.cli {
+        Some(ControlAddress::Off) => None,
+        Some(ControlAddress::On(addr)) => Some(addr),
+        None => Some(SocketAddr::from((d.cli_bind_address(), 23))),
+    };
+    if let Some(addr) = cli_addr {
+        // As for nsctl: a busy port is logged, not fatal.
+        if let Err(e) = d.open_cli(addr) {
+            log::error!("{e}; the telnet CLI is not available");
         }
     }
     if setuid != 0 {

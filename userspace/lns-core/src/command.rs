@@ -92,6 +92,8 @@ pub enum Command {
     ShowPool,
     ShowRadius,
     ShowCounters,
+    /// `clear counters`: the endpoint's counters start again from zero.
+    ClearCounters,
     /// The running configuration as startup-config text.
     ShowRunningConfig,
     /// `set KEY VALUE`, as a startup-config line would.
@@ -125,6 +127,8 @@ pub struct SessionInfo {
     pub calling_station: String,
     /// Seconds since IPCP came up (`None` before).
     pub up_for: Option<u64>,
+    /// Seconds since the last frame or packet from the user (`None`: none yet).
+    pub idle: Option<u64>,
     pub octets_in: u64,
     pub octets_out: u64,
     pub packets_in: u64,
@@ -184,6 +188,8 @@ pub enum Reply {
     Pool(PoolInfo),
     Radius(RadiusInfo),
     Counters(Vec<(String, u64)>),
+    /// `clear counters` done.
+    CountersCleared,
     RunningConfig(String),
     /// The keys whose values changed, and those that need a restart to take effect.
     Reconfigured {
@@ -247,6 +253,7 @@ impl Reply {
             )],
             // One `name=value` per line, as in the log's "counters:" line.
             Reply::Counters(c) => c.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            Reply::CountersCleared => vec!["counters cleared".to_owned()],
             Reply::RunningConfig(text) => text.lines().map(str::to_owned).collect(),
             Reply::Reconfigured {
                 changed,

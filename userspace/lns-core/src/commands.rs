@@ -74,6 +74,10 @@ impl Endpoint {
                     .map(|(k, v)| (k.to_owned(), v))
                     .collect(),
             ),
+            Command::ClearCounters => {
+                self.clear_counters();
+                Reply::CountersCleared
+            }
             Command::ShowRunningConfig => Reply::RunningConfig(self.config.render()),
             Command::Set { key, value } => self.set(now, &key, &value),
             Command::Reload(config) => self.reconfigure(now, *config),
@@ -230,42 +234,47 @@ impl Endpoint {
     }
 
     /// Up to `limit` sessions from id `from` on, in id order, and the id the next page
-    /// starts at (`None`: this was the last).
+    /// starts at (`None`: this was the last): a page costs its size, not the table's.
     fn sessions(&self, from: u32, limit: usize, now: Instant) -> (Vec<SessionInfo>, Option<u32>) {
         let mut out = Vec::new();
-        let mut next = None;
-        for (key, s) in self.table.iter_from(from) {
+        for (key, _) in self.table.iter_from(from) {
             if out.len() == limit {
-                next = Some(key.index());
-                break;
+                return (out, Some(key.index()));
             }
-            let (Some(ids), Some(c)) = (self.table.ids(key), self.table.counters(key)) else {
-                continue;
-            };
-            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-            out.push(SessionInfo {
-                id: key.index(),
-                tunnel: ids.tunnel,
-                call: ids.session,
-                user: s.user.clone().unwrap_or_default(),
-                address: s.address.map(|a| a.0),
-                peer: std::net::SocketAddr::V4(s.peer),
-                calling_station: s
-                    .calling_station
-                    .as_deref()
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .unwrap_or_default(),
-                up_for: s
-                    .opened
-                    .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
-                octets_in: load(&c.octets_in),
-                octets_out: load(&c.octets_out),
-                packets_in: load(&c.packets_in),
-                packets_out: load(&c.packets_out),
-                acct_session_id: s.acct_session_id.to_string(),
-            });
+            out.extend(self.session_info(key, now));
         }
-        (out, next)
+        (out, None)
+    }
+
+    fn session_info(&self, key: SessionKey, now: Instant) -> Option<SessionInfo> {
+        let s = self.table.get(key)?;
+        let ids = self.table.ids(key)?;
+        let c = self.table.counters(key)?;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        Some(SessionInfo {
+            id: key.index(),
+            tunnel: ids.tunnel,
+            call: ids.session,
+            user: s.user.clone().unwrap_or_default(),
+            address: s.address.map(|a| a.0),
+            peer: std::net::SocketAddr::V4(s.peer),
+            calling_station: s
+                .calling_station
+                .as_deref()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .unwrap_or_default(),
+            up_for: s
+                .opened
+                .map(|(t, _)| now.saturating_duration_since(t).as_secs()),
+            idle: self
+                .last_heard(key, now)
+                .map(|t| now.saturating_duration_since(t).as_secs()),
+            octets_in: load(&c.octets_in),
+            octets_out: load(&c.octets_out),
+            packets_in: load(&c.packets_in),
+            packets_out: load(&c.packets_out),
+            acct_session_id: s.acct_session_id.to_string(),
+        })
     }
 
     fn tunnels(&self) -> Vec<TunnelInfo> {

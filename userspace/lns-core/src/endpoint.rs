@@ -90,6 +90,10 @@ pub struct Endpoint {
     pub(crate) acct_seq: u32,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) stats: Stats,
+    /// The counters at the last `clear counters` ([`Command::ClearCounters`]): what
+    /// [`Endpoint::counters`] subtracts, so the engine's and the composition's own counters
+    /// need no reset of their own.
+    pub(crate) counters_base: Vec<u64>,
     /// Which of our UDP sockets each LAC's tunnel arrived on (replies leave from it).
     pub(crate) peer_socket: HashMap<SocketAddr, u16>,
     pub(crate) next_tick: Instant,
@@ -169,6 +173,7 @@ impl Endpoint {
             acct_seq: 0,
             actions: VecDeque::new(),
             stats: Stats::default(),
+            counters_base: Vec::new(),
             peer_socket: HashMap::new(),
             next_tick: now,
             next_full_dump: now + Duration::from_secs(crate::acct_dump::DUMP_INTERVAL_SECS),
@@ -351,6 +356,19 @@ impl Endpoint {
     /// Counters for logs, nsctl and the CLI: the engine's, the composition's and the
     /// endpoint's own, by name.
     pub fn counters(&self) -> Vec<(&'static str, u64)> {
+        let mut c = self.raw_counters();
+        for ((_, v), base) in c.iter_mut().zip(&self.counters_base) {
+            *v = v.saturating_sub(*base);
+        }
+        c
+    }
+
+    /// `clear counters`: from now on [`Endpoint::counters`] counts from zero.
+    pub(crate) fn clear_counters(&mut self) {
+        self.counters_base = self.raw_counters().into_iter().map(|(_, v)| v).collect();
+    }
+
+    fn raw_counters(&self) -> Vec<(&'static str, u64)> {
         let e = self.calls.engine().stats();
         let c = self.calls.stats();
         let mut out = vec![

@@ -543,7 +543,7 @@ impl Endpoint {
 
     /// When the user was last heard from: a PPP frame through the composition, or a data
     /// packet the data plane stamped.
-    fn last_heard(&self, key: SessionKey, now: Instant) -> Option<Instant> {
+    pub(crate) fn last_heard(&self, key: SessionKey, now: Instant) -> Option<Instant> {
         let frame = self.call_of(key).and_then(|c| self.calls.last_frame(c));
         let stamp = self
             .table

@@ -67,6 +67,15 @@ fn pap_reject() {
     let c = w.lns.handle_command(w.now, Command::ShowCounters);
     let Reply::Counters(c) = c else { panic!() };
     assert!(c.contains(&("auth_rejects".into(), 1)), "{c:?}");
+    assert_eq!(
+        w.lns.handle_command(w.now, Command::ClearCounters),
+        Reply::CountersCleared
+    );
+    let Reply::Counters(c) = w.lns.handle_command(w.now, Command::ShowCounters) else {
+        panic!()
+    };
+    assert!(c.iter().all(|(_, v)| *v == 0), "cleared: {c:?}");
+    assert!(c.contains(&("auth_rejects".into(), 0)), "{c:?}");
 }
 
 #[test]

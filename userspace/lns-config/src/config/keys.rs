@@ -173,8 +173,9 @@ config_keys! {
     /// Tenths of a second; see [`Settings::cluster_hb_timeout`].
     cluster_hb_timeout: u32 = 150, |v| int(v, 1, 360000), Restart, NotImplemented, false;
     cluster_master_min_adv: u32 = 1, |v| int(v, 0, 32), Live, NotImplemented, false;
-    cli_bind_address: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Restart,
-        Superseded("there is no telnet CLI (port 23); management is local only"), false;
+    /// The telnet CLI's address (port 23, `l2tpns --cli` overrides both). Deviation: the
+    /// original listens on every address by default; this daemon on loopback only.
+    cli_bind_address: Ipv4Addr = Ipv4Addr::LOCALHOST, ipv4, Restart, Implemented, false;
     /// `None`: the system host name without its domain.
     hostname: Option<String> = None, |v| string_opt(v, 255), NewSessions, Implemented, false;
     nexthop_address: Option<Ipv4Addr> = None, ipv4_opt, Restart, NotImplemented, false;

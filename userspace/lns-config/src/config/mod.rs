@@ -13,6 +13,7 @@ mod keys;
 mod lexer;
 mod statements;
 mod values;
+mod write;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -24,8 +25,9 @@ pub use statements::{
     PortMatch, TcpFlagsMatch, MAX_NEIGHBOURS,
 };
 pub use values::{
-    AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
+    quote, AuthType, LcpRenegotiation, LogTarget, RequireMessageAuthenticator, SyslogFacility,
 };
+pub use write::rewrite;
 
 /// The default location, as the original's `-c`.
 pub const DEFAULT_PATH: &str = "/etc/l2tpns/startup-config";

@@ -7,6 +7,7 @@
 //! * [`data_path`]: TUN ↔ UDP bursts through [`lns_dataplane::data_plane`].
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
 //! * [`metrics`]: the HTTP metrics listener (`/metrics`, `/sessions`).
+//! * [`cli`], [`cli_commands`]: the telnet CLI (port 23), its commands and tables.
 //! * [`radius_sockets`]: the RADIUS clients' sockets.
 //! * [`dae`]: the RADIUS Dynamic Authorization socket (RFC 5176), fed to the endpoint.
 //! * [`signals`], [`notify`]: SIGHUP/SIGQUIT/SIGTERM and sd_notify.
@@ -15,6 +16,8 @@
 //! socket, the TUN device or a signal is ready; after every wake-up it carries out the
 //! endpoint's actions ([`lns_core::Action`]).
 
+mod cli;
+mod cli_commands;
 mod control;
 mod dae;
 mod data_path;
@@ -57,6 +60,7 @@ const TOKEN_METRICS: Token = Token(5);
 /// Metrics connection i is Token(TOKEN_METRICS_CONN_BASE + i) (above the RADIUS sockets').
 const TOKEN_METRICS_CONN_BASE: usize = 1 << 20;
 const TOKEN_DAE: Token = Token(6);
+const TOKEN_CLI: Token = Token(7);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -86,6 +90,14 @@ pub struct Stats {
     pub metrics_refused: u64,
     /// DAE answers the socket did not take.
     pub dae_send_failed: u64,
+    /// Telnet CLI connections accepted.
+    pub cli_connections: u64,
+    /// Telnet CLI connections refused (too many, or remote without a users file).
+    pub cli_refused: u64,
+    /// Failed CLI logins and `enable` passwords.
+    pub cli_logins_failed: u64,
+    /// CLI command lines run.
+    pub cli_commands: u64,
 }
 
 /// Why the daemon could not start, or could not save its state.
@@ -133,6 +145,13 @@ pub struct Daemon {
     control: Option<control::Control>,
     /// The metrics listener, once [`Daemon::open_metrics`] opened it.
     metrics: Option<metrics::Metrics>,
+    /// The telnet CLI, once [`Daemon::open_cli`] opened it.
+    cli: Option<cli::Cli>,
+    /// The CLI's logins (the `users` file beside the startup-config).
+    users: lns_config::users::Users,
+    /// Whether that file exists: without it the CLI serves loopback clients only.
+    users_file: bool,
+    started: Instant,
     signals: Signals,
     view: DataPlaneView,
     counters: Arc<Counters>,
@@ -264,7 +283,13 @@ impl Daemon {
             clock: Clock::new(now, unix_now()),
         };
         let core = Endpoint::new(config, startup.pool, env, &mut rand_core::OsRng, now)?;
+        let users_file =
+            crate::startup::sibling(&startup.config_path, crate::startup::USERS_FILE).exists();
         Ok(Daemon {
+            cli: None,
+            users: startup.users,
+            users_file,
+            started: now,
             view: core.data_plane(),
             core,
             config_path: startup.config_path,
@@ -296,6 +321,11 @@ impl Daemon {
         self.config().settings.save_state
     }
 
+    /// `cli_bind_address`: where the telnet CLI listens unless `l2tpns --cli` says.
+    pub fn cli_bind_address(&self) -> Ipv4Addr {
+        self.config().settings.cli_bind_address
+    }
+
     /// The TUN device's name (the kernel completes `tun%d`).
     pub fn tun_name(&self) -> &str {
         self.tun.name()
@@ -321,6 +351,12 @@ impl Daemon {
             if let Some(t) = self.metrics_deadline(now) {
                 deadline = deadline.min(t);
             }
+            if let Some(t) = self.cli_timeout() {
+                deadline = deadline.min(t);
+            }
+            if self.cli_busy() {
+                deadline = now;
+            }
             match self
                 .poll
                 .poll(&mut events, Some(deadline.saturating_duration_since(now)))
@@ -336,6 +372,7 @@ impl Daemon {
                     TOKEN_TUN => self.tun_readable(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
+                    t if t == TOKEN_CLI || t.0 >= cli::TOKEN_CLI_BASE => self.cli_event(now, t),
                     TOKEN_METRICS => self.metrics_accept(now),
                     t if t.0 >= TOKEN_METRICS_CONN_BASE => self.metrics_event(now, t),
                     TOKEN_DAE => self.dae_readable(now),
@@ -345,6 +382,8 @@ impl Daemon {
             }
             self.metrics_turn(now);
             self.metrics_expire(now);
+            self.cli_tick(now);
+            self.carry_out();
             for r in requests {
                 match r {
                     Request::Reload => self.reload(now),
@@ -470,6 +509,7 @@ impl Daemon {
     /// sessions) and reopen the log; sessions are untouched.
     fn reload(&mut self, now: Instant) {
         notify::notify("RELOADING=1");
+        self.reload_users();
         let path = self.config_path.display().to_string();
         match std::fs::read_to_string(&self.config_path) {
             Err(e) => log::error!("reload: {path}: {e}; keeping the running configuration"),
@@ -595,7 +635,10 @@ impl Daemon {
             ("metrics_requests", s.metrics_requests),
             ("metrics_refused", s.metrics_refused),
             ("dae_send_failed", s.dae_send_failed),
-            // The telnet CLI's counters go here when it exists.
+            ("cli_connections", s.cli_connections),
+            ("cli_refused", s.cli_refused),
+            ("cli_logins_failed", s.cli_logins_failed),
+            ("cli_commands", s.cli_commands),
         ] {
             out.push((k.into(), v));
         }

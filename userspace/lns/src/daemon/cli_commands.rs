@@ -1,0 +1,809 @@
+//! The telnet CLI's commands: the [`CommandTree`] of the manual, each matched line turned into
+//! a [`Request`] (mostly an [`lns_core::Command`], which the endpoint decides), and the text
+//! tables the replies are shown as. Pure: no sockets, no daemon state; the listener is
+//! [`super::cli`].
+
+use std::net::Ipv4Addr;
+
+use l2tp::TunnelId;
+use lns_cli::{Command as Word, CommandLine, CommandTree, Mode, NodeId};
+use lns_core::{Command, Reply, SessionInfo, Target};
+
+/// Features of the original that this daemon does not have yet, by command: the words and
+/// what the refusal says.
+const NOT_BUILT: &[(&[&str], &str, &str)] = &[
+    (
+        &["show", "cluster"],
+        "show cluster",
+        "clustering is not implemented in this version",
+    ),
+    (
+        &["show", "bgp"],
+        "show bgp",
+        "BGP is not implemented in this version",
+    ),
+    (
+        &["show", "throttle"],
+        "show throttle",
+        "traffic shaping is not implemented in this version",
+    ),
+    (
+        &["snoop"],
+        "snoop",
+        "interception is not implemented in this version",
+    ),
+    (
+        &["no", "snoop"],
+        "no snoop",
+        "interception is not implemented in this version",
+    ),
+    (
+        &["throttle"],
+        "throttle",
+        "traffic shaping is not implemented in this version",
+    ),
+    (
+        &["no", "throttle"],
+        "no throttle",
+        "traffic shaping is not implemented in this version",
+    ),
+    (
+        &["garden"],
+        "garden",
+        "the walled garden is not implemented in this version",
+    ),
+    (
+        &["ungarden"],
+        "ungarden",
+        "the walled garden is not implemented in this version",
+    ),
+    (
+        &["filter"],
+        "filter",
+        "session filters are not implemented in this version",
+    ),
+    (
+        &["no", "filter"],
+        "no filter",
+        "session filters are not implemented in this version",
+    ),
+];
+
+/// What a command line asks the daemon for.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Request {
+    /// An endpoint command, and how its reply is shown.
+    Core(Command, Show),
+    /// `show session` without an argument: the whole table, streamed page by page
+    /// ([`Command::ShowSessionsPage`]).
+    SessionTable,
+    /// `show counters`: the daemon's whole list (data plane, endpoint, daemon).
+    Counters,
+    Version,
+    Plugins,
+    Uptime,
+    /// `write memory`: the running configuration into the startup-config file.
+    WriteMemory,
+    /// `reload`: as SIGHUP.
+    Reload,
+    /// Answered at once with this line (bad argument, missing feature).
+    Refuse(String),
+}
+
+/// How a [`Reply`] is turned into lines.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Show {
+    /// The `show session` table.
+    Sessions,
+    /// `show users [NAME...]`.
+    Users(Vec<String>),
+    /// `show tunnels [TID...]`.
+    Tunnels(Vec<TunnelId>),
+    /// `drop session/user`: one line naming the session.
+    Dropped,
+    /// [`Reply::lines`] as they are.
+    Plain,
+}
+
+/// The tree and the ids of its runnable commands.
+#[derive(Debug, Clone)]
+pub(super) struct Commands {
+    pub tree: CommandTree,
+    show_session: NodeId,
+    show_users: NodeId,
+    show_tunnels: NodeId,
+    show_tunnel: NodeId,
+    show_pool: NodeId,
+    show_radius: NodeId,
+    show_running: NodeId,
+    write_terminal: NodeId,
+    show_counters: NodeId,
+    clear_counters: NodeId,
+    show_version: NodeId,
+    show_plugins: NodeId,
+    uptime: NodeId,
+    drop_session: NodeId,
+    drop_tunnel: NodeId,
+    drop_user: NodeId,
+    set: NodeId,
+    write_memory: NodeId,
+    reload: NodeId,
+    load_plugin: NodeId,
+    remove_plugin: NodeId,
+    not_built: Vec<(NodeId, &'static str, &'static str)>,
+}
+
+impl Commands {
+    pub fn new() -> Self {
+        Self::build().expect("the CLI's command words are distinct and well formed")
+    }
+
+    fn build() -> Result<Self, lns_cli::TreeError> {
+        let mut t = CommandTree::new();
+        let show = t.add(None, Word::new("show", "Show running system information"))?;
+        let drop = t.add(
+            None,
+            Word::new("drop", "Disconnect sessions or tunnels").privileged(),
+        )?;
+        let clear = t.add(None, Word::new("clear", "Reset information").privileged())?;
+        let write = t.add(None, Word::new("write", "Save or show the configuration"))?;
+        let no = t.add(None, Word::new("no", "Undo a setting"))?;
+        let load = t.add(None, Word::new("load", "Load").mode(Mode::Config))?;
+        let remove = t.add(None, Word::new("remove", "Remove").mode(Mode::Config))?;
+        let leaf = |name: &str, help: &str| Word::new(name, help).runnable();
+        let mut c = Commands {
+            show_session: t.add(
+                Some(show),
+                Word::new("session", "Show sessions").repeated_arg("SID", "Session ID"),
+            )?,
+            show_users: t.add(
+                Some(show),
+                Word::new("users", "Show users with sessions").repeated_arg("NAME", "User name"),
+            )?,
+            show_tunnels: t.add(
+                Some(show),
+                Word::new("tunnels", "Show tunnels").repeated_arg("TID", "Tunnel ID"),
+            )?,
+            show_tunnel: t.add(
+                Some(show),
+                Word::new("tunnel", "Show tunnels").repeated_arg("TID", "Tunnel ID"),
+            )?,
+            show_pool: t.add(Some(show), leaf("pool", "Show the address pool"))?,
+            show_radius: t.add(Some(show), leaf("radius", "Show the RADIUS clients"))?,
+            show_running: t.add(
+                Some(show),
+                leaf("running-config", "Show the running configuration").privileged(),
+            )?,
+            write_terminal: t.add(
+                Some(write),
+                leaf("terminal", "Show the running configuration").privileged(),
+            )?,
+            show_counters: t.add(
+                Some(show),
+                leaf("counters", "Show the counters").privileged(),
+            )?,
+            clear_counters: t.add(Some(clear), leaf("counters", "Reset the counters"))?,
+            show_version: t.add(Some(show), leaf("version", "Show the version"))?,
+            show_plugins: t.add(Some(show), leaf("plugins", "Show the plugins"))?,
+            uptime: t.add(None, leaf("uptime", "Show the uptime and the bandwidth"))?,
+            drop_session: t.add(
+                Some(drop),
+                Word::new("session", "Disconnect sessions").arg("SID", "Session ID"),
+            )?,
+            drop_tunnel: t.add(
+                Some(drop),
+                Word::new("tunnel", "Clear tunnels and their sessions").arg("TID", "Tunnel ID"),
+            )?,
+            drop_user: t.add(
+                Some(drop),
+                Word::new("user", "Disconnect a user's sessions").arg("NAME", "User name"),
+            )?,
+            set: t.add(
+                None,
+                Word::new("set", "Set a configuration value")
+                    .mode(Mode::Config)
+                    .arg("KEY", "Configuration key")
+                    .repeated_arg("VALUE", "Value"),
+            )?,
+            write_memory: t.add(
+                Some(write),
+                leaf("memory", "Save the running configuration").privileged(),
+            )?,
+            reload: t.add(
+                None,
+                leaf("reload", "Re-read the configuration files").privileged(),
+            )?,
+            load_plugin: t.add(
+                Some(load),
+                Word::new("plugin", "Load a plugin").arg("NAME", "Plugin"),
+            )?,
+            remove_plugin: t.add(
+                Some(remove),
+                Word::new("plugin", "Remove a plugin").arg("NAME", "Plugin"),
+            )?,
+            not_built: Vec::new(),
+            tree: CommandTree::new(),
+        };
+        for (words, name, why) in NOT_BUILT {
+            let parent = match words[..] {
+                ["show", _] => Some(show),
+                ["no", _] => Some(no),
+                _ => None,
+            };
+            let mut word = Word::new(words[words.len() - 1], why).repeated_arg("ARGS", "Arguments");
+            if parent.is_none() || parent == Some(no) {
+                word = word.privileged();
+            }
+            let id = t.add(parent, word)?;
+            c.not_built.push((id, name, why));
+        }
+        c.tree = t;
+        Ok(c)
+    }
+
+    /// What `line` asks for.
+    pub fn request(&self, line: &CommandLine) -> Request {
+        let n = line.node;
+        let args = &line.args;
+        let show = |c: Command, s: Show| Request::Core(c, s);
+        if n == self.show_session {
+            return match args.as_slice() {
+                [] => Request::SessionTable,
+                [id] => match id.parse() {
+                    Ok(id) => show(Command::ShowSession(id), Show::Sessions),
+                    Err(_) => Request::Refuse(format!("% Invalid session ID \"{id}\"")),
+                },
+                _ => Request::Refuse("% Give one session ID".into()),
+            };
+        }
+        if n == self.show_users {
+            return show(Command::ShowUsers, Show::Users(args.clone()));
+        }
+        if n == self.show_tunnels || n == self.show_tunnel {
+            let mut ids = Vec::new();
+            for a in args {
+                match a.parse::<u16>() {
+                    Ok(id) if id != 0 => ids.push(TunnelId(id)),
+                    _ => return Request::Refuse(format!("% Invalid tunnel ID \"{a}\"")),
+                }
+            }
+            return show(Command::ShowTunnels, Show::Tunnels(ids));
+        }
+        if n == self.drop_session {
+            return match args[0].parse() {
+                Ok(id) => show(
+                    Command::DropSession {
+                        target: Target::Session(id),
+                        reason: None,
+                    },
+                    Show::Dropped,
+                ),
+                Err(_) => Request::Refuse(format!("% Invalid session ID \"{}\"", args[0])),
+            };
+        }
+        if n == self.drop_user {
+            return show(
+                Command::DropSession {
+                    target: Target::User(args[0].clone()),
+                    reason: None,
+                },
+                Show::Dropped,
+            );
+        }
+        if n == self.drop_tunnel {
+            return match args[0].parse::<u16>() {
+                Ok(id) if id != 0 => show(
+                    Command::DropTunnel {
+                        tunnel: TunnelId(id),
+                    },
+                    Show::Plain,
+                ),
+                _ => Request::Refuse(format!("% Invalid tunnel ID \"{}\"", args[0])),
+            };
+        }
+        if n == self.set {
+            let value = args[1..].join(" ");
+            if value.is_empty() {
+                return Request::Refuse("% Incomplete command".into());
+            }
+            // Quoted as startup-config would read it back, so `set hostname "a b"` works.
+            let value = if value.contains(|c: char| c.is_whitespace() || "#!\"'".contains(c)) {
+                lns_config::config::quote(&value)
+            } else {
+                value
+            };
+            return show(
+                Command::Set {
+                    key: args[0].clone(),
+                    value,
+                },
+                Show::Plain,
+            );
+        }
+        let simple = [
+            (self.show_pool, Command::ShowPool),
+            (self.show_radius, Command::ShowRadius),
+            (self.show_running, Command::ShowRunningConfig),
+            (self.write_terminal, Command::ShowRunningConfig),
+            (self.clear_counters, Command::ClearCounters),
+        ];
+        if let Some((_, c)) = simple.into_iter().find(|(id, _)| *id == n) {
+            return show(c, Show::Plain);
+        }
+        if n == self.show_counters {
+            return Request::Counters;
+        }
+        if n == self.show_version {
+            return Request::Version;
+        }
+        if n == self.show_plugins {
+            return Request::Plugins;
+        }
+        if n == self.uptime {
+            return Request::Uptime;
+        }
+        if n == self.write_memory {
+            return Request::WriteMemory;
+        }
+        if n == self.reload {
+            return Request::Reload;
+        }
+        if n == self.load_plugin || n == self.remove_plugin {
+            let verb = if n == self.load_plugin {
+                "load"
+            } else {
+                "remove"
+            };
+            return Request::Refuse(format!(
+                "% {verb} plugin: this l2tpns has no loadable plugins ({} built in)",
+                nsctl::command::BUILT_IN_PLUGINS.join(", ")
+            ));
+        }
+        if let Some((_, name, why)) = self.not_built.iter().find(|(id, _, _)| *id == n) {
+            return Request::Refuse(format!("% {name}: {why}"));
+        }
+        Request::Refuse(format!("% {}: not available", line.path.join(" ")))
+    }
+}
+
+/// The line as the log shows it: the value of a secret key's `set` is left out.
+pub(super) fn loggable(line: &CommandLine) -> String {
+    let secret = line.path == ["set"]
+        && line
+            .args
+            .first()
+            .and_then(|k| lns_config::config::key_info(k))
+            .is_some_and(|k| k.secret);
+    if secret {
+        format!("set {} (value not logged)", line.args[0])
+    } else {
+        printable(&line.line)
+    }
+}
+
+/// The `show session` table's heading.
+pub(super) fn session_header() -> String {
+    format!(
+        "{:>6} {:>5} {:<24} {:<15} I T G {:>8} {:>12} {:>12} {:>6} {:<15} CLI",
+        "SID", "TID", "Username", "IP", "opened", "downloaded", "uploaded", "idle", "LAC"
+    )
+}
+
+/// One `show session` row: downloaded is what the user received (our octets out).
+/// I, T, G (intercepted, throttled, walled garden) are always N: none of those exists yet.
+pub(super) fn session_row(s: &SessionInfo) -> String {
+    let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    format!(
+        "{:>6} {:>5} {:<24} {:<15} N N N {:>8} {:>12} {:>12} {:>6} {:<15} {}",
+        s.id,
+        s.tunnel.0,
+        if s.user.is_empty() { "*" } else { &s.user },
+        s.address
+            .map_or_else(|| "*".to_owned(), |a: Ipv4Addr| a.to_string()),
+        opt(s.up_for),
+        s.octets_out,
+        s.octets_in,
+        opt(s.idle),
+        s.peer.ip().to_string(),
+        printable(&s.calling_station),
+    )
+}
+
+/// A user-supplied string made safe for a terminal (no escape sequences).
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// The lines of a reply, as `how` says.
+pub(super) fn render(reply: Reply, how: &Show) -> Box<dyn Iterator<Item = String>> {
+    match (reply, how) {
+        (Reply::Error(e), _) => Box::new(std::iter::once(format!("% {e}"))),
+        (Reply::Sessions(list), Show::Sessions) => Box::new(
+            std::iter::once(session_header()).chain(list.into_iter().map(|s| session_row(&s))),
+        ),
+        (Reply::Users(list), Show::Users(only)) => {
+            let rows: Vec<String> = list
+                .into_iter()
+                .filter(|(u, _)| only.is_empty() || only.contains(u))
+                .map(|(u, n)| format!("{:<32} {n:>8}", printable(&u)))
+                .collect();
+            if rows.is_empty() && !only.is_empty() {
+                return Box::new(std::iter::once(format!(
+                    "% No session for {}",
+                    only.join(", ")
+                )));
+            }
+            let head = format!("{:<32} {:>8}", "Username", "Sessions");
+            Box::new(std::iter::once(head).chain(rows))
+        }
+        (Reply::Tunnels(list), Show::Tunnels(only)) => {
+            let rows: Vec<String> = list
+                .into_iter()
+                .filter(|t| only.is_empty() || only.contains(&t.id))
+                .map(|t| {
+                    format!(
+                        "{:>5} {:<15} {:>5} {:>8}",
+                        t.id.0,
+                        t.peer.ip().to_string(),
+                        t.peer.port(),
+                        t.sessions
+                    )
+                })
+                .collect();
+            if rows.is_empty() && !only.is_empty() {
+                return Box::new(std::iter::once("% Tunnel not found".to_owned()));
+            }
+            let head = format!(
+                "{:>5} {:<15} {:>5} {:>8}",
+                "TID", "Peer", "Port", "Sessions"
+            );
+            Box::new(std::iter::once(head).chain(rows))
+        }
+        (Reply::Ended(e), _) => Box::new(std::iter::once(format!(
+            "Dropping session {} ({})",
+            e.id,
+            printable(&e.user)
+        ))),
+        (r, _) => Box::new(r.lines().into_iter()),
+    }
+}
+
+/// `show counters`: `name value`, aligned.
+pub(super) fn counters(list: &[(String, u64)]) -> Vec<String> {
+    let width = list.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    list.iter()
+        .map(|(k, v)| format!("{k:<width$} {v:>14}"))
+        .collect()
+}
+
+/// `uptime`: how long the daemon runs, the sessions, the load average (`/proc/loadavg`'s
+/// first three fields) and the bandwidth since the previous `uptime`.
+pub(super) fn uptime(
+    up_secs: u64,
+    sessions: usize,
+    loadavg: &str,
+    up_kbits: f64,
+    down_kbits: f64,
+) -> Vec<String> {
+    let (d, h, m, s) = (
+        up_secs / 86_400,
+        up_secs / 3600 % 24,
+        up_secs / 60 % 60,
+        up_secs % 60,
+    );
+    let load: Vec<&str> = loadavg.split_whitespace().take(3).collect();
+    let load = if load.len() == 3 {
+        load.join(", ")
+    } else {
+        "unknown".to_owned()
+    };
+    vec![
+        format!("up {d} day(s), {h:02}:{m:02}:{s:02}, {sessions} session(s), load average: {load}"),
+        format!("Bandwidth: up {up_kbits:.1} kbit/s, down {down_kbits:.1} kbit/s"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lns_cli::{Config, Event, Login, Privilege, Session};
+    use std::time::Instant;
+
+    /// Types `text` into a logged-in session with `privilege` and returns the command line.
+    fn line(c: &Commands, text: &str, privilege: Privilege, config: bool) -> Option<CommandLine> {
+        let mut cfg = Config::new("lns");
+        cfg.login = Login::Skip(privilege);
+        let mut s = Session::new(cfg, c.tree.clone());
+        if config {
+            s.handle_input(b"configure terminal\r");
+            while s.poll_event().is_some() {}
+        }
+        s.handle_input(format!("{text}\r").as_bytes());
+        let _ = Instant::now();
+        while let Some(e) = s.poll_event() {
+            if let Event::Command(l) = e {
+                return Some(l);
+            }
+        }
+        None
+    }
+
+    fn req(text: &str) -> Option<Request> {
+        let c = Commands::new();
+        line(&c, text, Privilege::Privileged, false).map(|l| c.request(&l))
+    }
+
+    #[test]
+    fn show_commands_map_to_core_commands() {
+        assert_eq!(req("show session"), Some(Request::SessionTable));
+        assert_eq!(
+            req("sh ses 7"),
+            Some(Request::Core(Command::ShowSession(7), Show::Sessions))
+        );
+        assert!(matches!(req("sh ses x"), Some(Request::Refuse(_))));
+        assert_eq!(
+            req("show tunnels 3"),
+            Some(Request::Core(
+                Command::ShowTunnels,
+                Show::Tunnels(vec![TunnelId(3)])
+            ))
+        );
+        assert_eq!(
+            req("show tunnel"),
+            Some(Request::Core(Command::ShowTunnels, Show::Tunnels(vec![])))
+        );
+        assert_eq!(
+            req("show users bob"),
+            Some(Request::Core(
+                Command::ShowUsers,
+                Show::Users(vec!["bob".into()])
+            ))
+        );
+        assert_eq!(req("show counters"), Some(Request::Counters));
+        assert_eq!(
+            req("clear counters"),
+            Some(Request::Core(Command::ClearCounters, Show::Plain))
+        );
+        assert_eq!(req("uptime"), Some(Request::Uptime));
+        assert_eq!(req("show version"), Some(Request::Version));
+        assert_eq!(req("write memory"), Some(Request::WriteMemory));
+        assert_eq!(
+            req("write terminal"),
+            Some(Request::Core(Command::ShowRunningConfig, Show::Plain))
+        );
+    }
+
+    #[test]
+    fn drop_commands_map_and_check_their_ids() {
+        assert_eq!(
+            req("drop session 12"),
+            Some(Request::Core(
+                Command::DropSession {
+                    target: Target::Session(12),
+                    reason: None
+                },
+                Show::Dropped
+            ))
+        );
+        assert_eq!(
+            req("drop user alice"),
+            Some(Request::Core(
+                Command::DropSession {
+                    target: Target::User("alice".into()),
+                    reason: None
+                },
+                Show::Dropped
+            ))
+        );
+        assert_eq!(
+            req("drop tunnel 5"),
+            Some(Request::Core(
+                Command::DropTunnel {
+                    tunnel: TunnelId(5)
+                },
+                Show::Plain
+            ))
+        );
+        assert!(matches!(req("drop tunnel 0"), Some(Request::Refuse(_))));
+        assert!(matches!(req("drop tunnel 70000"), Some(Request::Refuse(_))));
+        assert!(matches!(req("drop session -1"), Some(Request::Refuse(_))));
+    }
+
+    #[test]
+    fn privileged_commands_are_not_offered_to_unprivileged_users() {
+        let c = Commands::new();
+        for text in [
+            "drop session 1",
+            "show running-config",
+            "show counters",
+            "clear counters",
+            "write memory",
+            "throttle bob",
+        ] {
+            assert_eq!(
+                line(&c, text, Privilege::Unprivileged, false),
+                None,
+                "{text}"
+            );
+        }
+        assert!(line(&c, "show session", Privilege::Unprivileged, false).is_some());
+    }
+
+    #[test]
+    fn set_in_configuration_mode() {
+        let c = Commands::new();
+        let l = line(&c, "set debug 3", Privilege::Privileged, true).unwrap();
+        assert_eq!(
+            c.request(&l),
+            Request::Core(
+                Command::Set {
+                    key: "debug".into(),
+                    value: "3".into()
+                },
+                Show::Plain
+            )
+        );
+        let l = line(&c, "set hostname \"a b\"", Privilege::Privileged, true).unwrap();
+        let Request::Core(Command::Set { value, .. }, _) = c.request(&l) else {
+            panic!()
+        };
+        assert_eq!(
+            lns_config::config::parse("t", &format!("set hostname {value}"))
+                .unwrap()
+                .config
+                .settings
+                .hostname
+                .as_deref(),
+            Some("a b")
+        );
+        assert_eq!(line(&c, "set debug 3", Privilege::Privileged, false), None);
+    }
+
+    #[test]
+    fn secrets_are_not_logged() {
+        let c = Commands::new();
+        let l = line(
+            &c,
+            "set radius_secret \"s3cret\"",
+            Privilege::Privileged,
+            true,
+        )
+        .unwrap();
+        assert_eq!(loggable(&l), "set radius_secret (value not logged)");
+        let l = line(&c, "set debug 3", Privilege::Privileged, true).unwrap();
+        assert_eq!(loggable(&l), "set debug 3");
+    }
+
+    #[test]
+    fn missing_features_answer_by_name() {
+        for (text, name) in [
+            ("throttle bob", "% throttle: traffic shaping"),
+            ("no throttle bob", "% no throttle: traffic shaping"),
+            ("show cluster", "% show cluster: clustering"),
+            ("show bgp", "% show bgp: BGP"),
+            ("snoop bob 10.0.0.1 5000", "% snoop: interception"),
+            ("garden bob", "% garden: the walled garden"),
+            ("filter bob in acl", "% filter: session filters"),
+        ] {
+            let Some(Request::Refuse(r)) = req(text) else {
+                panic!("{text}")
+            };
+            assert!(r.starts_with(name), "{text}: {r}");
+            assert!(r.ends_with("not implemented in this version"), "{r}");
+        }
+    }
+
+    fn info(id: u32, user: &str) -> SessionInfo {
+        SessionInfo {
+            id,
+            tunnel: TunnelId(3),
+            call: l2tp::SessionId(9),
+            user: user.into(),
+            address: Some(Ipv4Addr::new(10, 9, 0, id as u8)),
+            peer: "192.0.2.7:1701".parse().unwrap(),
+            calling_station: "0123\x1b[2J".into(),
+            up_for: Some(61),
+            idle: None,
+            octets_in: 1000,
+            octets_out: 2000,
+            packets_in: 1,
+            packets_out: 2,
+            acct_session_id: "x".into(),
+        }
+    }
+
+    #[test]
+    fn session_table_columns() {
+        let lines: Vec<String> = render(
+            Reply::Sessions(vec![info(1, "alice"), info(2, "")]),
+            &Show::Sessions,
+        )
+        .collect();
+        assert_eq!(lines.len(), 3);
+        let head: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(
+            head,
+            [
+                "SID",
+                "TID",
+                "Username",
+                "IP",
+                "I",
+                "T",
+                "G",
+                "opened",
+                "downloaded",
+                "uploaded",
+                "idle",
+                "LAC",
+                "CLI"
+            ]
+        );
+        let row: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(
+            row,
+            [
+                "1",
+                "3",
+                "alice",
+                "10.9.0.1",
+                "N",
+                "N",
+                "N",
+                "61",
+                "2000",
+                "1000",
+                "-",
+                "192.0.2.7",
+                "0123?[2J"
+            ]
+        );
+        assert!(lines[2].contains(" * "), "no user name yet: {}", lines[2]);
+    }
+
+    #[test]
+    fn users_and_tunnels_filter_by_argument() {
+        let users = Reply::Users(vec![("alice".into(), 2), ("bob".into(), 1)]);
+        let l: Vec<String> = render(users.clone(), &Show::Users(vec!["bob".into()])).collect();
+        assert_eq!(l.len(), 2);
+        assert!(l[1].starts_with("bob"));
+        let l: Vec<String> = render(users, &Show::Users(vec!["carol".into()])).collect();
+        assert_eq!(l, ["% No session for carol"]);
+        let t = Reply::Tunnels(vec![lns_core::TunnelInfo {
+            id: TunnelId(4),
+            peer: "192.0.2.1:1701".parse().unwrap(),
+            sessions: 2,
+        }]);
+        let l: Vec<String> = render(t.clone(), &Show::Tunnels(vec![TunnelId(4)])).collect();
+        assert_eq!(
+            l[1].split_whitespace().collect::<Vec<_>>(),
+            ["4", "192.0.2.1", "1701", "2"]
+        );
+        let l: Vec<String> = render(t, &Show::Tunnels(vec![TunnelId(5)])).collect();
+        assert_eq!(l, ["% Tunnel not found"]);
+        let l: Vec<String> = render(
+            Reply::Error(lns_core::CommandError::NoSuchSession),
+            &Show::Dropped,
+        )
+        .collect();
+        assert_eq!(l, ["% session not found"]);
+    }
+
+    #[test]
+    fn uptime_and_counters_lines() {
+        let l = uptime(90_061, 3, "0.10 0.20 0.30 1/100 42", 12.34, 5.0);
+        assert_eq!(
+            l,
+            [
+                "up 1 day(s), 01:01:01, 3 session(s), load average: 0.10, 0.20, 0.30",
+                "Bandwidth: up 12.3 kbit/s, down 5.0 kbit/s"
+            ]
+        );
+        assert!(uptime(0, 0, "", 0.0, 0.0)[0].ends_with("load average: unknown"));
+        let c = counters(&[("a".into(), 1), ("long_name".into(), 22)]);
+        assert_eq!(c[0].len(), c[1].len());
+        assert!(c[1].starts_with("long_name") && c[1].ends_with("22"));
+    }
+}
