@@ -27,7 +27,8 @@ sessions_up() { grep -c 'session .*: user .* up with ' "$lns_dir/l2tpns.log" 2>/
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
-write_lns_config
+write_lns_config 'set hostname "bench"'
+printf 'admin:adminpw\nenable:enablepw\n' >"$lns_dir/users"
 check "l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1; }
 check "echo server listening in the server namespace" start_echo || exit 1
 
@@ -87,6 +88,41 @@ check "nsctl show sessions: all $total sessions listed (exit $rc)" eval '[ "$rc"
 bench "nsctl show sessions of $lines sessions: $avg ms each (worst $worst ms, $n runs in ${WINDOW} s); probe latency meanwhile: $(latency nsctl)"
 read -r n avg worst rc < <(during nsctl-json in_lns "$nsctl" -t 10 --json show sessions)
 bench "nsctl --json show sessions: $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency nsctl-json)"
+
+# The telnet CLI: Debian's telnet under expect, logged in; `show session | count` (every row
+# rendered, one line sent) and `show session` to the prompt (every row crosses the connection).
+cat >"$work/cli.exp" <<'EOF'
+set timeout 300
+log_user 0
+match_max 65536
+lassign $argv command out
+spawn telnet 127.0.0.1 23
+expect "Username: "
+send "admin\r"
+expect "Password: "
+send "adminpw\r"
+expect -re {bench>$}
+set f [open $out w]
+set rows 0
+send "$command\r"
+expect {
+    -re {Count: ([0-9]+)} { puts $f "count $expect_out(1,string)"; exp_continue }
+    -re {\n *[0-9]+ +[0-9]+ [^\n]*} { incr rows; exp_continue }
+    -re {\nbench>$} {}
+    timeout { puts $f "timeout"; exit 2 }
+}
+puts $f "rows $rows"
+close $f
+send "exit\r"
+EOF
+read -r n avg worst rc < <(during cli-count in_lns expect "$work/cli.exp" "show session | count" "$work/cli-count.txt")
+counted=$(sed -n 's/^count //p' "$work/cli-count.txt")
+check "CLI show session | count: ${counted:-nothing} (exit $rc)" eval '[ "$rc" = 0 ] && [ "${counted:-0}" -ge "$total" ]'
+bench "CLI 'show session | count' over $total sessions: $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency cli-count)"
+read -r n avg worst rc < <(during cli-all in_lns expect "$work/cli.exp" "show session" "$work/cli-all.txt")
+rows=$(sed -n 's/^rows //p' "$work/cli-all.txt")
+check "CLI show session: ${rows:-no} rows read by the client (exit $rc)" eval '[ "$rc" = 0 ] && [ "${rows:-0}" -ge "$total" ]'
+bench "CLI 'show session' read whole by telnet under expect ($rows rows): $avg ms each (worst $worst ms, $n runs); probe latency meanwhile: $(latency cli-all)"
 
 metrics=http://127.0.0.1:9702
 read -r n avg worst rc < <(during scrape in_lns curl -sf -o "$work/scrape.txt" "$metrics/metrics")
