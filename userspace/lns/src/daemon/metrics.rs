@@ -10,9 +10,10 @@
 //! [`LIFETIME`] in all, at most [`MAX_CONNECTIONS`] at once,
 //! and responses written as far as the socket takes them, at most [`WRITE_BUDGET`] per
 //! connection per wake-up, the rest when the socket is WRITABLE again (or at the next
-//! turn of the loop). `/sessions` takes its snapshot of the sessions at once and serializes
-//! them [`SESSIONS_PER_CHUNK`] at a time as the socket drains, so 70 000 sessions do not
-//! stall forwarding.
+//! turn of the loop). `/sessions` asks the endpoint for [`SESSIONS_PER_CHUNK`] sessions at
+//! a time (`Command::ShowSessionsPage`) as the socket drains, so 70 000 sessions never stall
+//! forwarding (a snapshot of all of them at once held the loop for tens of milliseconds) and
+//! a slow reader holds one page, not the table.
 //!
 //! Bound to loopback unless `--metrics-token-file` gives a bearer token (then checked on
 //! every request, in constant time). Each response closes its connection.
@@ -66,8 +67,24 @@ struct Conn {
 struct Output {
     buf: Vec<u8>,
     pos: usize,
-    /// The `/sessions` body still to serialize: the snapshot and the next index.
-    sessions: Option<(Vec<SessionInfo>, usize)>,
+    /// The `/sessions` body still to serialize.
+    sessions: Option<SessionsBody>,
+}
+
+/// Where the `/sessions` body stands: the id its next page starts at (`None`: the array is
+/// closed), and whether an element was written (a comma goes before the next).
+struct SessionsBody {
+    next: Option<u32>,
+    any: bool,
+}
+
+impl SessionsBody {
+    fn new() -> Self {
+        SessionsBody {
+            next: Some(0),
+            any: false,
+        }
+    }
 }
 
 impl Output {
@@ -79,33 +96,33 @@ impl Output {
         }
     }
 
-    /// Refills the buffer once it is written out; false when the body is complete.
-    fn refill(&mut self) -> bool {
+    /// Refills the buffer once it is written out, with the next page `page(from)` gives (its
+    /// sessions and where the one after starts); false when the body is complete.
+    fn refill(&mut self, page: impl FnOnce(u32) -> (Vec<SessionInfo>, Option<u32>)) -> bool {
         if self.pos < self.buf.len() {
             return true;
         }
         self.buf.clear();
         self.pos = 0;
-        let Some((list, next)) = self.sessions.as_mut() else {
+        let Some(body) = self.sessions.as_mut() else {
             return false;
         };
-        if *next > list.len() {
+        let Some(from) = body.next else {
             self.sessions = None;
             return false;
-        }
-        let end = (*next + SESSIONS_PER_CHUNK).min(list.len());
-        for (i, s) in list[*next..end].iter().enumerate() {
-            if *next + i > 0 {
+        };
+        let (list, next) = page(from);
+        for s in &list {
+            if body.any {
                 self.buf.push(b',');
             }
+            body.any = true;
             // SessionInfo is plain data: serializing it into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut self.buf, s);
         }
-        if end == list.len() {
+        body.next = next;
+        if next.is_none() {
             self.buf.extend_from_slice(b"]\n");
-            *next = list.len() + 1;
-        } else {
-            *next = end;
         }
         true
     }
@@ -381,10 +398,6 @@ impl Daemon {
                 }
                 "/sessions" => {
                     log::debug!("metrics: {peer}: GET /sessions");
-                    let list = match self.core.handle_command(now, Command::ShowSessions) {
-                        Reply::Sessions(l) => l,
-                        _ => Vec::new(),
-                    };
                     let mut head = http::response_head(Status::Ok, "application/json", None);
                     head.push(b'[');
                     return self.respond(
@@ -393,7 +406,7 @@ impl Daemon {
                         Output {
                             buf: head,
                             pos: 0,
-                            sessions: Some((list, 0)),
+                            sessions: Some(SessionsBody::new()),
                         },
                     );
                 }
@@ -416,6 +429,7 @@ impl Daemon {
 
     /// Writes what the socket takes, up to [`WRITE_BUDGET`].
     fn metrics_write(&mut self, now: Instant, slot: usize) -> Next {
+        let core = &mut self.core;
         let Some(m) = self.metrics.as_mut() else {
             return Next::Keep;
         };
@@ -427,7 +441,17 @@ impl Daemon {
         };
         let mut written = 0;
         loop {
-            if !out.refill() {
+            let page = |from| {
+                let command = Command::ShowSessionsPage {
+                    from,
+                    limit: SESSIONS_PER_CHUNK,
+                };
+                match core.handle_command(now, command) {
+                    Reply::SessionsPage { sessions, next } => (sessions, next),
+                    _ => (Vec::new(), None),
+                }
+            };
+            if !out.refill(page) {
                 return Next::Close { refused: false };
             }
             if written >= WRITE_BUDGET {
@@ -475,6 +499,14 @@ mod tests {
         }
     }
 
+    /// What `Command::ShowSessionsPage` answers, from a list with ids 0, 1, 2, ...
+    fn pages(list: &[SessionInfo], from: u32) -> (Vec<SessionInfo>, Option<u32>) {
+        let from = from as usize;
+        let end = (from + SESSIONS_PER_CHUNK).min(list.len());
+        let next = (end < list.len()).then_some(end as u32);
+        (list[from.min(end)..end].to_vec(), next)
+    }
+
     /// `cargo test -p lns --lib -- --ignored --nocapture sessions_body_timing`: how long one
     /// chunk of /sessions holds the loop, and the whole body, for 70 000 sessions.
     #[test]
@@ -484,12 +516,12 @@ mod tests {
         let mut out = Output {
             buf: b"[".to_vec(),
             pos: 0,
-            sessions: Some((list, 0)),
+            sessions: Some(SessionsBody::new()),
         };
         let (mut total, mut worst, mut bytes) = (Duration::ZERO, Duration::ZERO, 0);
         loop {
             let t = Instant::now();
-            let more = out.refill();
+            let more = out.refill(|from| pages(&list, from));
             let dt = t.elapsed();
             total += dt;
             worst = worst.max(dt);
@@ -538,11 +570,11 @@ mod tests {
             let mut out = Output {
                 buf: b"[".to_vec(),
                 pos: 0,
-                sessions: Some((list.clone(), 0)),
+                sessions: Some(SessionsBody::new()),
             };
             let mut body = Vec::new();
             let mut rounds = 0;
-            while out.refill() {
+            while out.refill(|from| pages(&list, from)) {
                 body.extend_from_slice(&out.buf[out.pos..]);
                 out.pos = out.buf.len();
                 rounds += 1;
