@@ -6,7 +6,8 @@
 # unprivileged user cannot drop; after `enable', `drop session' ends a call (the LAC sees the
 # CDN) and `drop tunnel' clears one; `configure terminal' + `set' + `write memory' keeps the
 # file's comments and order and a SIGHUP reads it back unchanged; `show session' over 500+
-# sessions streams completely (its time is printed); `--cli off' leaves port 23 closed.
+# sessions streams completely (its time is printed); a connection idle at the login prompt or
+# logged in is closed after --cli-idle-timeout; `--cli off' leaves port 23 closed.
 # Needs root, /usr/sbin/freeradius, python3, telnet, expect, l2tpns and l2tp-lac in
 # $NETEDGE_BIN_DIR.
 set -u
@@ -290,6 +291,38 @@ restart() {
     for _ in $(seq 100); do in_lns ss -lun | grep -q '10.201.0.1:1701' && break; sleep 0.1; done
     sleep 0.3
 }
+# --- idle limits: the login prompt and a silent logged-in user -----------------------------------
+restart --cli-idle-timeout 2
+in_lns /usr/bin/python3 - >"$work/login-timeout.out" 2>&1 <<'PY'
+import socket, time
+s = socket.create_connection(("127.0.0.1", 23), timeout=15)
+t0, data = time.time(), b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(round(time.time() - t0, 1), b"Login timed out" in data)
+PY
+read -r secs said_it <"$work/login-timeout.out"
+check "--cli-idle-timeout 2: a connection left at the login prompt is closed after ${secs:-?} s, saying why" \
+    eval '[ "$said_it" = True ] && awk -v s="$secs" "BEGIN { exit !(s >= 1.5 && s <= 6) }"'
+in_lns expect -c '
+    set timeout 15
+    spawn telnet 127.0.0.1 23
+    expect "Username: "
+    send "plain\r"
+    expect "Password: "
+    send "plainpw\r"
+    expect -re {clitest>$}
+    set t0 [clock milliseconds]
+    expect "% Idle timeout" { puts "\nIDLE [expr {[clock milliseconds] - $t0}]" }
+    expect eof' 2>&1 | tr -d '\r' >"$work/idle.out"
+idle_ms=$(sed -n 's/^IDLE //p' "$work/idle.out")
+check "--cli-idle-timeout 2: a silent logged-in user is closed after ${idle_ms:-no} ms" \
+    eval '[ -n "$idle_ms" ] && [ "$idle_ms" -ge 1500 ] && [ "$idle_ms" -le 6000 ]'
+check "both counted in cli_timeouts" eval 'in_lns "$bin/nsctl" show counters | grep -q "^cli_timeouts=2$"'
+
 restart --cli off
 check "--cli off: nothing listens on TCP 23" eval "in_lns ss -lun | grep -q ':1701' && ! in_lns ss -ltn | grep -q ':23 '"
 restart --cli 127.0.0.1:2323

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{ArgAction, Parser};
 use lns::daemon::{Daemon, Exit};
@@ -54,6 +55,10 @@ struct Cli {
     /// `cli_bind_address` (127.0.0.1 unless set) port 23. Logins come from the users file.
     #[arg(long, value_name = "ADDRESS:PORT|off", value_parser = parse_control)]
     cli: Option<ControlAddress>,
+    /// Seconds a logged-in CLI connection may stay silent before it is closed (0: never);
+    /// one at the login prompt gets at most 60.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    cli_idle_timeout: u64,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -139,7 +144,8 @@ fn resume_and_run(
     };
     if let Some(addr) = cli_addr {
         // As for nsctl: a busy port is logged, not fatal.
-        if let Err(e) = d.open_cli(addr) {
+        let idle = (cli.cli_idle_timeout > 0).then(|| Duration::from_secs(cli.cli_idle_timeout));
+        if let Err(e) = d.open_cli(addr, idle) {
             log::error!("{e}; the telnet CLI is not available");
         }
     }

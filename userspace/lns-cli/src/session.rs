@@ -413,6 +413,15 @@ impl Session {
         matches!(self.state, State::Closed)
     }
 
+    /// Whether the session is still at the login (user name, password, the delay after a
+    /// failure): a driver gives that stage a shorter idle limit than a logged-in user.
+    pub fn is_logging_in(&self) -> bool {
+        matches!(
+            self.state,
+            State::Username | State::Password { .. } | State::AuthWait { .. } | State::Delay { .. }
+        )
+    }
+
     /// Whether a command is running (between [`Event::Command`] and
     /// [`Session::finish_command`]).
     pub fn is_running(&self) -> bool {

@@ -677,3 +677,16 @@ fn a_stalled_client_costs_bounded_memory_even_if_the_caller_ignores_the_watermar
     let out = cli.take_output();
     assert!(String::from_utf8_lossy(&out[out.len() - 200..]).contains("lines dropped"));
 }
+
+#[test]
+fn the_login_stage_is_told_apart_from_a_logged_in_session() {
+    let mut t = Term::new();
+    assert!(t.cli.is_logging_in(), "at Username:");
+    t.send(b"admin\r\0");
+    assert!(t.cli.is_logging_in(), "at Password:");
+    t.send(b"guess\r\0");
+    assert!(t.cli.is_logging_in(), "in the delay after a failure");
+    t.timeout(Duration::from_secs(3));
+    t.send(b"admin\r\0secret\r\0");
+    assert!(!t.cli.is_logging_in(), "at the prompt");
+}

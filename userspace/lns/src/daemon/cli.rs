@@ -19,7 +19,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Token};
@@ -37,6 +37,10 @@ pub(super) const MAX_CONNECTIONS: usize = 32;
 pub(super) const TOKEN_CLI_BASE: usize = 1 << 21;
 /// Reads, event rounds and writes per connection per wake-up.
 const ROUNDS: usize = 16;
+
+/// How long a connection may sit at the login prompt (at most the idle timeout): without
+/// a limit, 32 connections that never log in lock every operator out.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sessions fetched from the endpoint at a time for `show session`.
 const PAGE: usize = 256;
@@ -73,6 +77,21 @@ struct Conn {
     gone: bool,
     /// The peer sent its last byte: finish what it asked for, then close.
     eof: bool,
+    /// The last byte read or written.
+    active: Instant,
+}
+
+impl Conn {
+    /// When this connection is closed for doing nothing: at the login prompt after
+    /// [`LOGIN_TIMEOUT`], logged in after `idle`.
+    fn idle_deadline(&self, idle: Option<Duration>) -> Option<Instant> {
+        let limit = match (self.session.is_logging_in(), idle) {
+            (true, Some(i)) => Some(i.min(LOGIN_TIMEOUT)),
+            (true, None) => Some(LOGIN_TIMEOUT),
+            (false, i) => i,
+        }?;
+        Some(self.active + limit)
+    }
 }
 
 pub(super) struct Cli {
@@ -83,6 +102,8 @@ pub(super) struct Cli {
     again: Vec<usize>,
     /// The data-plane octets at the last `uptime`, for its bandwidth line.
     bandwidth_sample: (Instant, u64, u64),
+    /// A logged-in connection with no traffic this long is closed (`None`: never).
+    idle: Option<Duration>,
 }
 
 /// Who is on a connection, for the log.
@@ -91,8 +112,12 @@ fn who(c: &Conn) -> String {
 }
 
 impl Daemon {
-    /// Starts the telnet CLI on `addr`.
-    pub fn open_cli(&mut self, addr: SocketAddr) -> Result<(), super::DaemonError> {
+    /// Starts the telnet CLI on `addr`; a logged-in connection idle for `idle` is closed.
+    pub fn open_cli(
+        &mut self,
+        addr: SocketAddr,
+        idle: Option<Duration>,
+    ) -> Result<(), super::DaemonError> {
         let what = format!("CLI socket TCP {addr}");
         let mut listener = TcpListener::bind(addr).map_err(super::io_err(what.clone()))?;
         self.poll
@@ -111,6 +136,7 @@ impl Daemon {
             conns: (0..MAX_CONNECTIONS).map(|_| None).collect(),
             commands: Commands::new(),
             again: Vec::new(),
+            idle,
             bandwidth_sample: (Instant::now(), c.up_octets, c.down_octets),
         });
         Ok(())
@@ -121,13 +147,14 @@ impl Daemon {
         self.cli.as_ref().is_some_and(|c| !c.again.is_empty())
     }
 
-    /// The earliest session timer (login delay).
+    /// The earliest session timer (login delay) or idle deadline.
     pub(super) fn cli_timeout(&self) -> Option<Instant> {
         let cli = self.cli.as_ref()?;
         cli.conns
             .iter()
             .flatten()
-            .filter_map(|c| c.session.poll_timeout())
+            .flat_map(|c| [c.session.poll_timeout(), c.idle_deadline(cli.idle)])
+            .flatten()
             .min()
     }
 
@@ -137,8 +164,25 @@ impl Daemon {
             return;
         };
         let mut due = std::mem::take(&mut cli.again);
-        for (i, c) in cli.conns.iter_mut().enumerate() {
-            if let Some(c) = c {
+        for (i, slot) in cli.conns.iter_mut().enumerate() {
+            if let Some(c) = slot.as_mut() {
+                if c.idle_deadline(cli.idle).is_some_and(|t| t <= now) {
+                    let note = if c.session.is_logging_in() {
+                        "\r\n% Login timed out\r\n"
+                    } else {
+                        "\r\n% Idle timeout\r\n"
+                    };
+                    let _ = c.stream.write(note.as_bytes());
+                    let _ = self.poll.registry().deregister(&mut c.stream);
+                    log::info!(
+                        "CLI: {} closed: {}",
+                        who(c),
+                        note.trim().trim_start_matches("% ")
+                    );
+                    self.stats.cli_timeouts += 1;
+                    *slot = None;
+                    continue;
+                }
                 if c.session.poll_timeout().is_some_and(|t| t <= now) {
                     c.session.handle_timeout(now);
                     due.push(i);
@@ -215,6 +259,7 @@ impl Daemon {
                 writable_registered: false,
                 gone: false,
                 eof: false,
+                active: now,
             });
             self.cli_service(now, slot);
         }
@@ -236,6 +281,7 @@ impl Daemon {
                     Ok(0) => c.eof = true,
                     Ok(n) => {
                         c.session.handle_input(&buf[..n]);
+                        c.active = now;
                         moved = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -263,6 +309,7 @@ impl Daemon {
                     Ok(0) => c.gone = true,
                     Ok(n) => {
                         c.session.consume_output(n);
+                        c.active = now;
                         moved = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

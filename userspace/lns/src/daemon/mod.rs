@@ -96,6 +96,8 @@ pub struct Stats {
     pub cli_refused: u64,
     /// Failed CLI logins and `enable` passwords.
     pub cli_logins_failed: u64,
+    /// CLI connections closed at the login prompt or idle (`--cli-idle-timeout`).
+    pub cli_timeouts: u64,
     /// CLI command lines run.
     pub cli_commands: u64,
 }
@@ -638,6 +640,7 @@ impl Daemon {
             ("cli_connections", s.cli_connections),
             ("cli_refused", s.cli_refused),
             ("cli_logins_failed", s.cli_logins_failed),
+            ("cli_timeouts", s.cli_timeouts),
             ("cli_commands", s.cli_commands),
         ] {
             out.push((k.into(), v));
