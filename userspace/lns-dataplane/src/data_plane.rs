@@ -88,6 +88,27 @@ pub struct CounterValues {
 }
 
 impl CounterValues {
+    /// What was counted since `earlier` (`clear counters` keeps a baseline rather than
+    /// resetting atomics the workers write).
+    pub fn since(&self, earlier: &CounterValues) -> CounterValues {
+        CounterValues {
+            down_packets: self.down_packets.saturating_sub(earlier.down_packets),
+            up_packets: self.up_packets.saturating_sub(earlier.up_packets),
+            down_octets: self.down_octets.saturating_sub(earlier.down_octets),
+            up_octets: self.up_octets.saturating_sub(earlier.up_octets),
+            to_control: self.to_control.saturating_sub(earlier.to_control),
+            not_ipv4: self.not_ipv4.saturating_sub(earlier.not_ipv4),
+            no_session: self.no_session.saturating_sub(earlier.no_session),
+            over_mru: self.over_mru.saturating_sub(earlier.over_mru),
+            malformed: self.malformed.saturating_sub(earlier.malformed),
+            spoofed: self.spoofed.saturating_sub(earlier.spoofed),
+            wrong_peer: self.wrong_peer.saturating_sub(earlier.wrong_peer),
+            sequenced_to_control: self
+                .sequenced_to_control
+                .saturating_sub(earlier.sequenced_to_control),
+        }
+    }
+
     /// `(name, value)` as the `counters:` log line, nsctl and the CLI show them.
     pub fn named(&self) -> [(&'static str, u64); 10] {
         [
@@ -446,6 +467,12 @@ mod tests {
         let t = Counters::sum([&a, &b]);
         assert_eq!((t.spoofed, t.up_packets, t.malformed), (2, 5, 0));
         assert!(t.named().contains(&("spoofed", 2)));
+        b.dropped(Drop::Spoofed);
+        assert_eq!(
+            Counters::sum([&a, &b]).since(&t).spoofed,
+            1,
+            "since a baseline"
+        );
     }
 
     fn l2tp_data(tunnel: u16, session: u16, ppp: &[u8]) -> Vec<u8> {

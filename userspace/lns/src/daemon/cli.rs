@@ -453,6 +453,7 @@ impl Daemon {
                     }
                     lns_core::Reply::CountersCleared => {
                         self.stats = super::Stats::default();
+                        self.data_plane_baseline = Counters::sum([&*self.counters]);
                         log::info!("CLI {who}: counters cleared");
                     }
                     _ => {}

@@ -157,6 +157,9 @@ pub struct Daemon {
     signals: Signals,
     view: DataPlaneView,
     counters: Arc<Counters>,
+    /// The data plane's counters at the last `clear counters` (the log line, nsctl and the
+    /// CLI show what came since; metrics stay monotonic).
+    data_plane_baseline: lns_dataplane::data_plane::CounterValues,
     recv: RecvBatch,
     down: data_path::DownBuffers,
     stats: Stats,
@@ -306,6 +309,7 @@ impl Daemon {
             metrics: None,
             signals,
             counters: Arc::new(Counters::default()),
+            data_plane_baseline: Default::default(),
             recv: RecvBatch::new(data_path::BURST),
             down: data_path::DownBuffers::new(),
             stats: Stats::default(),
@@ -613,7 +617,7 @@ impl Daemon {
     pub fn counters(&self) -> Vec<(String, u64)> {
         let mut out: Vec<(String, u64)> =
             vec![("sessions".into(), self.core.session_count() as u64)];
-        let data_plane = Counters::sum([&*self.counters]);
+        let data_plane = Counters::sum([&*self.counters]).since(&self.data_plane_baseline);
         out.extend(data_plane.named().map(|(k, v)| (k.to_owned(), v)));
         out.extend(
             self.core
