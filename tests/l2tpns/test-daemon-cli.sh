@@ -163,7 +163,9 @@ cli nodrop admin adminpw - "drop session $sid1" "show counters" "write memory"
 check "unprivileged: drop, show counters and write memory are refused" \
     eval '[ $rc = 0 ] && [ "$(grep -c "^% " "$work/nodrop.out")" -ge 3 ] && ! out nodrop "Dropping"'
 cli still admin adminpw - "show session $sid1"
-check "the session is still there" eval '[ -n "$(row still lac9001)" ]'
+check "the session is still there: show session $sid1 gives its details" \
+    eval 'out still "^Session $sid1$" && out still "User: *lac9001$" && out still "Address: *10\.21[0-9.]*$" &&
+          out still "From the user: *[1-9][0-9]* packets"'
 
 cli drop admin adminpw enablepw "drop session $sid1"
 check "after enable: drop session $sid1" eval '[ $rc = 0 ] && out drop "Dropping session $sid1 (lac9001)"'

@@ -93,8 +93,8 @@ pub(super) enum Request {
 /// How a [`Reply`] is turned into lines.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Show {
-    /// The `show session` table.
-    Sessions,
+    /// `show session ID`: one session, a field per line.
+    SessionDetail,
     /// `show users [NAME...]`.
     Users(Vec<String>),
     /// `show tunnels [TID...]`.
@@ -250,7 +250,7 @@ impl Commands {
             return match args.as_slice() {
                 [] => Request::SessionTable,
                 [id] => match id.parse() {
-                    Ok(id) => show(Command::ShowSession(id), Show::Sessions),
+                    Ok(id) => show(Command::ShowSession(id), Show::SessionDetail),
                     Err(_) => Request::Refuse(format!("% Invalid session ID \"{id}\"")),
                 },
                 _ => Request::Refuse("% Give one session ID".into()),
@@ -409,6 +409,34 @@ pub(super) fn session_row(s: &SessionInfo) -> String {
     )
 }
 
+/// `show session ID`: the session's fields, one per line, as the original's detail view.
+pub(super) fn session_detail(s: &SessionInfo) -> Vec<String> {
+    let secs = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v} seconds"));
+    vec![
+        format!("Session {}", s.id),
+        format!("    User:           {}", printable(&s.user)),
+        format!(
+            "    Address:        {}",
+            s.address.map_or_else(|| "-".to_owned(), |a| a.to_string())
+        ),
+        format!("    Tunnel / call:  {} / {}", s.tunnel, s.call),
+        format!("    LAC:            {}", s.peer),
+        format!("    Calling number: {}", printable(&s.calling_station)),
+        format!("    Acct-Session-Id: {}", printable(&s.acct_session_id)),
+        format!("    Up:             {}", secs(s.up_for)),
+        format!("    Idle:           {}", secs(s.idle)),
+        format!(
+            "    From the user:  {} packets, {} bytes",
+            s.packets_in, s.octets_in
+        ),
+        format!(
+            "    To the user:    {} packets, {} bytes",
+            s.packets_out, s.octets_out
+        ),
+        "    Intercepted: no   Throttled: no   Walled garden: no".to_owned(),
+    ]
+}
+
 /// A user-supplied string made safe for a terminal (no escape sequences).
 fn printable(s: &str) -> String {
     s.chars()
@@ -420,8 +448,11 @@ fn printable(s: &str) -> String {
 pub(super) fn render(reply: Reply, how: &Show) -> Box<dyn Iterator<Item = String>> {
     match (reply, how) {
         (Reply::Error(e), _) => Box::new(std::iter::once(format!("% {e}"))),
-        (Reply::Sessions(list), Show::Sessions) => Box::new(
-            std::iter::once(session_header()).chain(list.into_iter().map(|s| session_row(&s))),
+        (Reply::Sessions(list), Show::SessionDetail) => Box::new(
+            list.iter()
+                .flat_map(session_detail)
+                .collect::<Vec<_>>()
+                .into_iter(),
         ),
         (Reply::Users(list), Show::Users(only)) => {
             let rows: Vec<String> = list
@@ -540,7 +571,7 @@ mod tests {
         assert_eq!(req("show session"), Some(Request::SessionTable));
         assert_eq!(
             req("sh ses 7"),
-            Some(Request::Core(Command::ShowSession(7), Show::Sessions))
+            Some(Request::Core(Command::ShowSession(7), Show::SessionDetail))
         );
         assert!(matches!(req("sh ses x"), Some(Request::Refuse(_))));
         assert_eq!(
@@ -716,11 +747,9 @@ mod tests {
 
     #[test]
     fn session_table_columns() {
-        let lines: Vec<String> = render(
-            Reply::Sessions(vec![info(1, "alice"), info(2, "")]),
-            &Show::Sessions,
-        )
-        .collect();
+        let lines: Vec<String> = std::iter::once(session_header())
+            .chain([info(1, "alice"), info(2, "")].iter().map(session_row))
+            .collect();
         assert_eq!(lines.len(), 3);
         let head: Vec<&str> = lines[0].split_whitespace().collect();
         assert_eq!(
@@ -763,6 +792,26 @@ mod tests {
         assert!(lines[2].contains(" * "), "no user name yet: {}", lines[2]);
     }
 
+    #[test]
+    fn session_detail_names_each_field_and_escapes_user_strings() {
+        let lines: Vec<String> = render(
+            Reply::Sessions(vec![info(1, "alice")]),
+            &Show::SessionDetail,
+        )
+        .collect();
+        assert_eq!(lines[0], "Session 1");
+        assert!(lines.iter().any(|l| l.trim() == "User:           alice"));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("From the user:  1 packets, 1000 bytes")));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("Up:             61 seconds")));
+        assert!(
+            lines.iter().all(|l| !l.contains('\x1b')),
+            "no escape sequence from the calling number reaches the terminal"
+        );
+    }
     #[test]
     fn users_and_tunnels_filter_by_argument() {
         let users = Reply::Users(vec![("alice".into(), 2), ("bob".into(), 1)]);
