@@ -125,7 +125,7 @@ cli version admin adminpw - "show version"
 check "MD5-crypt user logs in: show version (exit $rc)" eval '[ $rc = 0 ] && out version "^l2tpns [0-9]"'
 cli plain plain plainpw - "show pool" "uptime"
 check "plain-text user logs in: show pool, uptime with a bandwidth line" \
-    eval '[ $rc = 0 ] && out plain "pool [0-9]* address" && out plain "up 0 day(s)" && out plain "^Bandwidth: up [0-9.]* kbit/s, down"'
+    eval '[ $rc = 0 ] && out plain "^[0-9]* addresses, 0 in use, [0-9]* free$" && out plain "up 0 day(s)" && out plain "^Bandwidth: up [0-9.]* kbit/s, down"'
 cli badenable admin adminpw wrongenable "show version"
 check "wrong enable password: access denied" eval '[ $rc = 4 ]'
 
@@ -167,6 +167,10 @@ check "the session is still there: show session $sid1 gives its details" \
     eval 'out still "^Session $sid1$" && out still "User: *lac9001$" && out still "Address: *10\.21[0-9.]*$" &&
           out still "From the user: *[1-9][0-9]* packets"'
 
+cli pool admin adminpw - "show pool" "show pool all | count"
+check "show pool: lac9001's address in use by session $sid1; show pool all lists the free ones too" \
+    eval 'awk -v s="$sid1" "\$2 == \"Y\" && \$3 == s && \$4 == \"lac9001\" { f = 1 } END { exit !f }" "$work/pool.out" &&
+          [ "$(sed -n "s/^Count: //p" "$work/pool.out")" -gt 100 ]'
 cli drop admin adminpw enablepw "drop session $sid1"
 check "after enable: drop session $sid1" eval '[ $rc = 0 ] && out drop "Dropping session $sid1 (lac9001)"'
 check "drop: logged with who asked" grep -q "CLI admin@127.0.0.1:[0-9]*: drop session $sid1 (lac9001)" "$lns_dir/l2tpns.log"

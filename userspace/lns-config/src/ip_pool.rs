@@ -436,6 +436,15 @@ impl IpPool {
             .is_some_and(|i| self.entries[i as usize].state == State::Free)
     }
 
+    /// Every address that can be handed out, in pool order: whether it is in use (assigned
+    /// from the pool, or reserved for a static Framed-IP-Address) and who had it last.
+    pub fn entries(&self) -> impl Iterator<Item = (Ipv4Addr, bool, Option<&str>)> + '_ {
+        self.entries
+            .iter()
+            .filter(|e| e.state != State::Excluded)
+            .map(|e| (e.address, e.state != State::Free, e.user.as_deref()))
+    }
+
     /// The user who had (or has) `address` last.
     pub fn last_user(&self, address: Ipv4Addr) -> Option<&str> {
         let i = self.index_of(address)?;

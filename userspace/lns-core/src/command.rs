@@ -90,6 +90,10 @@ pub enum Command {
     /// The users with a session, and how many each has.
     ShowUsers,
     ShowPool,
+    /// The pool's addresses: those in use, or `all` of them, with their session and user.
+    ShowPoolAddresses {
+        all: bool,
+    },
     ShowRadius,
     ShowCounters,
     /// `clear counters`: the endpoint's counters start again from zero.
@@ -149,6 +153,17 @@ pub struct PoolInfo {
     pub free: usize,
 }
 
+/// One address of [`Command::ShowPoolAddresses`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolAddress {
+    pub address: Ipv4Addr,
+    pub in_use: bool,
+    /// The session holding it, if one does.
+    pub session: Option<u32>,
+    /// Its session's user, or (free) the user it stays sticky to.
+    pub user: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RadiusInfo {
     pub servers: Vec<SocketAddr>,
@@ -186,6 +201,10 @@ pub enum Reply {
     Tunnels(Vec<TunnelInfo>),
     Users(Vec<(String, usize)>),
     Pool(PoolInfo),
+    PoolAddresses {
+        summary: PoolInfo,
+        addresses: Vec<PoolAddress>,
+    },
     Radius(RadiusInfo),
     Counters(Vec<(String, u64)>),
     /// `clear counters` done.
@@ -241,6 +260,22 @@ impl Reply {
                 .collect(),
             Reply::Users(list) => list.iter().map(|(u, n)| format!("{u} {n}")).collect(),
             Reply::Pool(p) => vec![format!("pool {} address(es), {} free", p.size, p.free)],
+            Reply::PoolAddresses { summary, addresses } => addresses
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {} {} {}",
+                        a.address,
+                        if a.in_use { "used" } else { "free" },
+                        a.session.map_or("-".to_owned(), |s| s.to_string()),
+                        a.user.as_deref().unwrap_or("-")
+                    )
+                })
+                .chain(std::iter::once(format!(
+                    "pool {} address(es), {} free",
+                    summary.size, summary.free
+                )))
+                .collect(),
             Reply::Radius(r) => vec![format!(
                 "servers {} authentication in flight {} accounting in flight {}",
                 r.servers

@@ -9,8 +9,8 @@ use lns_config::config::Config;
 use lns_dataplane::session_table::SessionKey;
 
 use crate::command::{
-    Command, CommandError, Ended, PoolInfo, RadiusInfo, Reply, SessionChanges, SessionInfo,
-    SessionMatch, Target, TunnelInfo,
+    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusInfo, Reply, SessionChanges,
+    SessionInfo, SessionMatch, Target, TunnelInfo,
 };
 use crate::endpoint::Endpoint;
 use crate::radius_glue::Radius;
@@ -53,10 +53,27 @@ impl Endpoint {
                 }
                 Reply::Users(users.into_iter().collect())
             }
-            Command::ShowPool => Reply::Pool(PoolInfo {
-                size: self.pool.len(),
-                free: self.pool.free_len(),
-            }),
+            Command::ShowPool => Reply::Pool(self.pool_info()),
+            Command::ShowPoolAddresses { all } => Reply::PoolAddresses {
+                summary: self.pool_info(),
+                addresses: self
+                    .pool
+                    .entries()
+                    .filter(|(_, in_use, _)| all || *in_use)
+                    .map(|(address, in_use, last)| {
+                        let key = self.table.by_address(address);
+                        let holder = key.and_then(|k| self.table.get(k));
+                        PoolAddress {
+                            address,
+                            in_use,
+                            session: key.map(|k| k.index()),
+                            user: holder
+                                .and_then(|s| s.user.clone())
+                                .or_else(|| last.map(str::to_owned)),
+                        }
+                    })
+                    .collect(),
+            },
             Command::ShowRadius => Reply::Radius(RadiusInfo {
                 servers: self
                     .config
@@ -84,6 +101,13 @@ impl Endpoint {
         };
         self.drive(now);
         reply
+    }
+
+    fn pool_info(&self) -> PoolInfo {
+        PoolInfo {
+            size: self.pool.len(),
+            free: self.pool.free_len(),
+        }
     }
 
     fn key_of_id(&self, id: u32) -> Option<SessionKey> {

@@ -442,3 +442,45 @@ fn set_ups_and_their_failures_are_counted_by_reason() {
     assert_eq!(auth.rtt.count, 3, "every answer came to a first send");
     assert!(acct.requests >= 1, "Acct-Start of the first");
 }
+
+#[test]
+fn show_pool_addresses_names_the_holder_and_the_sticky_user() {
+    let mut w = World::new(config("set radius_authtypes pap\n"), 4);
+    for u in ["alice", "bob"] {
+        w.radius.add(u, "pw", vec![]);
+    }
+    let lac = w.add_lac(None);
+    w.login(lac, "alice", "pw").expect("alice up");
+    let bob = w.login(lac, "bob", "pw").expect("bob up");
+    let bob_address = w.address(lac, bob).unwrap();
+    let bob_id = w.sessions().iter().find(|s| s.user == "bob").unwrap().id;
+    w.lns.handle_command(
+        w.now,
+        Command::KillSession {
+            target: Target::Session(bob_id),
+            reason: None,
+        },
+    );
+    w.run_until(Duration::from_secs(5), |w| w.lns.session_count() == 1);
+    let pool = |w: &mut World, all| match w
+        .lns
+        .handle_command(w.now, Command::ShowPoolAddresses { all })
+    {
+        Reply::PoolAddresses { summary, addresses } => (summary, addresses),
+        other => panic!("{other:?}"),
+    };
+    let (summary, used) = pool(&mut w, false);
+    assert_eq!((summary.size, summary.free), (4, 3));
+    assert_eq!(used.len(), 1);
+    assert_eq!(used[0].user.as_deref(), Some("alice"));
+    assert!(used[0].in_use && used[0].session.is_some());
+    let (_, all) = pool(&mut w, true);
+    assert_eq!(all.len(), 4);
+    let freed = all.iter().find(|a| a.address == bob_address).unwrap();
+    assert!(!freed.in_use && freed.session.is_none());
+    assert_eq!(
+        freed.user.as_deref(),
+        Some("bob"),
+        "sticky to its last user"
+    );
+}

@@ -95,6 +95,8 @@ pub(super) enum Request {
 pub(super) enum Show {
     /// `show session ID`: one session, a field per line.
     SessionDetail,
+    /// `show pool [all]`: the addresses as a table, then the totals.
+    Pool,
     /// `show users [NAME...]`.
     Users(Vec<String>),
     /// `show tunnels [TID...]`.
@@ -168,7 +170,12 @@ impl Commands {
                 Some(show),
                 Word::new("tunnel", "Show tunnels").repeated_arg("TID", "Tunnel ID"),
             )?,
-            show_pool: t.add(Some(show), leaf("pool", "Show the address pool"))?,
+            show_pool: t.add(
+                Some(show),
+                Word::new("pool", "Show the addresses in use")
+                    .runnable()
+                    .optional_arg("all", "Every address, the free ones too"),
+            )?,
             show_radius: t.add(Some(show), leaf("radius", "Show the RADIUS clients"))?,
             show_running: t.add(
                 Some(show),
@@ -320,8 +327,14 @@ impl Commands {
                 Show::Plain,
             );
         }
+        if n == self.show_pool {
+            return match args.as_slice() {
+                [] => show(Command::ShowPoolAddresses { all: false }, Show::Pool),
+                [a] if a == "all" => show(Command::ShowPoolAddresses { all: true }, Show::Pool),
+                _ => Request::Refuse("% show pool [all]".into()),
+            };
+        }
         let simple = [
-            (self.show_pool, Command::ShowPool),
             (self.show_radius, Command::ShowRadius),
             (self.show_running, Command::ShowRunningConfig),
             (self.write_terminal, Command::ShowRunningConfig),
@@ -448,6 +461,32 @@ fn printable(s: &str) -> String {
 pub(super) fn render(reply: Reply, how: &Show) -> Box<dyn Iterator<Item = String>> {
     match (reply, how) {
         (Reply::Error(e), _) => Box::new(std::iter::once(format!("% {e}"))),
+        (Reply::PoolAddresses { summary, addresses }, Show::Pool) => {
+            let head = format!(
+                "{:<15} {:<4} {:>7} {}",
+                "IP Address", "Used", "Session", "User"
+            );
+            let rows = addresses.into_iter().map(|a| {
+                format!(
+                    "{:<15} {:<4} {:>7} {}",
+                    a.address.to_string(),
+                    if a.in_use { "Y" } else { "N" },
+                    a.session.map_or_else(String::new, |s| s.to_string()),
+                    a.user.as_deref().map(printable).unwrap_or_default(),
+                )
+            });
+            let total = format!(
+                "{} addresses, {} in use, {} free",
+                summary.size,
+                summary.size - summary.free,
+                summary.free
+            );
+            Box::new(
+                std::iter::once(head)
+                    .chain(rows)
+                    .chain(std::iter::once(total)),
+            )
+        }
         (Reply::Sessions(list), Show::SessionDetail) => Box::new(
             list.iter()
                 .flat_map(session_detail)
