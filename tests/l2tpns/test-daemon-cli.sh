@@ -167,10 +167,13 @@ check "the session is still there: show session $sid1 gives its details" \
     eval 'out still "^Session $sid1$" && out still "User: *lac9001$" && out still "Address: *10\.21[0-9.]*$" &&
           out still "From the user: *[1-9][0-9]* packets"'
 
-cli pool admin adminpw - "show pool" "show pool all | count"
+cli pool admin adminpw - "show pool" "show pool all | count" "show radius"
 check "show pool: lac9001's address in use by session $sid1; show pool all lists the free ones too" \
     eval 'awk -v s="$sid1" "\$2 == \"Y\" && \$3 == s && \$4 == \"lac9001\" { f = 1 } END { exit !f }" "$work/pool.out" &&
           [ "$(sed -n "s/^Count: //p" "$work/pool.out")" -gt 100 ]'
+check "show radius: the server, and the authentication client with answered requests and a mean RTT" \
+    eval 'out pool "^Servers: 127.0.0.1:1812" &&
+          awk "\$1 == \"authentication\" && \$4 > 0 && \$NF == \"ms\" { f = 1 } END { exit !f }" "$work/pool.out"'
 cli drop admin adminpw enablepw "drop session $sid1"
 check "after enable: drop session $sid1" eval '[ $rc = 0 ] && out drop "Dropping session $sid1 (lac9001)"'
 check "drop: logged with who asked" grep -q "CLI admin@127.0.0.1:[0-9]*: drop session $sid1 (lac9001)" "$lns_dir/l2tpns.log"

@@ -169,6 +169,35 @@ pub struct RadiusInfo {
     pub servers: Vec<SocketAddr>,
     pub authentication_in_flight: usize,
     pub accounting_in_flight: usize,
+    /// The authentication and accounting clients' figures (none without RADIUS).
+    pub clients: Vec<RadiusClientInfo>,
+}
+
+/// One RADIUS client's figures since start, for `show radius`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RadiusClientInfo {
+    /// "authentication" or "accounting".
+    pub kind: &'static str,
+    pub requests: u64,
+    pub retransmits: u64,
+    pub responses: u64,
+    pub timeouts: u64,
+    /// Mean round trip of the requests answered at their first send, in microseconds.
+    pub mean_rtt_us: Option<u64>,
+}
+
+impl RadiusClientInfo {
+    pub fn of(kind: &'static str, s: &radius::Stats) -> Self {
+        RadiusClientInfo {
+            kind,
+            requests: s.requests,
+            retransmits: s.retransmits,
+            responses: s.responses,
+            timeouts: s.timeouts,
+            mean_rtt_us: (s.rtt.count > 0)
+                .then(|| (s.rtt.sum.as_micros() / u128::from(s.rtt.count)) as u64),
+        }
+    }
 }
 
 /// A session ended by a command: what the log and the operator see.

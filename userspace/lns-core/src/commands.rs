@@ -9,8 +9,8 @@ use lns_config::config::Config;
 use lns_dataplane::session_table::SessionKey;
 
 use crate::command::{
-    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusInfo, Reply, SessionChanges,
-    SessionInfo, SessionMatch, Target, TunnelInfo,
+    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusClientInfo, RadiusInfo, Reply,
+    SessionChanges, SessionInfo, SessionMatch, Target, TunnelInfo,
 };
 use crate::endpoint::Endpoint;
 use crate::radius_glue::Radius;
@@ -84,6 +84,15 @@ impl Endpoint {
                     .collect(),
                 authentication_in_flight: self.auth_pending.len(),
                 accounting_in_flight: self.acct_in_flight,
+                clients: self
+                    .radius_stats()
+                    .map(|(auth, acct)| {
+                        vec![
+                            RadiusClientInfo::of("authentication", auth),
+                            RadiusClientInfo::of("accounting", acct),
+                        ]
+                    })
+                    .unwrap_or_default(),
             }),
             Command::ShowCounters => Reply::Counters(
                 self.counters()

@@ -45,8 +45,8 @@ pub mod state_file;
 pub use action::{Action, RadiusClientKind};
 pub use clock::Clock;
 pub use command::{
-    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusInfo, Reply, SessionChanges,
-    SessionInfo, SessionMatch, Target, TunnelInfo,
+    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusClientInfo, RadiusInfo, Reply,
+    SessionChanges, SessionInfo, SessionMatch, Target, TunnelInfo,
 };
 pub use endpoint::{CoreError, Endpoint, Environment, Stats, SHUTDOWN_BOUND};
 pub use radius_glue::parse_framed_route;

@@ -97,6 +97,8 @@ pub(super) enum Show {
     SessionDetail,
     /// `show pool [all]`: the addresses as a table, then the totals.
     Pool,
+    /// `show radius`: the servers, then a row per client.
+    Radius,
     /// `show users [NAME...]`.
     Users(Vec<String>),
     /// `show tunnels [TID...]`.
@@ -327,6 +329,9 @@ impl Commands {
                 Show::Plain,
             );
         }
+        if n == self.show_radius {
+            return show(Command::ShowRadius, Show::Radius);
+        }
         if n == self.show_pool {
             return match args.as_slice() {
                 [] => show(Command::ShowPoolAddresses { all: false }, Show::Pool),
@@ -335,7 +340,6 @@ impl Commands {
             };
         }
         let simple = [
-            (self.show_radius, Command::ShowRadius),
             (self.show_running, Command::ShowRunningConfig),
             (self.write_terminal, Command::ShowRunningConfig),
             (self.clear_counters, Command::ClearCounters),
@@ -461,6 +465,50 @@ fn printable(s: &str) -> String {
 pub(super) fn render(reply: Reply, how: &Show) -> Box<dyn Iterator<Item = String>> {
     match (reply, how) {
         (Reply::Error(e), _) => Box::new(std::iter::once(format!("% {e}"))),
+        (Reply::Radius(r), Show::Radius) => {
+            let servers: Vec<String> = r.servers.iter().map(|s| s.to_string()).collect();
+            let mut lines = vec![
+                format!(
+                    "Servers: {}",
+                    if servers.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        servers.join(", ")
+                    }
+                ),
+                format!(
+                    "{:<15} {:>9} {:>10} {:>9} {:>11} {:>8} {:>10}",
+                    "Client",
+                    "In flight",
+                    "Requests",
+                    "Answered",
+                    "Retransmits",
+                    "Timeouts",
+                    "Mean RTT"
+                ),
+            ];
+            for c in &r.clients {
+                let in_flight = if c.kind == "authentication" {
+                    r.authentication_in_flight
+                } else {
+                    r.accounting_in_flight
+                };
+                lines.push(format!(
+                    "{:<15} {:>9} {:>10} {:>9} {:>11} {:>8} {:>10}",
+                    c.kind,
+                    in_flight,
+                    c.requests,
+                    c.responses,
+                    c.retransmits,
+                    c.timeouts,
+                    c.mean_rtt_us.map_or_else(
+                        || "-".to_owned(),
+                        |us| format!("{:.1} ms", us as f64 / 1000.0)
+                    ),
+                ));
+            }
+            Box::new(lines.into_iter())
+        }
         (Reply::PoolAddresses { summary, addresses }, Show::Pool) => {
             let head = format!(
                 "{:<15} {:<4} {:>7} {}",
@@ -829,6 +877,30 @@ mod tests {
             ]
         );
         assert!(lines[2].contains(" * "), "no user name yet: {}", lines[2]);
+    }
+
+    #[test]
+    fn radius_table_has_a_row_per_client() {
+        let r = lns_core::RadiusInfo {
+            servers: vec!["127.0.0.1:1812".parse().unwrap()],
+            authentication_in_flight: 2,
+            accounting_in_flight: 0,
+            clients: vec![lns_core::RadiusClientInfo {
+                kind: "authentication",
+                requests: 10,
+                retransmits: 1,
+                responses: 8,
+                timeouts: 0,
+                mean_rtt_us: Some(1500),
+            }],
+        };
+        let lines: Vec<String> = render(Reply::Radius(r), &Show::Radius).collect();
+        assert_eq!(lines[0], "Servers: 127.0.0.1:1812");
+        let row: Vec<&str> = lines[2].split_whitespace().collect();
+        assert_eq!(
+            row,
+            ["authentication", "2", "10", "8", "1", "0", "1.5", "ms"]
+        );
     }
 
     #[test]
