@@ -140,6 +140,35 @@ pub struct SessionInfo {
     pub acct_session_id: String,
 }
 
+impl SessionInfo {
+    /// The session as one text line (nsctl): id, tunnel, user, address, seconds up, octets
+    /// to and from the user, the LAC's address.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} {} {} {} {} {} {}",
+            self.id,
+            self.tunnel,
+            if self.user.is_empty() {
+                "*"
+            } else {
+                &self.user
+            },
+            self.address.map_or("*".to_owned(), |a| a.to_string()),
+            self.up_for.map_or("-".to_owned(), |t| t.to_string()),
+            self.octets_out,
+            self.octets_in,
+            self.peer.ip(),
+        )
+    }
+}
+
+impl TunnelInfo {
+    /// The tunnel as one text line (nsctl): id, the LAC's address and port, its sessions.
+    pub fn line(&self) -> String {
+        format!("{} {} {}", self.id, self.peer, self.sessions)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TunnelInfo {
     pub id: TunnelId,
@@ -267,26 +296,10 @@ impl Reply {
             Reply::TunnelCleared { tunnel, sessions } => {
                 vec![format!("tunnel {tunnel} cleared ({sessions} session(s))")]
             }
-            Reply::Sessions(list) | Reply::SessionsPage { sessions: list, .. } => list
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} {} {} {} {} {} {} {}",
-                        s.id,
-                        s.tunnel,
-                        if s.user.is_empty() { "*" } else { &s.user },
-                        s.address.map_or("*".to_owned(), |a| a.to_string()),
-                        s.up_for.map_or("-".to_owned(), |t| t.to_string()),
-                        s.octets_out,
-                        s.octets_in,
-                        s.peer.ip(),
-                    )
-                })
-                .collect(),
-            Reply::Tunnels(list) => list
-                .iter()
-                .map(|t| format!("{} {} {}", t.id, t.peer, t.sessions))
-                .collect(),
+            Reply::Sessions(list) | Reply::SessionsPage { sessions: list, .. } => {
+                list.iter().map(SessionInfo::line).collect()
+            }
+            Reply::Tunnels(list) => list.iter().map(TunnelInfo::line).collect(),
             Reply::Users(list) => list.iter().map(|(u, n)| format!("{u} {n}")).collect(),
             Reply::Pool(p) => vec![format!("pool {} address(es), {} free", p.size, p.free)],
             Reply::PoolAddresses { summary, addresses } => addresses

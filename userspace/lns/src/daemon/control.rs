@@ -239,8 +239,7 @@ impl Daemon {
                 ) else {
                     return (Kind::Err, vec![b"no session listing".to_vec()]);
                 };
-                let lines = Reply::Sessions(sessions.clone()).lines();
-                let items = sessions.iter().zip(lines).map(|(s, line)| (s.id, line, s));
+                let items = sessions.iter().map(|s| (s.id, s.line(), s));
                 return page(items, next, json, |id| format!("show {flag}sessions {id}"));
             }
             Show::Tunnels { from } => {
@@ -249,11 +248,7 @@ impl Daemon {
                     return (Kind::Err, vec![b"no tunnel listing".to_vec()]);
                 };
                 let tunnels: Vec<_> = tunnels.into_iter().filter(|t| t.id.get() >= from).collect();
-                let lines = Reply::Tunnels(tunnels.clone()).lines();
-                let items = tunnels
-                    .iter()
-                    .zip(lines)
-                    .map(|(t, line)| (u32::from(t.id.get()), line, t));
+                let items = tunnels.iter().map(|t| (u32::from(t.id.get()), t.line(), t));
                 return page(items, None, json, |id| format!("show {flag}tunnels {id}"));
             }
             Show::Session(id) => self.core.handle_command(now, Command::ShowSession(id)),
