@@ -187,10 +187,14 @@ check "drop: lac9001 left show session, lac9003 is still listed" [ "$gone" = yes
 cli droptun admin adminpw enablepw "drop tunnel $tid2" "drop tunnel 65000"
 check "drop tunnel $tid2: cleared; an unknown tunnel is refused" \
     eval 'out droptun "tunnel $tid2 cleared (1 session(s))" && out droptun "% tunnel 65000 not found"'
-cli misc admin adminpw enablepw "throttle lac9003" "show cluster" "snoop lac9003 10.0.0.1 9" \
+cli misc admin adminpw enablepw "throttle lac9003 in 256 out 512" "show session" "show cluster" \
+    "snoop lac9003 10.0.0.1 9" "no throttle lac9003" "no snoop lac9003" \
     "show counters" "clear counters" "show counters"
+t_column() { awk '$3 == "lac9003" && $5 == "N" && $6 == "Y" && $7 == "N"' "$work/misc.out" | grep -q .; }
+check "throttle/snoop from the CLI: the policy each time, the T column Y while throttled" \
+    eval 'out misc "throttle in 256kbit/s out 512kbit/s" && out misc "snoop 10.0.0.1:9" && t_column && out misc "lac9003): none"'
 check "missing features answer by name" \
-    eval 'out misc "% throttle: traffic shaping is not implemented" && out misc "% show cluster: clustering is not implemented" && out misc "% snoop: interception is not implemented"'
+    eval 'out misc "% show cluster: clustering is not implemented"'
 # Two `show counters', before and after `clear counters'.
 cmds_before=$(awk '$1 == "cli_commands" { print $2 }' "$work/misc.out" | head -1)
 cmds_after=$(awk '$1 == "cli_commands" { print $2 }' "$work/misc.out" | sed -n 2p)

@@ -109,28 +109,55 @@ check "lac3 was not touched: not cleared, every probe came back ($(field "$work/
 # --- refusals: clear text, exit 1 -----------------------------------------------------------------
 ours unknown frobnicate
 check "unknown command: exit 1, says unrecognised" eval '[ $rc = 1 ] && said unknown "unrecognised command .frobnicate."'
-ours throttle throttle lac3 64
-check "throttle (a C plugin's command whose feature is not built): exit 1, says so by name" \
-    eval '[ $rc = 1 ] && said throttle "throttle: traffic shaping is not implemented"'
+# A session to apply policies to: 50 probes/s of 200 bytes each way (80 kbit/s).
+lac pol lac4 --rate 50 --duration 14 &
+check "a session for the policy commands is up" wait_start lac4
+ours throttle throttle lac4 64
+check "throttle without the throttlectl plugin: exit 1, names the plugin to load" \
+    eval '[ $rc = 1 ] && said throttle "plugin throttlectl is not loaded"'
+ours load load_plugin throttlectl
+check "load_plugin throttlectl: exit 0" eval '[ $rc = 0 ] && said load "throttlectl"'
+ours throttle2 throttle lac4 in 64 out 128
+check "throttle lac4 in 64 out 128: exit 0, the session's policy says so" \
+    eval '[ $rc = 0 ] && said throttle2 "throttle in 64kbit/s out 128kbit/s"'
+ours throttled --json show sessions
+check "show sessions --json: lac4 throttled 64/128 kbit/s" \
+    python3 -c 'import json,sys; s=[x for x in json.load(open(sys.argv[1])) if x["user"]=="lac4"]; p=s[0]["policy"]; sys.exit(0 if (p["throttle_in"],p["throttle_out"])==(64,128) else 1)' "$work/throttled.out"
+sleep 3
+ours tcount show counters
+check "the data plane drops lac4's 80 kbit/s from the user over its 64 kbit/s (throttled counter)" \
+    grep -q "^throttled=[1-9]" "$work/tcount.out"
+ours unthrottle unthrottle lac4
+check "unthrottle lac4: exit 0, no policy left" eval '[ $rc = 0 ] && said unthrottle "lac4): none"'
 ours throttle-bad throttle lac3 sideways 64
 check "throttle with a bad direction: exit 1, the grammar's complaint" \
     eval '[ $rc = 1 ] && said throttle-bad "neither in nor out"'
-ours snoop snoop lac3 192.0.2.1 5000
-check "snoop USER IP PORT: exit 1, interception not built" \
-    eval '[ $rc = 1 ] && said snoop "snoop: interception is not implemented"'
+ours snoop snoop lac4 192.0.2.1 5000
+check "snoop without snoopctl: exit 1, names the plugin" \
+    eval '[ $rc = 1 ] && said snoop "plugin snoopctl is not loaded"'
+ours snoopctl load_plugin snoopctl
+ours snoop2 snoop lac4 192.0.2.1 5000
+check "snoop USER IP PORT with snoopctl: exit 0, intercepted" \
+    eval '[ $rc = 0 ] && said snoop2 "snoop 192.0.2.1:5000"'
+sleep 1
+ours scount show counters
+check "the data plane copies lac4's packets (snooped counter)" grep -q "^snooped=[1-9]" "$work/scount.out"
+ours unsnoop unsnoop lac4
+check "unsnoop: exit 0" eval '[ $rc = 0 ] && said unsnoop "lac4): none"'
 ours snoop-bad snoop lac3 somehost 5000
 check "snoop with a host name: exit 1, wants an IPv4 address" \
     eval '[ $rc = 1 ] && said snoop-bad "not an IPv4 address"'
-theirs c-garden garden lac3
-check "C nsctl garden: exit 1, the walled garden not built" \
-    eval '[ $rc != 0 ] && said c-garden "walled garden is not implemented"'
+theirs c-garden garden lac4
+check "C nsctl garden without the garden plugin: exit 1, names it" \
+    eval '[ $rc != 0 ] && said c-garden "plugin garden is not loaded"'
 ours usage drop
 check "drop without a target: exit 1, says what it needs" \
     eval '[ $rc = 1 ] && said usage "requires username or session id"'
 theirs c-load load_plugin sessionctl
-check "C nsctl load_plugin sessionctl: exit 0 (built in)" eval '[ $rc = 0 ] && said c-load "built in"'
-ours load load_plugin garden
-check "load_plugin garden: exit 1, no loadable plugins" eval '[ $rc = 1 ] && said load "loads no plugins"'
+check "C nsctl load_plugin sessionctl: exit 0" eval '[ $rc = 0 ] && said c-load "sessionctl"'
+ours load-bad load_plugin frobnicate
+check "load_plugin of an unknown plugin: exit 1, lists the built-in ones" \
+    eval '[ $rc = 1 ] && said load-bad "no plugin .frobnicate." && said load-bad "throttlectl"'
 ours counters show counters
 check "show counters: one name=value per line, nsctl_requests counted" \
     eval 'grep -q "^sessions=[0-9]*$" "$work/counters.out" && grep -q "^nsctl_requests=[1-9][0-9]*$" "$work/counters.out"'

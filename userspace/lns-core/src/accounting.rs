@@ -16,6 +16,7 @@ use crate::session::{SessionName, TerminateCause};
 
 /// A line for a session that has ended (its record is gone by the time the dump is written).
 pub(crate) struct EndedUsage {
+    throttled: bool,
     user: String,
     ip: Option<std::net::Ipv4Addr>,
     octets_in: u64,
@@ -29,6 +30,10 @@ impl Endpoint {
             return;
         }
         let Some(s) = self.table.get(key) else { return };
+        // A gardened session is nobody's account (the original sends nothing for it).
+        if s.policy.garden {
+            return;
+        }
         let Some(c) = self.table.counters(key) else {
             return;
         };
@@ -44,6 +49,12 @@ impl Endpoint {
         }
         for class in &s.class {
             attrs.push(Attribute::Class(class.clone()));
+        }
+        // What autothrottle and autosnoop applied, echoed (`plugin_radius_account`).
+        for pair in self.plugins.radius_account(&s.policy) {
+            attrs.push(Attribute::VendorSpecific(radius::Vsa::CiscoAvPair(
+                pair.into_bytes(),
+            )));
         }
         if status != acct_status_type::START {
             let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
@@ -88,7 +99,11 @@ impl Endpoint {
         let (Some(s), Some(c)) = (self.table.get(key), self.table.counters(key)) else {
             return;
         };
+        if s.policy.garden {
+            return;
+        }
         self.ended.push(EndedUsage {
+            throttled: s.policy.is_throttled(),
             user: s.user.clone().unwrap_or_default(),
             ip: s.address.map(|a| a.0),
             octets_in: c.octets_in.load(Ordering::Relaxed) - s.dumped.0,
@@ -105,7 +120,7 @@ impl Endpoint {
         let mut live = Vec::new();
         if all {
             for (key, s) in self.table.iter() {
-                if s.opened.is_none() {
+                if s.opened.is_none() || s.policy.garden {
                     continue;
                 }
                 let Some(c) = self.table.counters(key) else {
@@ -116,6 +131,7 @@ impl Endpoint {
                     c.octets_out.load(Ordering::Relaxed),
                 );
                 live.push((
+                    s.policy.is_throttled(),
                     key,
                     s.user.clone().unwrap_or_default(),
                     s.address,
@@ -125,11 +141,11 @@ impl Endpoint {
                 ));
             }
         }
-        let usage = |user, ip, octets_in, octets_out| SessionUsage {
+        let usage = |throttled, user, ip, octets_in, octets_out| SessionUsage {
             user,
             ip,
             opened: true,
-            throttled: false,
+            throttled,
             walled_garden: false,
             origin: Origin::Lac,
             octets_in,
@@ -138,10 +154,11 @@ impl Endpoint {
         let mut usages: Vec<SessionUsage<'_>> = self
             .ended
             .iter()
-            .map(|e| usage(&e.user, e.ip, e.octets_in, e.octets_out))
+            .map(|e| usage(e.throttled, &e.user, e.ip, e.octets_in, e.octets_out))
             .collect();
-        for (_, user, address, i, o, dumped) in &live {
+        for (throttled, _, user, address, i, o, dumped) in &live {
             usages.push(usage(
+                *throttled,
                 user,
                 address.map(|a| a.0),
                 i - dumped.0,
@@ -157,7 +174,7 @@ impl Endpoint {
         };
         let text = acct_dump::render(&header, usages, self.config.settings.account_all_origin);
         self.ended.clear();
-        for (key, _, _, i, o, _) in live {
+        for (_, key, _, _, i, o, _) in live {
             if let Some(s) = self.table.get_mut(key) {
                 s.dumped = (i, o);
             }

@@ -10,6 +10,27 @@ pub enum RadiusClientKind {
     Accounting,
 }
 
+/// A session event the external hook (`hook_script`) is run for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HookEvent {
+    /// RADIUS answered (accept, reject or garden: `L2TPNS_AUTH`).
+    Auth,
+    /// IPCP opened: the session carries traffic.
+    Up,
+    /// The session ended.
+    Down,
+}
+
+impl std::fmt::Display for HookEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HookEvent::Auth => "auth",
+            HookEvent::Up => "up",
+            HookEvent::Down => "down",
+        })
+    }
+}
+
 /// One thing for the daemon to do, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -41,5 +62,21 @@ pub enum Action {
         dir: std::path::PathBuf,
         unix_time: u64,
         text: String,
+    },
+    /// Set up the walled garden's nat chains (the garden plugin loaded): `garden` (flushed,
+    /// then filled by `garden_script`), `garden_users` (flushed), and one jump from
+    /// PREROUTING to `garden_users`.
+    GardenSetup,
+    /// Remove every garden rule and chain (the plugin removed, the daemon stopping).
+    GardenTeardown,
+    /// Put a session's address in `garden_users` (`-s ADDRESS -j garden`).
+    GardenAdd { address: Ipv4Addr },
+    /// Take it out again.
+    GardenRemove { address: Ipv4Addr },
+    /// Run `hook_script` for one event, asynchronously, with `env` added to a clean
+    /// environment.
+    RunHook {
+        event: HookEvent,
+        env: Vec<(String, String)>,
     },
 }

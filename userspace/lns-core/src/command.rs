@@ -3,11 +3,12 @@
 //! endpoint answers with a typed [`Reply`], and the interface renders that as text
 //! ([`Reply::lines`]) or JSON (`Reply` is `Serialize`).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use l2tp::{SessionId, TunnelId};
 use serde::Serialize;
 
+pub use crate::policy::{Policy, Rates};
 use crate::session::TerminateCause;
 
 /// Which session a command is about.
@@ -42,12 +43,31 @@ impl SessionMatch {
 
 /// Changes to live sessions' authorization (RFC 5176 CoA). A field left `None` is kept;
 /// `Some(0)` removes the limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SessionChanges {
     /// Seconds from now until the session ends (Acct-Terminate-Cause Session-Timeout).
     pub session_timeout: Option<u32>,
     /// Seconds without data from the user before the session ends.
     pub idle_timeout: Option<u32>,
+    /// The request's policy attributes, when it has any: the plugins' reset, then its
+    /// `Filter-Id`s (none given = no filter) and its Cisco-AVPairs, as the original applies a
+    /// CoA.
+    pub policy: Option<PolicyAttributes>,
+}
+
+/// The policy attributes of an Access-Accept or a CoA-Request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyAttributes {
+    /// `Filter-Id` texts (`NAME.in`, `NAME.out`).
+    pub filter_ids: Vec<Vec<u8>>,
+    /// Cisco-AVPair texts (`key=value`).
+    pub avpairs: Vec<Vec<u8>>,
+}
+
+impl PolicyAttributes {
+    pub fn is_empty(&self) -> bool {
+        self.filter_ids.is_empty() && self.avpairs.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +94,51 @@ pub enum Command {
         sessions: SessionMatch,
         changes: SessionChanges,
     },
+    /// Throttle a session (kbit/s each way; no rate given: `throttle_speed` both ways).
+    Throttle {
+        target: Target,
+        rates: Rates,
+    },
+    Unthrottle {
+        target: Target,
+    },
+    /// Copy every packet of a session to `to` (none: `snoop_host:snoop_port`).
+    Snoop {
+        target: Target,
+        to: Option<SocketAddrV4>,
+    },
+    Unsnoop {
+        target: Target,
+    },
+    /// Apply access lists (by name) to a session's traffic from (`inbound`) and to the user.
+    Filter {
+        target: Target,
+        inbound: Option<String>,
+        outbound: Option<String>,
+    },
+    Unfilter {
+        target: Target,
+    },
+    /// Put a session into the walled garden.
+    Garden {
+        target: Target,
+    },
+    /// Take a session out of the walled garden, optionally under another user name.
+    Ungarden {
+        target: Target,
+        user: Option<String>,
+    },
+    /// `load plugin NAME` / nsctl `load_plugin`.
+    LoadPlugin(String),
+    /// `remove plugin NAME` / nsctl `unload_plugin`.
+    RemovePlugin(String),
+    ShowPlugins,
+    /// The access lists (or the one named) with each rule's match count.
+    ShowAccessLists {
+        name: Option<String>,
+    },
+    /// The throttled sessions and their buckets' figures.
+    ShowThrottle,
     /// Clear a tunnel with StopCCN and end each of its sessions.
     DropTunnel {
         tunnel: TunnelId,
@@ -118,6 +183,18 @@ pub enum CommandError {
     NoSuchTunnel(TunnelId),
     #[error("{0}")]
     BadSetting(String),
+    #[error("access-list {0} not found")]
+    NoSuchAccessList(String),
+    #[error("session is not in the walled garden")]
+    NotGardened,
+    #[error("{0}")]
+    Plugin(String),
+    /// An nsctl command that a plugin provides, with that plugin not loaded.
+    #[error("{command}: plugin {plugin} is not loaded (load plugin \"{plugin}\")")]
+    NeedsPlugin {
+        command: String,
+        plugin: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,6 +215,31 @@ pub struct SessionInfo {
     pub packets_in: u64,
     pub packets_out: u64,
     pub acct_session_id: String,
+    pub policy: Policy,
+    /// The throttle buckets' figures, (to the user, from the user), when throttled.
+    pub throttle: Option<ThrottleFigures>,
+}
+
+/// What a throttled session's buckets did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ThrottleFigures {
+    /// Packets from the user the bucket let through, and dropped over the rate.
+    pub in_passed: u64,
+    pub in_dropped: u64,
+    /// Packets to the user.
+    pub out_passed: u64,
+    pub out_dropped: u64,
+}
+
+/// One access list with its rules and how often each matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessListInfo {
+    pub name: String,
+    pub extended: bool,
+    /// Each rule's text and its match count.
+    pub rules: Vec<(String, u64)>,
+    /// Packets no rule matched (the implicit deny).
+    pub implicit_deny: u64,
 }
 
 impl SessionInfo {
@@ -159,6 +261,32 @@ impl SessionInfo {
             self.octets_in,
             self.peer.ip(),
         )
+    }
+}
+
+impl AccessListInfo {
+    /// The list as `show access-list` prints it: its header, then each rule with its matches.
+    pub fn lines(&self) -> Vec<String> {
+        let mut l = vec![format!(
+            "{} IP access list {}",
+            if self.extended {
+                "Extended"
+            } else {
+                "Standard"
+            },
+            self.name
+        )];
+        for (rule, n) in &self.rules {
+            l.push(format!(
+                "    {rule} ({n} match{})",
+                if *n == 1 { "" } else { "es" }
+            ));
+        }
+        l.push(format!(
+            "    implicit deny ({} packets)",
+            self.implicit_deny
+        ));
+        l
     }
 }
 
@@ -273,6 +401,15 @@ pub enum Reply {
         changed: Vec<String>,
         need_restart: Vec<String>,
     },
+    /// A session's policy after a change.
+    Policy {
+        id: u32,
+        user: String,
+        policy: Policy,
+    },
+    /// The loaded plugins, in load order.
+    Plugins(Vec<String>),
+    AccessLists(Vec<AccessListInfo>),
     Error(CommandError),
 }
 
@@ -349,6 +486,12 @@ impl Reply {
                 }
                 l
             }
+            Reply::Policy { id, user, policy } => vec![format!(
+                "session {id} ({user}): {}",
+                crate::policy::describe(policy)
+            )],
+            Reply::Plugins(names) => names.clone(),
+            Reply::AccessLists(lists) => lists.iter().flat_map(AccessListInfo::lines).collect(),
             Reply::Error(e) => vec![e.to_string()],
         }
     }

@@ -33,6 +33,46 @@ impl Endpoint {
                 self.disconnect(now, &sessions, reason)
             }
             Command::ChangeSessions { sessions, changes } => self.change(now, &sessions, changes),
+            Command::Throttle { target, rates } => self.throttle(&target, rates),
+            Command::Unthrottle { target } => self.change_policy(&target, |p| {
+                p.throttle_in = None;
+                p.throttle_out = None;
+                Ok(())
+            }),
+            Command::Snoop { target, to } => self.snoop(&target, to),
+            Command::Unsnoop { target } => self.change_policy(&target, |p| {
+                p.snoop = None;
+                Ok(())
+            }),
+            Command::Filter {
+                target,
+                inbound,
+                outbound,
+            } => self.filter(&target, inbound, outbound),
+            Command::Unfilter { target } => self.change_policy(&target, |p| {
+                p.filter_in = None;
+                p.filter_out = None;
+                Ok(())
+            }),
+            Command::Garden { target } => self.garden(now, &target),
+            Command::Ungarden { target, user } => self.ungarden(now, &target, user),
+            Command::LoadPlugin(name) => self.load_plugin(&name),
+            Command::RemovePlugin(name) => self.remove_plugin(&name),
+            Command::ShowPlugins => Reply::Plugins(
+                self.plugins
+                    .names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Command::ShowAccessLists { name } => self.show_access_lists(name.as_deref()),
+            Command::ShowThrottle => Reply::Sessions(
+                self.sessions(0, usize::MAX, now)
+                    .0
+                    .into_iter()
+                    .filter(|s| s.policy.is_throttled())
+                    .collect(),
+            ),
             Command::DropTunnel { tunnel } => self.drop_tunnel(now, tunnel),
             Command::ShowSessions => Reply::Sessions(self.sessions(0, usize::MAX, now).0),
             Command::ShowSessionsPage { from, limit } => {
@@ -125,7 +165,7 @@ impl Endpoint {
 
     /// The live session `target` names. Like the original's `sessionctl`, only sessions that
     /// have an address count.
-    fn target(&self, target: &Target) -> Option<SessionKey> {
+    pub(crate) fn target(&self, target: &Target) -> Option<SessionKey> {
         let key = match target {
             Target::Session(id) => self.key_of_id(*id)?,
             Target::User(user) => *self.table.by_user(user).first()?,
@@ -234,6 +274,14 @@ impl Endpoint {
         if keys.is_empty() {
             return Reply::Error(CommandError::NoSuchSession);
         }
+        if let Some(p) = &c.policy {
+            if let Err(e) = self.check_filter_ids(p) {
+                return Reply::Error(e);
+            }
+            for &key in &keys {
+                self.apply_policy_attributes(key, p, true);
+            }
+        }
         let secs = |t: u32| std::time::Duration::from_secs(u64::from(t));
         for &key in &keys {
             let Some(s) = self.table.get_mut(key) else {
@@ -307,7 +355,104 @@ impl Endpoint {
             packets_in: load(&c.packets_in),
             packets_out: load(&c.packets_out),
             acct_session_id: s.acct_session_id.to_string(),
+            policy: s.policy.clone(),
+            throttle: s
+                .policy
+                .is_throttled()
+                .then(|| self.table.throttle_figures(key))
+                .flatten()
+                .map(|f| crate::command::ThrottleFigures {
+                    in_passed: f.upstream.map_or(0, |b| b.passed),
+                    in_dropped: f.upstream.map_or(0, |b| b.dropped),
+                    out_passed: f.downstream.map_or(0, |b| b.passed),
+                    out_dropped: f.downstream.map_or(0, |b| b.dropped),
+                }),
         })
+    }
+
+    fn load_plugin(&mut self, name: &str) -> Reply {
+        if let Err(e) = self.plugins.load(name) {
+            return Reply::Error(CommandError::Plugin(e.to_string()));
+        }
+        if !self.config.plugins.iter().any(|p| p == name) {
+            self.config.plugins.push(name.to_owned());
+        }
+        log::info!("plugin {name} loaded");
+        if name == "garden" {
+            self.actions.push_back(crate::Action::GardenSetup);
+        }
+        Reply::Plugins(
+            self.plugins
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    fn remove_plugin(&mut self, name: &str) -> Reply {
+        if let Err(e) = self.plugins.remove(name) {
+            return Reply::Error(CommandError::Plugin(e.to_string()));
+        }
+        self.config.plugins.retain(|p| p != name);
+        log::info!("plugin {name} removed");
+        if name == "garden" {
+            // The garden goes with its plugin: its sessions stay up, fenced in no more (the
+            // original flushes the chains the same way).
+            let gardened: Vec<SessionKey> = self
+                .table
+                .iter()
+                .filter(|(_, s)| s.policy.garden)
+                .map(|(k, _)| k)
+                .collect();
+            for key in gardened {
+                if let Some(s) = self.table.get_mut(key) {
+                    s.policy.garden = false;
+                }
+            }
+            self.actions.push_back(crate::Action::GardenTeardown);
+        }
+        Reply::Plugins(
+            self.plugins
+                .names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    fn show_access_lists(&self, name: Option<&str>) -> Reply {
+        let mut out = Vec::new();
+        for a in &self.config.access_lists {
+            if name.is_some_and(|n| n != a.name) {
+                continue;
+            }
+            let Some(compiled) = self.acls.get(&a.name) else {
+                continue;
+            };
+            let matches = compiled.matches();
+            let rules = a
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        lns_config::config::render_rule(a.kind, r),
+                        matches.get(i).copied().unwrap_or(0),
+                    )
+                })
+                .collect();
+            out.push(crate::command::AccessListInfo {
+                name: a.name.clone(),
+                extended: a.kind == lns_config::config::AclKind::Extended,
+                rules,
+                implicit_deny: matches.get(a.rules.len()).copied().unwrap_or(0),
+            });
+        }
+        if let (Some(n), true) = (name, out.is_empty()) {
+            return Reply::Error(CommandError::NoSuchAccessList(n.to_owned()));
+        }
+        Reply::AccessLists(out)
     }
 
     fn tunnels(&self) -> Vec<TunnelInfo> {
@@ -359,7 +504,40 @@ impl Endpoint {
             return Reply::Error(CommandError::BadSetting(e.to_string()));
         }
         self.env.host_name = host_name;
+        let plugins_changed = self.config.plugins != new.plugins;
+        let acls_changed = self.config.access_lists != new.access_lists;
         self.config = new;
+        if plugins_changed {
+            let had_garden = self.plugins.is_loaded("garden");
+            self.plugins = crate::plugins::Plugins::from_names(&self.config.plugins);
+            match (had_garden, self.plugins.is_loaded("garden")) {
+                (false, true) => self.actions.push_back(crate::Action::GardenSetup),
+                (true, false) => self.actions.push_back(crate::Action::GardenTeardown),
+                _ => {}
+            }
+        }
+        if acls_changed {
+            // Sessions keep their lists by name: recompiled lists are republished; a list
+            // that is gone filters no more.
+            self.acls = crate::policy::AccessLists::compile(&self.config);
+            let keys: Vec<SessionKey> = self
+                .table
+                .iter()
+                .filter(|(_, s)| s.policy.filter_in.is_some() || s.policy.filter_out.is_some())
+                .map(|(k, _)| k)
+                .collect();
+            for key in keys {
+                let acls = &self.acls;
+                if let Some(s) = self.table.get_mut(key) {
+                    for f in [&mut s.policy.filter_in, &mut s.policy.filter_out] {
+                        if f.as_deref().is_some_and(|n| !acls.contains(n)) {
+                            *f = None;
+                        }
+                    }
+                }
+                self.apply_policy(key);
+            }
+        }
         self.refresh_link_factory();
         self.reconfigure_dae();
         let same_radius = self

@@ -12,9 +12,12 @@
 //!   sessions. No session: NAK 503. Attributes our sessions never have (IPv6, NAS-Port-Id,
 //!   Acct-Multi-Session-Id) match none.
 //! * What: Disconnect ends the sessions at once (Acct-Stop Admin-Reset, CDN) before the ACK;
-//!   CoA applies Session-Timeout (from now) and Idle-Timeout (0 removes the limit). Anything
-//!   else a CoA asks for (Filter-Id, Cisco-AVPair, other authorization attributes) is not
-//!   supported: NAK 401 and nothing changes (RFC 5176 §3.5: all or nothing).
+//!   CoA applies Session-Timeout (from now) and Idle-Timeout (0 removes the limit), and, as
+//!   the original, Filter-Id and Cisco-AVPair: the plugins' reset (autothrottle unthrottles,
+//!   autosnoop stops the copy), the Filter-Ids (none = no filter), then each AVPair through
+//!   the plugins. A Filter-Id naming no access list: NAK 407 and nothing changes. Anything
+//!   else (other authorization attributes) is not supported: NAK 401 and nothing changes
+//!   (RFC 5176 §3.5: all or nothing).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
@@ -145,9 +148,17 @@ fn command_of(r: &DaeRequest) -> Result<Option<Command>, ErrorCause> {
         }
         DaeKind::Coa => {
             let c = &r.changes;
-            if !c.filter_ids.is_empty() || !c.av_pairs.is_empty() || !r.other.is_empty() {
+            if !r.other.is_empty() {
                 return Err(ErrorCause::UnsupportedAttribute);
             }
+            let policy = crate::command::PolicyAttributes {
+                filter_ids: c.filter_ids.clone(),
+                avpairs: c
+                    .av_pairs
+                    .iter()
+                    .map(|p| [&p.key[..], b"=", &p.value[..]].concat())
+                    .collect(),
+            };
             let Some(sessions) = session_match(r) else {
                 return Ok(None);
             };
@@ -156,6 +167,7 @@ fn command_of(r: &DaeRequest) -> Result<Option<Command>, ErrorCause> {
                 changes: SessionChanges {
                     session_timeout: c.session_timeout,
                     idle_timeout: c.idle_timeout,
+                    policy: Some(policy),
                 },
             }
         }
@@ -300,6 +312,10 @@ impl Endpoint {
                 Reply::Changed(ids) => (DaeAnswer::Ack, ids),
                 Reply::Error(CommandError::NoSuchSession) => (
                     DaeAnswer::Nak(ErrorCause::SessionContextNotFound),
+                    Vec::new(),
+                ),
+                Reply::Error(CommandError::NoSuchAccessList(_)) => (
+                    DaeAnswer::Nak(ErrorCause::InvalidAttributeValue),
                     Vec::new(),
                 ),
                 other => {

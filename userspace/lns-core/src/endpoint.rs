@@ -66,6 +66,8 @@ pub struct Stats {
     pub mss_clamped: u64,
     /// Sessions whose IPCP opened (published to the data plane); resumed ones not counted.
     pub sessions_opened: u64,
+    /// Rejected users the garden plugin took in.
+    pub gardened: u64,
     /// Sessions refused before they opened, by reason (RADIUS rejects are `auth_rejects`).
     pub auth_timeouts: u64,
     pub pool_exhausted: u64,
@@ -101,6 +103,10 @@ pub struct Endpoint {
     pub(crate) next_shut_dump: Instant,
     pub(crate) ended: Vec<crate::accounting::EndedUsage>,
     pub(crate) shutdown_started: Option<Instant>,
+    /// The built-in plugins loaded (`load plugin`), in load order.
+    pub(crate) plugins: crate::plugins::Plugins,
+    /// The configuration's access lists, compiled.
+    pub(crate) acls: crate::policy::AccessLists,
     radius_buf: Vec<u8>,
 }
 
@@ -159,7 +165,15 @@ impl Endpoint {
             .unwrap_or_else(|| s.tun_address());
         let boot_id = rng.next_u32() ^ env.clock.unix(now) as u32;
         let dae = crate::dae::server(s, nas_ip, &env.host_name)?;
+        let plugins = crate::plugins::Plugins::from_names(&config.plugins);
+        let mut actions = VecDeque::new();
+        if plugins.is_loaded("garden") {
+            actions.push_back(Action::GardenSetup);
+        }
+        let acls = crate::policy::AccessLists::compile(&config);
         Ok(Endpoint {
+            plugins,
+            acls,
             dae,
             nas_ip,
             calls,
@@ -171,7 +185,7 @@ impl Endpoint {
             rng,
             boot_id,
             acct_seq: 0,
-            actions: VecDeque::new(),
+            actions,
             stats: Stats::default(),
             counters_base: Vec::new(),
             peer_socket: HashMap::new(),
@@ -383,6 +397,7 @@ impl Endpoint {
             ("ppp_malformed", c.ppp_malformed),
             ("ppp_dropped", c.ppp_dropped + self.stats.ppp_dropped),
             ("auth_rejects", self.stats.auth_rejects),
+            ("gardened", self.stats.gardened),
             ("acct_acked", self.stats.acct_acked),
             ("acct_timeouts", self.stats.acct_timeouts),
             ("proxy_lcp_accepted", c.proxy_lcp_accepted),
@@ -422,6 +437,23 @@ impl Endpoint {
         self.write_dump(now, true);
         self.shutdown_started = Some(now);
         self.drive(now);
+    }
+
+    /// The loaded plugins' names, in load order.
+    pub fn plugin_names(&self) -> Vec<&'static str> {
+        self.plugins.names()
+    }
+
+    /// The plugin an nsctl command needs when no loaded one provides it (the original's
+    /// commands come from its plugins: `throttle` from throttlectl, and so on).
+    pub fn plugin_missing_for(&self, command: &str) -> Option<&'static str> {
+        self.plugins.missing_for(command)
+    }
+
+    /// Whether the walled garden's chains are set up (the garden plugin is loaded): the
+    /// daemon removes them when it stops.
+    pub fn garden_active(&self) -> bool {
+        self.plugins.is_loaded("garden")
     }
 
     /// Whether a shutdown begun with [`Endpoint::begin_shutdown`] is over.

@@ -37,18 +37,22 @@ mod commands;
 mod dae;
 mod endpoint;
 mod lifecycle;
+pub mod plugins;
+pub mod policy;
 mod radius_glue;
 mod session;
 mod snapshot;
 pub mod state_file;
 
-pub use action::{Action, RadiusClientKind};
+pub use action::{Action, HookEvent, RadiusClientKind};
 pub use clock::Clock;
 pub use command::{
-    Command, CommandError, Ended, PoolAddress, PoolInfo, RadiusClientInfo, RadiusInfo, Reply,
-    SessionChanges, SessionInfo, SessionMatch, Target, TunnelInfo,
+    AccessListInfo, Command, CommandError, Ended, PolicyAttributes, PoolAddress, PoolInfo,
+    RadiusClientInfo, RadiusInfo, Reply, SessionChanges, SessionInfo, SessionMatch, Target,
+    ThrottleFigures, TunnelInfo,
 };
 pub use endpoint::{CoreError, Endpoint, Environment, Stats, SHUTDOWN_BOUND};
+pub use policy::{Policy, Rates};
 pub use radius_glue::parse_framed_route;
 pub use session::{SessionName, TerminateCause};
 

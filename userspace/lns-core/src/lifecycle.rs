@@ -92,6 +92,8 @@ impl Endpoint {
         let mut sess = Sess::new(peer, socket, acct_id);
         sess.calling_station = info.calling_number.clone();
         sess.called_station = info.called_number.clone();
+        sess.tx_speed = info.tx_connect_speed;
+        sess.rx_speed = info.rx_connect_speed;
         match self.table.insert(call, sess) {
             Ok(key) => {
                 let proxied = self
@@ -195,11 +197,15 @@ impl Endpoint {
     /// A PPP authentication request: an Access-Request (RFC 2865 §4.1).
     fn authenticate(&mut self, now: Instant, key: SessionKey, call: CallId, req: AuthRequest) {
         let name = SessionName::of(key);
-        let user = String::from_utf8_lossy(&req.username).into_owned();
+        let mut user = String::from_utf8_lossy(&req.username).into_owned();
+        self.plugins.pre_auth(&mut crate::plugins::PreAuth {
+            session: key.index(),
+            user: &mut user,
+        });
         if let Some(s) = self.table.get_mut(key) {
             s.user = Some(user.clone());
         }
-        let mut attrs = vec![Attribute::UserName(req.username.clone())];
+        let mut attrs = vec![Attribute::UserName(user.clone().into_bytes())];
         self.nas_attributes(key, &mut attrs);
         let request = match &req.credentials {
             Credentials::Pap { password, .. } => {
@@ -292,9 +298,27 @@ impl Endpoint {
             .get(key)
             .and_then(|s| s.user.clone())
             .unwrap_or_default();
-        if p.code != Code::AccessAccept || p.has_malformed_attribute() {
+        let allowed = p.code == Code::AccessAccept && !p.has_malformed_attribute();
+        let mut garden = false;
+        if let Some(s) = self.table.get_mut(key) {
+            let tx_speed = s.tx_speed;
+            self.plugins.post_auth(&mut crate::plugins::PostAuth {
+                session: key.index(),
+                user: &user,
+                allowed,
+                garden: &mut garden,
+                rx_speed: &mut s.rx_speed,
+                tx_speed,
+            });
+        }
+        if !allowed && !garden {
             log::info!("{name}: {user} rejected by RADIUS ({:?})", p.code);
             self.stats.auth_rejects += 1;
+            self.run_hook(
+                key,
+                crate::action::HookEvent::Auth,
+                &[("L2TPNS_AUTH", "reject")],
+            );
             return Verdict::Reject {
                 message: if message.is_empty() {
                     b"Authentication failed".to_vec()
@@ -302,6 +326,13 @@ impl Endpoint {
                     message
                 },
             };
+        }
+        if garden {
+            // The garden plugin takes the rejected user in, fenced: a pool address that
+            // stays nobody's (no sticky address), none of the reply's attributes, no
+            // accounting, no duplicate-login check.
+            self.stats.gardened += 1;
+            return self.garden_grant(now, key, &user);
         }
         let s = &self.config.settings;
         // allow_duplicate_users no: the newest login wins, older sessions are cleared;
@@ -397,7 +428,14 @@ impl Endpoint {
         if sess.interim.is_none() && interim_default > 0 {
             sess.interim = Some(Duration::from_secs(u64::from(interim_default)));
         }
+        let attributes = crate::command::PolicyAttributes::of_packet(p);
+        self.apply_policy_attributes(key, &attributes, false);
         log::info!("{name}: {user} accepted, address {address}");
+        self.run_hook(
+            key,
+            crate::action::HookEvent::Auth,
+            &[("L2TPNS_AUTH", "accept")],
+        );
         Verdict::Accept(Grant {
             ipv4: Some(address),
             dns,
@@ -434,7 +472,9 @@ impl Endpoint {
             SessionName::of(key),
             self.table.user(key).unwrap_or("")
         );
+        self.garden_entered(key);
         self.accounting(now, key, radius::acct_status_type::START);
+        self.run_hook(key, crate::action::HookEvent::Up, &[]);
     }
 
     /// Makes an opened session visible to the data plane and routes its address and
@@ -465,6 +505,7 @@ impl Endpoint {
         if let Err(e) = self.table.publish(key, info) {
             log::warn!("{}: publish: {e}", SessionName::of(key));
         }
+        self.apply_policy(key);
         let mut routes = vec![(address, 32u8)];
         routes.extend(self.table.routes(key).iter().copied());
         for (prefix, len) in routes {
@@ -500,6 +541,22 @@ impl Endpoint {
         if opened {
             self.accounting(now, key, radius::acct_status_type::STOP);
             self.dump_ended(key);
+            if let Some(s) = self.table.get(key) {
+                if let (true, Some((address, _))) = (s.policy.garden, s.address) {
+                    self.actions.push_back(Action::GardenRemove { address });
+                }
+            }
+            let cause = self
+                .table
+                .get(key)
+                .and_then(|s| s.terminate_cause)
+                .unwrap_or(why)
+                .to_string();
+            self.run_hook(
+                key,
+                crate::action::HookEvent::Down,
+                &[("L2TPNS_TERMINATE_CAUSE", &cause)],
+            );
         }
         let mut routes: Vec<(Ipv4Addr, u8)> = self.table.routes(key).to_vec();
         let Some(s) = self.table.remove(key) else {

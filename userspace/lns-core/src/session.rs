@@ -137,6 +137,11 @@ pub struct Sess {
     pub dumped: (u64, u64),
     /// Why it is ending, for Acct-Terminate-Cause (set by whoever ends it first).
     pub terminate_cause: Option<TerminateCause>,
+    /// Throttling, interception, access lists, walled garden.
+    pub policy: crate::policy::Policy,
+    /// The L2TP connect speeds of the call (bit/s; `setrxspeed` may fill in the receive one).
+    pub tx_speed: Option<u32>,
+    pub rx_speed: Option<u32>,
 }
 
 impl Sess {
@@ -159,6 +164,9 @@ impl Sess {
             acct_session_id,
             dumped: (0, 0),
             terminate_cause: None,
+            policy: crate::policy::Policy::default(),
+            tx_speed: None,
+            rx_speed: None,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Endpoint {
                 opened_at_unix: s.opened.map(|o| o.1),
                 dumped: s.dumped,
                 counters: SavedCounters::of(counters),
+                policy: s.policy.clone(),
             });
         }
         SavedState::new(tunnels, sessions, self.pool.snapshot(), saved_at, boot_id)
@@ -144,6 +145,14 @@ impl Endpoint {
             .opened_at_unix
             .map(|u| (self.env.clock.instant_of_unix(u, now), u));
         sess.dumped = s.dumped;
+        sess.policy = s.policy.clone();
+        // Access lists are the new configuration's: a name it lacks filters no more.
+        for f in [&mut sess.policy.filter_in, &mut sess.policy.filter_out] {
+            if f.as_deref().is_some_and(|n| !self.acls.contains(n)) {
+                log::warn!("{tag}: access-list {} is gone", f.as_deref().unwrap_or(""));
+                *f = None;
+            }
+        }
         let key = match self.table.insert(call, sess) {
             Ok(k) => k,
             Err(e) => {
@@ -169,6 +178,7 @@ impl Endpoint {
             // Inserted already: end it the ordinary way (CDN, Acct-Stop, address back).
             self.end_session(now, key, TerminateCause::NasError, true);
         }
+        self.garden_entered(key);
         true
     }
 }

@@ -66,7 +66,7 @@ pub const FILE_NAME: &str = "state.dump";
 /// The first bytes of every state file.
 pub const MAGIC: &[u8; 12] = b"l2tpns-save\n";
 /// Bumped on every change of the encoded types.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// A file older than this is not resumed: the LACs have given up on us by then (their
 /// control retransmissions last about 30 s, RFC 2661 §5.8), so resuming would only produce
 /// sessions that exist on one side.
@@ -141,6 +141,8 @@ pub struct SavedSession {
     /// Octets already written to an `accounting_dir` dump (in, out).
     pub dumped: (u64, u64),
     pub counters: SavedCounters,
+    /// Throttled, intercepted, filtered or gardened: it stays so after the restart.
+    pub policy: crate::policy::Policy,
 }
 
 /// Everything the file holds.
@@ -407,6 +409,7 @@ mod tests {
             opened_at_unix: None,
             dumped: (0, 0),
             counters: saved,
+            policy: crate::policy::Policy::default(),
         };
         let ten = Duration::from_secs(10);
         assert_eq!(

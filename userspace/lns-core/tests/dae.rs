@@ -278,36 +278,66 @@ fn coa_idle_timeout_applies_and_zero_removes_a_session_timeout() {
 }
 
 #[test]
-fn coa_with_filter_id_or_cisco_avpair_is_nak_401_and_changes_nothing() {
-    let (mut w, calls) = world("", &["alice"]);
-    for extra in [
-        Attribute::FilterId(b"web-only.in".to_vec()),
-        Attribute::VendorSpecific(Vsa::CiscoAvPair(b"throttle=yes".to_vec())),
-        Attribute::VendorSpecific(Vsa::CiscoAvPair(b"intercept=192.0.2.99:5000".to_vec())),
-    ] {
-        let reply = w
-            .dae(
-                dac(),
-                SECRET,
-                Code::CoaRequest,
-                vec![
-                    Attribute::UserName(b"alice".to_vec()),
-                    Attribute::SessionTimeout(2),
-                    extra.clone(),
-                ],
-            )
-            .unwrap();
-        assert_eq!(reply.code, Code::CoaNak, "{extra:?}");
-        assert_eq!(
-            error_cause(&reply),
-            Some(radius::error_cause::UNSUPPORTED_ATTRIBUTE)
-        );
-    }
+fn coa_with_an_unknown_filter_id_is_nak_407_and_changes_nothing() {
+    let (mut w, calls) = world("load plugin \"autothrottle\"\n", &["alice"]);
+    let reply = w
+        .dae(
+            dac(),
+            SECRET,
+            Code::CoaRequest,
+            vec![
+                Attribute::UserName(b"alice".to_vec()),
+                Attribute::SessionTimeout(2),
+                Attribute::FilterId(b"no-such-list.in".to_vec()),
+                Attribute::VendorSpecific(Vsa::CiscoAvPair(b"throttle=yes".to_vec())),
+            ],
+        )
+        .unwrap();
+    assert_eq!(reply.code, Code::CoaNak);
+    assert_eq!(
+        error_cause(&reply),
+        Some(radius::error_cause::INVALID_ATTRIBUTE_VALUE)
+    );
+    assert!(!session_of(&mut w, "alice").policy.is_throttled());
     w.advance(Duration::from_secs(10));
     assert!(
         !w.lacs[0].down.contains(&calls[0]),
-        "the Session-Timeout of the refused CoAs was not applied"
+        "the Session-Timeout of the refused CoA was not applied"
     );
+}
+
+#[test]
+fn coa_applies_filter_ids_and_cisco_avpairs_after_the_plugins_reset() {
+    let acl = "ip access-list extended web\n permit tcp any any eq 80\nexit\n";
+    let (mut w, _) = world(
+        &format!("load plugin \"autothrottle\"\nload plugin \"autosnoop\"\n{acl}"),
+        &["alice"],
+    );
+    let coa = |w: &mut World, extra: Vec<Attribute>| {
+        let mut attrs = vec![Attribute::UserName(b"alice".to_vec())];
+        attrs.extend(extra);
+        w.dae(dac(), SECRET, Code::CoaRequest, attrs).unwrap().code
+    };
+    let code = coa(
+        &mut w,
+        vec![
+            Attribute::FilterId(b"web.out".to_vec()),
+            Attribute::VendorSpecific(Vsa::CiscoAvPair(b"throttle=2048".to_vec())),
+            Attribute::VendorSpecific(Vsa::CiscoAvPair(b"intercept=192.0.2.99:5000".to_vec())),
+        ],
+    );
+    assert_eq!(code, Code::CoaAck);
+    let p = session_of(&mut w, "alice").policy;
+    assert_eq!((p.throttle_in, p.throttle_out), (Some(2048), Some(2048)));
+    assert_eq!(p.snoop, Some("192.0.2.99:5000".parse().unwrap()));
+    assert_eq!(p.filter_out.as_deref(), Some("web"));
+    // A CoA without them resets: no throttle, no interception, no filter.
+    assert_eq!(
+        coa(&mut w, vec![Attribute::SessionTimeout(600)]),
+        Code::CoaAck
+    );
+    let p = session_of(&mut w, "alice").policy;
+    assert_eq!(p, lns_core::Policy::default(), "{p:?}");
 }
 
 #[test]

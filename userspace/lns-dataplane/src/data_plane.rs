@@ -46,6 +46,10 @@ pub enum Drop {
     /// Not a loss: a downstream packet of a sequenced call (RFC 2661 §5.4), which the caller
     /// hands to the control path so the engine numbers it.
     Sequenced,
+    /// Denied by the session's access list.
+    Filtered,
+    /// Over the session's throttle rate.
+    Throttled,
 }
 
 /// One data-plane worker's counters (relaxed atomics: read for statistics only).
@@ -68,6 +72,10 @@ pub struct Counters {
     pub spoofed: AtomicU64,
     pub wrong_peer: AtomicU64,
     pub sequenced_to_control: AtomicU64,
+    pub filtered: AtomicU64,
+    pub throttled: AtomicU64,
+    /// Packets copied to an interception target.
+    pub snooped: AtomicU64,
 }
 
 /// The counters of every worker added up, at one moment.
@@ -85,6 +93,9 @@ pub struct CounterValues {
     pub spoofed: u64,
     pub wrong_peer: u64,
     pub sequenced_to_control: u64,
+    pub filtered: u64,
+    pub throttled: u64,
+    pub snooped: u64,
 }
 
 impl CounterValues {
@@ -106,11 +117,14 @@ impl CounterValues {
             sequenced_to_control: self
                 .sequenced_to_control
                 .saturating_sub(earlier.sequenced_to_control),
+            filtered: self.filtered.saturating_sub(earlier.filtered),
+            throttled: self.throttled.saturating_sub(earlier.throttled),
+            snooped: self.snooped.saturating_sub(earlier.snooped),
         }
     }
 
     /// `(name, value)` as the `counters:` log line, nsctl and the CLI show them.
-    pub fn named(&self) -> [(&'static str, u64); 10] {
+    pub fn named(&self) -> [(&'static str, u64); 13] {
         [
             ("down_packets", self.down_packets),
             ("up_packets", self.up_packets),
@@ -122,6 +136,9 @@ impl CounterValues {
             ("spoofed", self.spoofed),
             ("wrong_peer", self.wrong_peer),
             ("sequenced_to_control", self.sequenced_to_control),
+            ("filtered", self.filtered),
+            ("throttled", self.throttled),
+            ("snooped", self.snooped),
         ]
     }
 }
@@ -144,6 +161,9 @@ impl Counters {
             t.spoofed += get(&c.spoofed);
             t.wrong_peer += get(&c.wrong_peer);
             t.sequenced_to_control += get(&c.sequenced_to_control);
+            t.filtered += get(&c.filtered);
+            t.throttled += get(&c.throttled);
+            t.snooped += get(&c.snooped);
         }
         t
     }
@@ -157,6 +177,8 @@ impl Counters {
             Drop::Spoofed => &self.spoofed,
             Drop::WrongPeer => &self.wrong_peer,
             Drop::Sequenced => &self.sequenced_to_control,
+            Drop::Filtered => &self.filtered,
+            Drop::Throttled => &self.throttled,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -171,6 +193,8 @@ pub struct Downstream {
     /// Which UDP socket (bind address) to send it from.
     pub socket: u16,
     pub session: SessionKey,
+    /// Also send the IP packet (the datagram's last `ip_len` bytes) here: interception.
+    pub snoop: Option<SocketAddrV4>,
 }
 
 fn ipv4_addrs(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
@@ -193,9 +217,12 @@ pub fn downstream(
     let octets = packet.len() as u64;
     let result = frame_downstream(view, buf, packet);
     match &result {
-        Ok(_) => {
+        Ok(d) => {
             counters.down_packets.fetch_add(1, Ordering::Relaxed);
             counters.down_octets.fetch_add(octets, Ordering::Relaxed);
+            if d.snoop.is_some() {
+                counters.snooped.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Err(why) => counters.dropped(*why),
     }
@@ -215,6 +242,19 @@ fn frame_downstream(
     }
     if ip.len() > usize::from(path.info.mru) {
         return Err(Drop::OverMru);
+    }
+    // The original's order: access list, then throttle (the MSS clamp is the caller's).
+    let mut snoop = None;
+    if let Some(p) = &path.policy {
+        if p.filter_out.as_ref().is_some_and(|f| !f.permits(ip)) {
+            return Err(Drop::Filtered);
+        }
+        if let Some(b) = &p.throttle_out {
+            if !b.admit(ip.len(), crate::policy::now_us()) {
+                return Err(Drop::Throttled);
+            }
+        }
+        snoop = p.snoop;
     }
     let octets = ip.len();
     // PPP header, then the L2TP header in front of it.
@@ -238,6 +278,7 @@ fn frame_downstream(
         peer: path.info.peer,
         socket: path.info.socket,
         session: path.key,
+        snoop,
     })
 }
 
@@ -248,6 +289,8 @@ pub enum Upstream {
     ToTun {
         packet: Range<usize>,
         session: SessionKey,
+        /// Also send the packet here: interception.
+        snoop: Option<SocketAddrV4>,
     },
     /// A control message, or a PPP frame that is not IPv4 (LCP, IPCP, …): the control loop's.
     ToControl,
@@ -281,11 +324,14 @@ pub fn upstream(
 ) -> Result<Upstream, Drop> {
     let result = classify_upstream(view, datagram, from, now);
     match &result {
-        Ok(Upstream::ToTun { packet, .. }) => {
+        Ok(Upstream::ToTun { packet, snoop, .. }) => {
             counters.up_packets.fetch_add(1, Ordering::Relaxed);
             counters
                 .up_octets
                 .fetch_add(packet.len() as u64, Ordering::Relaxed);
+            if snoop.is_some() {
+                counters.snooped.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Ok(Upstream::ToControl) => {
             counters.to_control.fetch_add(1, Ordering::Relaxed);
@@ -324,11 +370,24 @@ fn classify_upstream(
         path.counters.spoofed.fetch_add(1, Ordering::Relaxed);
         return Err(Drop::Spoofed);
     }
+    let mut snoop = None;
+    if let Some(p) = &path.policy {
+        if p.filter_in.as_ref().is_some_and(|f| !f.permits(ip)) {
+            return Err(Drop::Filtered);
+        }
+        if let Some(b) = &p.throttle_in {
+            if !b.admit(ip.len(), crate::policy::now_us()) {
+                return Err(Drop::Throttled);
+            }
+        }
+        snoop = p.snoop;
+    }
     path.counters.count_in(ip.len(), now);
     let start = h.payload_offset + info;
     Ok(Upstream::ToTun {
         packet: start..h.payload_end,
         session: path.key,
+        snoop,
     })
 }
 
@@ -499,7 +558,9 @@ mod tests {
             ppp.extend_from_slice(&ip);
             let dg = l2tp_data(3, 4, &ppp);
             match upstream(&pin, &c, &dg, LAC, 77).unwrap() {
-                Upstream::ToTun { packet, session } => {
+                Upstream::ToTun {
+                    packet, session, ..
+                } => {
                     assert_eq!(&dg[packet], &ip[..]);
                     assert_eq!(session, k);
                 }

@@ -6,9 +6,12 @@
 //!   packet workers read (the only thing the two planes share).
 //! * [`data_plane`]: classify, write the L2TP and PPP headers in place, anti-spoof, count.
 //! * [`mss_clamp`]: TCP MSS clamping (RFC 879, RFC 6691).
+//! * [`policy`], [`acl`]: throttling, access lists and interception per session.
 //! * [`icmp`]: ICMP destination-unreachable for packets no session takes (RFC 792, RFC 1812).
 
+pub mod acl;
 pub mod data_plane;
 pub mod icmp;
 pub mod mss_clamp;
+pub mod policy;
 pub mod session_table;

@@ -95,6 +95,8 @@ pub struct DataPath {
     pub address: Ipv4Addr,
     pub info: DataPathInfo,
     pub counters: Arc<SessionCounters>,
+    /// Throttling, access lists, interception; `None` for most sessions.
+    pub policy: Option<Arc<crate::policy::Policy>>,
 }
 
 /// Why a table operation was refused.
@@ -151,6 +153,7 @@ struct Entry<S> {
     user: Option<Box<str>>,
     counters: Arc<SessionCounters>,
     published: Option<Arc<DataPath>>,
+    policy: Option<Arc<crate::policy::Policy>>,
 }
 
 #[derive(Debug)]
@@ -321,6 +324,7 @@ impl<S> SessionTable<S> {
             user: None,
             counters: Arc::default(),
             published: None,
+            policy: None,
         };
         let key = match self.free_slots.pop() {
             Some(index) => {
@@ -635,6 +639,7 @@ impl<S> SessionTable<S> {
             address,
             info,
             counters: e.counters.clone(),
+            policy: e.policy.clone(),
         });
         let routes = e.routes.clone();
         self.entry_mut(key)?.published = Some(path.clone());
@@ -669,6 +674,30 @@ impl<S> SessionTable<S> {
         for (p, l) in self.routes(key) {
             by_route.remove(&(*l, u32::from(*p)));
         }
+    }
+
+    /// Sets the session's policy (an empty spec removes it) and republishes it if it is
+    /// published. New buckets start full.
+    pub fn set_policy(
+        &mut self,
+        key: SessionKey,
+        spec: crate::policy::PolicySpec,
+    ) -> Result<(), TableError> {
+        let e = self.entry_mut(key)?;
+        e.policy = crate::policy::Policy::of(spec);
+        if let Some(info) = e.published.as_ref().map(|p| p.info.clone()) {
+            self.publish(key, info)?;
+        }
+        Ok(())
+    }
+
+    /// The throttle buckets' figures of a session.
+    pub fn throttle_figures(&self, key: SessionKey) -> Option<crate::policy::ThrottleFigures> {
+        let p = self.entry(key)?.policy.as_ref()?;
+        Some(crate::policy::ThrottleFigures {
+            upstream: p.throttle_in.as_ref().map(|b| b.figures()),
+            downstream: p.throttle_out.as_ref().map(|b| b.figures()),
+        })
     }
 
     pub fn is_published(&self, key: SessionKey) -> bool {

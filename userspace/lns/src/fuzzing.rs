@@ -111,7 +111,10 @@ pub fn data_plane(data: &[u8]) {
     let counters = Counters::default();
 
     // The datagram comes from the tunnel's peer: the part under test is the parsing.
-    if let Ok(Upstream::ToTun { packet, session }) = upstream(&pin, &counters, data, LAC, 1) {
+    if let Ok(Upstream::ToTun {
+        packet, session, ..
+    }) = upstream(&pin, &counters, data, LAC, 1)
+    {
         assert_eq!(session, key);
         let ip = &data[packet];
         assert!(ip.len() >= 20 && ip[0] >> 4 == 4);

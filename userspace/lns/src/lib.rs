@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod peer_uid;
 pub mod privileges;
 pub mod routes;
+pub mod runner;
 pub mod startup;
 pub mod state_io;
 pub mod tun_device;

@@ -189,6 +189,10 @@ fn save_state(w: &World, at: SystemTime) -> SavedState {
                 packets_out: 4,
                 octets_out: 400,
             },
+            policy: lns_core::Policy {
+                throttle_out: Some(512),
+                ..lns_core::Policy::default()
+            },
         })
         .collect();
     SavedState::new(w.lns.snapshot(), sessions, w.pool.snapshot(), at, BOOT)
@@ -327,10 +331,11 @@ fn refuses_other_versions_and_corruption() {
     assert_eq!(state_file::decode(&bytes).unwrap(), s);
 
     let mut v2 = bytes.clone();
-    v2[12..16].copy_from_slice(&2u32.to_le_bytes());
+    let other = state_file::FORMAT_VERSION + 1;
+    v2[12..16].copy_from_slice(&other.to_le_bytes());
     assert!(matches!(
         state_file::decode(&v2),
-        Err(LoadError::FormatVersion { found: 2 })
+        Err(LoadError::FormatVersion { found }) if found == other
     ));
     let mut flipped = bytes.clone();
     let mid = bytes.len() / 2;

@@ -4,7 +4,7 @@
 //! `snoop`, `unsnoop`; `throttlectl`: `throttle`, `unthrottle`; `garden`: `garden`,
 //! `ungarden`) with their argument grammar, nsctl's own `help`, `load_plugin` and
 //! `unload_plugin`, and our queries (`show sessions|session|tunnels|pool|counters`, with
-//! `--json`). Our daemon has no loadable plugins: what the C plugins did is built in.
+//! `--json`). Our daemon builds the C plugins in: `load_plugin` enables one by name.
 
 use std::net::Ipv4Addr;
 

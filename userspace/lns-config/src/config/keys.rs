@@ -146,7 +146,7 @@ config_keys! {
     /// The code's default is no (the manual says yes).
     send_garp: bool = false, boolean, Live, NotImplemented, false;
     /// kbit/s; the code's default is 28 (the manual says 0).
-    throttle_speed: u32 = 28, |v| int(v, 0, u32::MAX.into()), Live, NotImplemented, false;
+    throttle_speed: u32 = 28, |v| int(v, 0, u32::MAX.into()), Live, Implemented, false;
     throttle_buckets: u32 = 6000, |v| int(v, 0, u32::MAX.into()), Restart,
         Superseded("no fixed table: throttle state is allocated per session"), false;
     /// Where the 5-minute usage dumps go (§7.4).
@@ -232,14 +232,23 @@ config_keys! {
     cleanup_interval: u32 = 10, |v| int(v, 1, 3600), Live,
         Superseded("every session has timers of its own: there is no sweep to schedule"), false;
     /// Where intercepted traffic goes by default (`snoop` without a target).
-    snoop_host: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Live, NotImplemented, false;
-    snoop_port: u16 = 0, |v| int(v, 0, 65535), Live, NotImplemented, false;
+    snoop_host: Ipv4Addr = Ipv4Addr::UNSPECIFIED, ipv4, Live, Implemented, false;
+    snoop_port: u16 = 0, |v| int(v, 0, 65535), Live, Implemented, false;
     // Extensions (not in the original).
     /// DAE clients allowed besides the RADIUS servers (comma or blank separated addresses),
     /// sharing `radius_secret`.
     radius_dae_clients: Vec<Ipv4Addr> = Vec::new(), |v| ipv4_list(v, 255), Live, Implemented, false;
     /// Discard Disconnect/CoA-Requests without a Message-Authenticator (RFC 5176 §3.4).
     radius_dae_require_message_authenticator: bool = true, boolean, Live, Implemented, false;
+    /// An executable run (asynchronously) on each session's auth, up and down, with the
+    /// session's attributes in its environment (`L2TPNS_*`), as pppd's ip-up.
+    hook_script: Option<PathBuf> = None, |v| abs_path_opt(v, 255), Live, Implemented, false;
+    /// Seconds a hook may run before it is killed.
+    hook_timeout: u32 = 10, |v| int(v, 1, 3600), Live, Implemented, false;
+    /// The iptables command the walled garden runs (`iptables-legacy`, `iptables-nft`).
+    iptables: String = "iptables".to_owned(), |v| string(v, 127), Live, Implemented, false;
+    /// The site's garden rules, a shell fragment run when the garden plugin loads.
+    garden_script: PathBuf = PathBuf::from("/etc/l2tpns/build-garden"), |v| abs_path(v, 255), Live, Implemented, false;
 }
 
 /// The manual's BGP keys, read into [`super::BgpConfig`] like `router bgp AS` and

@@ -214,6 +214,18 @@ impl fmt::Display for Lines<'_> {
     }
 }
 
+/// The original's plugins, built into this daemon (`load plugin NAME`).
+pub const PLUGIN_NAMES: &[&str] = &[
+    "autosnoop",
+    "autothrottle",
+    "garden",
+    "sessionctl",
+    "setrxspeed",
+    "snoopctl",
+    "stripdomain",
+    "throttlectl",
+];
+
 /// The CLI mode the script is in.
 enum Mode {
     Config,
@@ -348,16 +360,19 @@ impl Parser<'_> {
             ["exit" | "end"] => {}
             ["set", rest @ ..] => self.set(line, rest),
             ["load", "plugin", name] => match statements::plugin_name(name) {
-                Ok(n) => {
+                Ok(n) if PLUGIN_NAMES.contains(&n.as_str()) => {
                     if !self.config.plugins.contains(&n) {
                         self.config.plugins.push(n);
                     }
-                    self.note(
-                        line,
-                        "load plugin",
-                        "plugins are not supported; the statement has no effect",
-                    );
                 }
+                Ok(n) => self.error(
+                    line,
+                    "load plugin".into(),
+                    ErrorKind::BadStatement(format!(
+                        "no plugin {n:?}: the built-in ones are {}",
+                        PLUGIN_NAMES.join(", ")
+                    )),
+                ),
                 Err(e) => self.error(line, "load plugin".into(), ErrorKind::BadStatement(e)),
             },
             ["remove", "plugin", name] => self.config.plugins.retain(|p| p != name),
@@ -437,7 +452,6 @@ impl Parser<'_> {
                     }
                 };
                 self.mode = Mode::AccessList(i);
-                self.note(line, "ip access-list", NOT_YET);
             }
             ["no", "ip", "access-list", _kind, name] => {
                 self.config.access_lists.retain(|a| a.name != *name)
@@ -865,7 +879,8 @@ impl Config {
     }
 }
 
-fn render_rule(kind: AclKind, r: &AclRule) -> String {
+/// One rule as its `permit|deny …` line (`show running-config`, `show access-list`).
+pub fn render_rule(kind: AclKind, r: &AclRule) -> String {
     let mut s = String::from(match r.action {
         AclAction::Permit => "permit",
         AclAction::Deny => "deny",

@@ -42,6 +42,12 @@ impl Render for Option<String> {
     }
 }
 
+impl Render for PathBuf {
+    fn render(&self) -> String {
+        quote(&self.display().to_string())
+    }
+}
+
 impl Render for Option<PathBuf> {
     fn render(&self) -> String {
         quote(
@@ -202,6 +208,11 @@ pub fn abs_path_opt(v: &str, max: usize) -> Result<Option<PathBuf>, String> {
         return Err("expected an absolute path (starting with /)".into());
     }
     Ok(Some(PathBuf::from(s)))
+}
+
+/// An absolute path (not empty).
+pub fn abs_path(v: &str, max: usize) -> Result<PathBuf, String> {
+    abs_path_opt(v, max)?.ok_or_else(|| "expected an absolute path (starting with /)".into())
 }
 
 /// A comma- and/or blank-separated list of names ("" = empty list).

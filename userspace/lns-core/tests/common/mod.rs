@@ -256,6 +256,8 @@ pub struct World {
     pub dumps: Vec<String>,
     /// DAE answers the LNS sent: (to, datagram).
     pub dae_sent: Vec<(SocketAddr, Vec<u8>)>,
+    /// Garden and hook actions, in order.
+    pub os_actions: Vec<Action>,
     pub control_dropped: u64,
     /// The data plane's global counters: every datagram to the LNS goes through
     /// `data_plane::upstream` first, as in the daemon.
@@ -302,6 +304,7 @@ impl World {
             routes: BTreeSet::new(),
             dumps: Vec::new(),
             dae_sent: Vec::new(),
+            os_actions: Vec::new(),
             control_dropped: 0,
             data_plane: Default::default(),
             pool_size: pool,
@@ -624,6 +627,11 @@ impl World {
             }
             Action::WriteAccountingDump { text, .. } => self.dumps.push(text),
             Action::SendDae { to, datagram } => self.dae_sent.push((to, datagram)),
+            a @ (Action::GardenSetup
+            | Action::GardenTeardown
+            | Action::GardenAdd { .. }
+            | Action::GardenRemove { .. }
+            | Action::RunHook { .. }) => self.os_actions.push(a),
         }
     }
 

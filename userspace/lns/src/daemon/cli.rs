@@ -463,9 +463,10 @@ impl Daemon {
             Request::Counters => Box::new(cli_commands::counters(&self.counters()).into_iter()),
             Request::Version => one(format!("l2tpns {}", env!("CARGO_PKG_VERSION"))),
             Request::Plugins => Box::new(
-                std::iter::once("Plugins (built in):".to_owned()).chain(
-                    nsctl::command::BUILT_IN_PLUGINS
-                        .iter()
+                std::iter::once("Plugins loaded:".to_owned()).chain(
+                    self.core
+                        .plugin_names()
+                        .into_iter()
                         .map(|p| format!("  {p}")),
                 ),
             ),

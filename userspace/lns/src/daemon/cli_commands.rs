@@ -22,52 +22,154 @@ const NOT_BUILT: &[(&[&str], &str, &str)] = &[
         "show bgp",
         "BGP is not implemented in this version",
     ),
+];
+
+/// The subscriber-policy commands: words, name (for [`policy_command`]), help.
+const POLICY: &[(&[&str], &str, &str)] = &[
+    (&["show", "throttle"], "show throttle", "Throttled sessions"),
     (
-        &["show", "throttle"],
-        "show throttle",
-        "traffic shaping is not implemented in this version",
+        &["show", "access-list"],
+        "show access-list",
+        "Access lists and their matches",
     ),
-    (
-        &["snoop"],
-        "snoop",
-        "interception is not implemented in this version",
-    ),
-    (
-        &["no", "snoop"],
-        "no snoop",
-        "interception is not implemented in this version",
-    ),
+    (&["snoop"], "snoop", "Intercept a session: USER IP PORT"),
+    (&["no", "snoop"], "no snoop", "Stop intercepting a session"),
     (
         &["throttle"],
         "throttle",
-        "traffic shaping is not implemented in this version",
+        "Throttle a session: USER [RATE | in RATE | out RATE | in RATE out RATE] (kbit/s)",
     ),
     (
         &["no", "throttle"],
         "no throttle",
-        "traffic shaping is not implemented in this version",
+        "Stop throttling a session",
     ),
     (
         &["garden"],
         "garden",
-        "the walled garden is not implemented in this version",
+        "Put a session into the walled garden",
     ),
     (
         &["ungarden"],
         "ungarden",
-        "the walled garden is not implemented in this version",
+        "Release a session from the walled garden: SID [USER]",
     ),
     (
         &["filter"],
         "filter",
-        "session filters are not implemented in this version",
+        "Filter a session: USER in|out ACL [in|out ACL]",
     ),
-    (
-        &["no", "filter"],
-        "no filter",
-        "session filters are not implemented in this version",
-    ),
+    (&["no", "filter"], "no filter", "Stop filtering a session"),
 ];
+
+/// A session as the commands name it: a number is a session id, anything else a user.
+fn target(word: &str) -> Target {
+    match word.parse::<u32>() {
+        Ok(id) if word.bytes().all(|b| b.is_ascii_digit()) => Target::Session(id),
+        _ => Target::User(word.to_owned()),
+    }
+}
+
+fn rate(word: &str) -> Result<u32, String> {
+    match word.parse::<u32>() {
+        Ok(r) if r > 0 => Ok(r),
+        _ => Err(format!("% Invalid rate \"{word}\" (kbit/s)")),
+    }
+}
+
+/// `throttle`'s rates after the user: none, `RATE`, or `in|out RATE` once or twice.
+fn rates(args: &[String]) -> Result<lns_core::Rates, String> {
+    let mut r = lns_core::Rates::default();
+    match args {
+        [] => {}
+        [one] => {
+            let v = rate(one)?;
+            r = lns_core::Rates {
+                inbound: Some(v),
+                outbound: Some(v),
+            };
+        }
+        _ => {
+            for pair in args.chunks(2) {
+                match pair {
+                    [d, v] if d == "in" => r.inbound = Some(rate(v)?),
+                    [d, v] if d == "out" => r.outbound = Some(rate(v)?),
+                    _ => return Err("% throttle USER [RATE | in RATE | out RATE]".into()),
+                }
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// The command a policy line asks for.
+fn policy_command(name: &str, args: &[String]) -> Result<(Command, Show), String> {
+    let first = || {
+        args.first()
+            .map(|a| target(a))
+            .ok_or_else(|| "% Incomplete command".to_owned())
+    };
+    let plain = |c| Ok((c, Show::Plain));
+    match name {
+        "show throttle" => plain(Command::ShowThrottle),
+        "show access-list" => plain(Command::ShowAccessLists {
+            name: args.first().cloned(),
+        }),
+        "snoop" => match args {
+            [_] => plain(Command::Snoop {
+                target: first()?,
+                to: None,
+            }),
+            [_, ip, port] => {
+                let ip: Ipv4Addr = ip
+                    .parse()
+                    .map_err(|_| format!("% Invalid IP address \"{ip}\""))?;
+                let port: u16 = port
+                    .parse()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| format!("% Invalid port \"{port}\""))?;
+                plain(Command::Snoop {
+                    target: first()?,
+                    to: Some(std::net::SocketAddrV4::new(ip, port)),
+                })
+            }
+            _ => Err("% snoop USER IP PORT".into()),
+        },
+        "no snoop" => plain(Command::Unsnoop { target: first()? }),
+        "throttle" => plain(Command::Throttle {
+            target: first()?,
+            rates: rates(&args[1.min(args.len())..])?,
+        }),
+        "no throttle" => plain(Command::Unthrottle { target: first()? }),
+        "garden" => plain(Command::Garden { target: first()? }),
+        "ungarden" => plain(Command::Ungarden {
+            target: first()?,
+            user: args.get(1).cloned(),
+        }),
+        "filter" => {
+            let (mut inbound, mut outbound) = (None, None);
+            let rest = &args[1.min(args.len())..];
+            if rest.is_empty() || rest.len() % 2 != 0 {
+                return Err("% filter USER in|out ACL [in|out ACL]".into());
+            }
+            for pair in rest.chunks(2) {
+                match pair[0].as_str() {
+                    "in" => inbound = Some(pair[1].clone()),
+                    "out" => outbound = Some(pair[1].clone()),
+                    _ => return Err("% filter USER in|out ACL [in|out ACL]".into()),
+                }
+            }
+            plain(Command::Filter {
+                target: first()?,
+                inbound,
+                outbound,
+            })
+        }
+        "no filter" => plain(Command::Unfilter { target: first()? }),
+        _ => Err(format!("% {name}: not available")),
+    }
+}
 
 /// What a command line asks the daemon for.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +237,7 @@ pub(super) struct Commands {
     load_plugin: NodeId,
     remove_plugin: NodeId,
     not_built: Vec<(NodeId, &'static str, &'static str)>,
+    policy: Vec<(NodeId, &'static str)>,
 }
 
 impl Commands {
@@ -231,8 +334,23 @@ impl Commands {
                 Word::new("plugin", "Remove a plugin").arg("NAME", "Plugin"),
             )?,
             not_built: Vec::new(),
+            policy: Vec::new(),
             tree: CommandTree::new(),
         };
+        for (words, name, help) in POLICY {
+            let parent = match words[..] {
+                ["show", _] => Some(show),
+                ["no", _] => Some(no),
+                _ => None,
+            };
+            let mut word =
+                Word::new(words[words.len() - 1], help).repeated_arg("ARGS", "Arguments");
+            if words[0] != "show" {
+                word = word.privileged();
+            }
+            let id = t.add(parent, word)?;
+            c.policy.push((id, name));
+        }
         for (words, name, why) in NOT_BUILT {
             let parent = match words[..] {
                 ["show", _] => Some(show),
@@ -365,16 +483,17 @@ impl Commands {
         if n == self.reload {
             return Request::Reload;
         }
-        if n == self.load_plugin || n == self.remove_plugin {
-            let verb = if n == self.load_plugin {
-                "load"
-            } else {
-                "remove"
+        if n == self.load_plugin {
+            return show(Command::LoadPlugin(args[0].clone()), Show::Plain);
+        }
+        if n == self.remove_plugin {
+            return show(Command::RemovePlugin(args[0].clone()), Show::Plain);
+        }
+        if let Some((_, name)) = self.policy.iter().find(|(id, _)| *id == n) {
+            return match policy_command(name, args) {
+                Ok((c, s)) => show(c, s),
+                Err(e) => Request::Refuse(e),
             };
-            return Request::Refuse(format!(
-                "% {verb} plugin: this l2tpns has no loadable plugins ({} built in)",
-                nsctl::command::BUILT_IN_PLUGINS.join(", ")
-            ));
         }
         if let Some((_, name, why)) = self.not_built.iter().find(|(id, _, _)| *id == n) {
             return Request::Refuse(format!("% {name}: {why}"));
@@ -407,16 +526,21 @@ pub(super) fn session_header() -> String {
 }
 
 /// One `show session` row: downloaded is what the user received (our octets out).
-/// I, T, G (intercepted, throttled, walled garden) are always N: none of those exists yet.
+/// I, T, G: intercepted, throttled, walled garden (Y or N).
 pub(super) fn session_row(s: &SessionInfo) -> String {
     let opt = |v: Option<u64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let yn = |b: bool| if b { 'Y' } else { 'N' };
+    let p = &s.policy;
     format!(
-        "{:>6} {:>5} {:<24} {:<15} N N N {:>8} {:>12} {:>12} {:>6} {:<15} {}",
+        "{:>6} {:>5} {:<24} {:<15} {} {} {} {:>8} {:>12} {:>12} {:>6} {:<15} {}",
         s.id,
         s.tunnel.0,
         if s.user.is_empty() { "*" } else { &s.user },
         s.address
             .map_or_else(|| "*".to_owned(), |a: Ipv4Addr| a.to_string()),
+        yn(p.snoop.is_some()),
+        yn(p.is_throttled()),
+        yn(p.garden),
         opt(s.up_for),
         s.octets_out,
         s.octets_in,
@@ -450,7 +574,36 @@ pub(super) fn session_detail(s: &SessionInfo) -> Vec<String> {
             "    To the user:    {} packets, {} bytes",
             s.packets_out, s.octets_out
         ),
-        "    Intercepted: no   Throttled: no   Walled garden: no".to_owned(),
+        format!(
+            "    Intercepted:    {}",
+            s.policy
+                .snoop
+                .map_or_else(|| "no".to_owned(), |a| a.to_string())
+        ),
+        format!(
+            "    Throttled:      {}{}",
+            match (s.policy.throttle_in, s.policy.throttle_out) {
+                (None, None) => "no".to_owned(),
+                (i, o) => format!(
+                    "in {} out {} kbit/s",
+                    i.map_or("-".to_owned(), |r| r.to_string()),
+                    o.map_or("-".to_owned(), |r| r.to_string())
+                ),
+            },
+            s.throttle.map_or_else(String::new, |t| format!(
+                " (in {} passed {} dropped, out {} passed {} dropped)",
+                t.in_passed, t.in_dropped, t.out_passed, t.out_dropped
+            ))
+        ),
+        format!(
+            "    Filters:        in {} out {}",
+            s.policy.filter_in.as_deref().unwrap_or("-"),
+            s.policy.filter_out.as_deref().unwrap_or("-")
+        ),
+        format!(
+            "    Walled garden:  {}",
+            if s.policy.garden { "yes" } else { "no" }
+        ),
     ]
 }
 
@@ -795,15 +948,81 @@ mod tests {
     }
 
     #[test]
+    fn policy_commands_parse_into_the_endpoints() {
+        let user = || Target::User("bob".into());
+        let core = |t| match req(t) {
+            Some(Request::Core(c, _)) => c,
+            other => panic!("{t}: {other:?}"),
+        };
+        assert_eq!(
+            core("throttle bob"),
+            Command::Throttle {
+                target: user(),
+                rates: lns_core::Rates::default()
+            }
+        );
+        assert_eq!(
+            core("throttle bob in 512 out 2048"),
+            Command::Throttle {
+                target: user(),
+                rates: lns_core::Rates {
+                    inbound: Some(512),
+                    outbound: Some(2048)
+                }
+            }
+        );
+        assert_eq!(
+            core("throttle 7 1000"),
+            Command::Throttle {
+                target: Target::Session(7),
+                rates: lns_core::Rates {
+                    inbound: Some(1000),
+                    outbound: Some(1000)
+                }
+            }
+        );
+        assert_eq!(
+            core("no throttle bob"),
+            Command::Unthrottle { target: user() }
+        );
+        assert_eq!(
+            core("snoop bob 10.0.0.1 5000"),
+            Command::Snoop {
+                target: user(),
+                to: Some("10.0.0.1:5000".parse().unwrap())
+            }
+        );
+        assert_eq!(
+            core("filter bob in web out mail"),
+            Command::Filter {
+                target: user(),
+                inbound: Some("web".into()),
+                outbound: Some("mail".into())
+            }
+        );
+        assert_eq!(
+            core("show access-list web"),
+            Command::ShowAccessLists {
+                name: Some("web".into())
+            }
+        );
+        for bad in [
+            "throttle bob fast",
+            "throttle bob sideways 5",
+            "snoop bob 10.0.0.1",
+            "snoop bob nowhere 5000",
+            "filter bob in",
+            "filter bob up web",
+        ] {
+            assert!(matches!(req(bad), Some(Request::Refuse(_))), "{bad}");
+        }
+    }
+
+    #[test]
     fn missing_features_answer_by_name() {
         for (text, name) in [
-            ("throttle bob", "% throttle: traffic shaping"),
-            ("no throttle bob", "% no throttle: traffic shaping"),
             ("show cluster", "% show cluster: clustering"),
             ("show bgp", "% show bgp: BGP"),
-            ("snoop bob 10.0.0.1 5000", "% snoop: interception"),
-            ("garden bob", "% garden: the walled garden"),
-            ("filter bob in acl", "% filter: session filters"),
         ] {
             let Some(Request::Refuse(r)) = req(text) else {
                 panic!("{text}")
@@ -829,6 +1048,8 @@ mod tests {
             packets_in: 1,
             packets_out: 2,
             acct_session_id: "x".into(),
+            policy: Default::default(),
+            throttle: None,
         }
     }
 

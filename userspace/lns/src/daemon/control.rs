@@ -22,7 +22,7 @@ use std::time::Instant;
 use mio::net::UdpSocket;
 use mio::Interest;
 
-use nsctl::command::{self, Request, Show, Target, BUILT_IN_PLUGINS, HELP_LINES};
+use nsctl::command::{self, Request, Show, Target, HELP_LINES};
 use nsctl::paging::{self, Page};
 use nsctl::wire::{Kind, Message, MAX_MESSAGE};
 
@@ -160,41 +160,56 @@ impl Daemon {
                 return text(Kind::Ok, HELP_LINES.iter().map(|l| l.to_string()).collect())
             }
             Request::Show { what, json } => return self.show(now, what, json),
-            Request::LoadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
-                return text(
-                    Kind::Ok,
-                    vec![format!(
-                        "{name} is built in: its commands are always available"
-                    )],
-                )
-            }
-            Request::LoadPlugin(name) => {
+            Request::LoadPlugin(name) => Command::LoadPlugin(name),
+            Request::UnloadPlugin(name) => Command::RemovePlugin(name),
+            // The original's plugin commands need their plugin (throttlectl, snoopctl,
+            // garden); drop and kill are always there.
+            Request::Snoop { .. }
+            | Request::Unsnoop { .. }
+            | Request::Throttle { .. }
+            | Request::Unthrottle { .. }
+            | Request::Garden { .. }
+            | Request::Ungarden { .. }
+                if self
+                    .core
+                    .plugin_missing_for(request_verb(&request))
+                    .is_some() =>
+            {
+                let verb = request_verb(&request);
+                let plugin = self.core.plugin_missing_for(verb).unwrap_or_default();
                 return text(
                     Kind::Err,
-                    vec![format!(
-                        "no plugin `{name}': this l2tpns loads no plugins ({} built in)",
-                        BUILT_IN_PLUGINS.join(", ")
-                    )],
-                )
+                    vec![lns_core::CommandError::NeedsPlugin {
+                        command: verb.to_owned(),
+                        plugin,
+                    }
+                    .to_string()],
+                );
             }
-            Request::UnloadPlugin(name) if BUILT_IN_PLUGINS.contains(&name.as_str()) => {
-                return text(
-                    Kind::Err,
-                    vec![format!("{name} is built in and cannot be unloaded")],
-                )
-            }
-            Request::UnloadPlugin(name) => {
-                return text(Kind::Err, vec![format!("plugin `{name}' is not loaded")])
-            }
-            Request::Snoop { .. } | Request::Unsnoop { .. } => {
-                return text(Kind::Err, vec![not_built("snoop", "interception")])
-            }
-            Request::Throttle { .. } | Request::Unthrottle { .. } => {
-                return text(Kind::Err, vec![not_built("throttle", "traffic shaping")])
-            }
-            Request::Garden { .. } | Request::Ungarden { .. } => {
-                return text(Kind::Err, vec![not_built("garden", "the walled garden")])
-            }
+            Request::Snoop { target, host, port } => Command::Snoop {
+                target: target_of(target),
+                to: Some(std::net::SocketAddrV4::new(host, port)),
+            },
+            Request::Unsnoop { target } => Command::Unsnoop {
+                target: target_of(target),
+            },
+            Request::Throttle { target, rates } => Command::Throttle {
+                target: target_of(target),
+                rates: lns_core::Rates {
+                    inbound: rates.inbound,
+                    outbound: rates.outbound,
+                },
+            },
+            Request::Unthrottle { target } => Command::Unthrottle {
+                target: target_of(target),
+            },
+            Request::Garden { target } => Command::Garden {
+                target: target_of(target),
+            },
+            Request::Ungarden { target, user } => Command::Ungarden {
+                target: target_of(target),
+                user,
+            },
             Request::Drop { target, reason } => Command::DropSession {
                 target: target_of(target),
                 reason,
@@ -206,16 +221,21 @@ impl Daemon {
         };
         let verb = match command {
             Command::DropSession { .. } => "drop",
-            _ => "kill",
+            Command::KillSession { .. } => "kill",
+            _ => "",
         };
         let reply = self.core.handle_command(now, command);
-        if let Reply::Ended(e) = &reply {
-            log::info!(
+        match &reply {
+            Reply::Ended(e) => log::info!(
                 "nsctl from {from}: {verb} session {} ({}): {}",
                 e.id,
                 e.user,
                 e.reason
-            );
+            ),
+            Reply::Policy { .. } | Reply::Plugins(_) => {
+                log::info!("nsctl from {from}: {}", reply.lines().join("; "))
+            }
+            _ => {}
         }
         let kind = if reply.is_error() {
             Kind::Err
@@ -325,14 +345,24 @@ fn page<'a, T: Serialize + 'a>(
     (Kind::Ok, page.finish(next.as_deref()))
 }
 
-/// The refusal of a C plugin's command whose feature this daemon does not have yet.
-fn not_built(command: &str, feature: &str) -> String {
-    format!("{command}: {feature} is not implemented in this version of l2tpns")
-}
-
 fn target_of(t: Target) -> lns_core::Target {
     match t {
         Target::Session(id) => lns_core::Target::Session(id),
         Target::User(u) => lns_core::Target::User(u),
+    }
+}
+
+/// The nsctl word of a plugin command.
+fn request_verb(r: &Request) -> &'static str {
+    match r {
+        Request::Snoop { .. } => "snoop",
+        Request::Unsnoop { .. } => "unsnoop",
+        Request::Throttle { .. } => "throttle",
+        Request::Unthrottle { .. } => "unthrottle",
+        Request::Garden { .. } => "garden",
+        Request::Ungarden { .. } => "ungarden",
+        Request::Drop { .. } => "drop",
+        Request::Kill { .. } => "kill",
+        _ => "",
     }
 }

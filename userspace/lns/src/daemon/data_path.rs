@@ -39,6 +39,35 @@ impl Default for DownBuffers {
     }
 }
 
+/// Sends an intercepted packet, as it is, in a UDP datagram to `to` (the original's
+/// format: no header of ours), from one unbound socket opened at the first use. Never
+/// blocks: a full socket buffer loses the copy, counted.
+fn snoop_send(
+    socket: &mut Option<std::net::UdpSocket>,
+    stats: &mut super::Stats,
+    ip: &[u8],
+    to: SocketAddrV4,
+) {
+    if socket.is_none() {
+        match std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| {
+            s.set_nonblocking(true)?;
+            Ok(s)
+        }) {
+            Ok(s) => *socket = Some(s),
+            Err(e) => {
+                log::warn!("interception socket: {e}");
+                stats.snoop_send_failed += 1;
+                return;
+            }
+        }
+    }
+    if let Some(s) = socket {
+        if s.send_to(ip, to).is_err() {
+            stats.snoop_send_failed += 1;
+        }
+    }
+}
+
 impl Daemon {
     /// Reads the TUN device dry, framing and sending packets in bursts.
     pub(super) fn tun_readable(&mut self, now: Instant) {
@@ -49,6 +78,7 @@ impl Daemon {
             let mut dry = false;
             let mut unreachable = Vec::new();
             let mut sequenced = Vec::new();
+            let mut snooped = Vec::new();
             let mss = self.config().settings.mss();
             {
                 let pin = self.view.pin();
@@ -72,7 +102,12 @@ impl Daemon {
                         self.stats.mss_clamped += 1;
                     }
                     match data_plane::downstream(&pin, &self.counters, &mut buf[..], packet) {
-                        Ok(d) => framed.push((i, d.datagram, d.peer, d.socket)),
+                        Ok(d) => {
+                            if let Some(to) = d.snoop {
+                                snooped.push((i, n, to));
+                            }
+                            framed.push((i, d.datagram, d.peer, d.socket))
+                        }
                         Err(Drop::NoSession) => unreachable.push(i),
                         // Only the endpoint's engine can number these (RFC 2661 §5.4).
                         Err(Drop::Sequenced) => sequenced.push((i, n)),
@@ -82,12 +117,18 @@ impl Daemon {
                             | Drop::OverMru
                             | Drop::Malformed
                             | Drop::Spoofed
-                            | Drop::WrongPeer,
+                            | Drop::WrongPeer
+                            | Drop::Filtered
+                            | Drop::Throttled,
                         ) => {}
                     }
                 }
             }
             self.send_framed(&framed);
+            for (i, n, to) in snooped {
+                let ip = &self.down.bufs[i][DOWN_HEADROOM..DOWN_HEADROOM + n];
+                snoop_send(&mut self.snoop, &mut self.stats, ip, to);
+            }
             for i in unreachable {
                 self.icmp_unreachable(now, i);
             }
@@ -174,13 +215,16 @@ impl Daemon {
                         break;
                     };
                     match data_plane::upstream(&pin, &self.counters, dg, from, secs) {
-                        Ok(Upstream::ToTun { packet, .. }) => {
+                        Ok(Upstream::ToTun { packet, snoop, .. }) => {
                             let ip = &mut dg[packet];
                             if mss_clamp::clamp(ip, mss) {
                                 self.stats.mss_clamped += 1;
                             }
                             if self.tun.send(ip).is_err() {
                                 self.stats.tun_write_dropped += 1;
+                            }
+                            if let Some(to) = snoop {
+                                snoop_send(&mut self.snoop, &mut self.stats, ip, to);
                             }
                         }
                         // Control messages, PPP control frames, and data of sessions not on

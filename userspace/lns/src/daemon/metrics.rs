@@ -496,6 +496,8 @@ mod tests {
             packets_in: 123_456,
             packets_out: 654_321,
             acct_session_id: format!("5f3e{id:08x}"),
+            policy: Default::default(),
+            throttle: None,
         }
     }
 
@@ -553,6 +555,8 @@ mod tests {
             packets_in: 3,
             packets_out: 4,
             acct_session_id: "x".into(),
+            policy: Default::default(),
+            throttle: None,
         };
         for n in [
             0,

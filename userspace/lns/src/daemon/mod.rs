@@ -21,6 +21,7 @@ mod cli_commands;
 mod control;
 mod dae;
 mod data_path;
+mod garden;
 mod metrics;
 pub mod notify;
 mod radius_sockets;
@@ -66,12 +67,16 @@ const TOKEN_UDP_BASE: usize = 16;
 
 /// How often the counters are logged (when they changed).
 const STATS_LOG_INTERVAL: Duration = Duration::from_secs(5);
+/// Site hooks running at once at most (a burst of logins queues rather than forks).
+const HOOKS_AT_ONCE: usize = 4;
 
 /// The daemon's own counters: what happens at the system calls (the endpoint and the data
 /// plane count the rest).
 #[derive(Debug, Default, Clone)]
 pub struct Stats {
     pub tun_write_dropped: u64,
+    /// Intercepted copies the snoop socket did not take.
+    pub snoop_send_failed: u64,
     pub udp_send_dropped: u64,
     pub radius_send_failed: u64,
     pub mss_clamped: u64,
@@ -171,6 +176,12 @@ pub struct Daemon {
     /// `dump_speed`: when the next bandwidth line is due, and the counters at the last one.
     next_speed_dump: Instant,
     last_speed: (Instant, [u64; 4]),
+    /// The walled garden's iptables calls, in order.
+    garden: crate::runner::Runner,
+    /// The site's hook, a few at a time.
+    hooks: crate::runner::Runner,
+    /// Where intercepted packets leave from (any address, any port, as the original).
+    snoop: Option<std::net::UdpSocket>,
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -319,6 +330,9 @@ impl Daemon {
             last_stats_line: String::new(),
             next_speed_dump: now + Duration::from_secs(1),
             last_speed: (now, [0; 4]),
+            garden: crate::runner::Runner::new("garden", 1),
+            hooks: crate::runner::Runner::new("hook", HOOKS_AT_ONCE),
+            snoop: None,
         })
     }
 
@@ -395,16 +409,19 @@ impl Daemon {
                     Request::Reload => self.reload(now),
                     Request::Quit => {
                         self.shutdown();
+                        self.stop_children();
                         return Ok(Exit::Quit);
                     }
                     Request::Terminate if self.config().settings.save_state => {
                         notify::notify("STOPPING=1");
                         log::info!("SIGTERM: exiting without clearing sessions");
+                        self.stop_children();
                         return Ok(Exit::Terminate);
                     }
                     Request::Terminate => {
                         log::info!("SIGTERM with save_state no: clearing sessions");
                         self.shutdown();
+                        self.stop_children();
                         return Ok(Exit::Quit);
                     }
                 }
@@ -507,6 +524,29 @@ impl Daemon {
                     unix_time,
                     text,
                 } => write_dump(&dir, unix_time, &text),
+                Action::GardenSetup => {
+                    for j in garden::setup(&self.config().settings) {
+                        self.garden.submit(j);
+                    }
+                }
+                Action::GardenTeardown => {
+                    for j in garden::teardown(&self.config().settings) {
+                        self.garden.submit(j);
+                    }
+                }
+                Action::GardenAdd { address } => {
+                    self.garden
+                        .submit(garden::add(&self.config().settings, address));
+                }
+                Action::GardenRemove { address } => {
+                    self.garden
+                        .submit(garden::remove(&self.config().settings, address));
+                }
+                Action::RunHook { event, env } => {
+                    if let Some(j) = garden::hook(&self.config().settings, event, env) {
+                        self.hooks.submit(j);
+                    }
+                }
             }
         }
     }
@@ -544,6 +584,18 @@ impl Daemon {
         }
         self.carry_out();
         notify::notify("READY=1");
+    }
+
+    /// Before exit: the walled garden's rules removed (a restart sets them up again), and
+    /// the queued iptables calls and hooks let finish, each bounded by its timeout.
+    fn stop_children(&mut self) {
+        if self.core.garden_active() {
+            for j in garden::teardown(&self.config().settings) {
+                self.garden.submit(j);
+            }
+        }
+        self.garden.finish();
+        self.hooks.finish();
     }
 
     /// SIGQUIT: CDN for every session and StopCCN for every tunnel, Acct-Stop for every
