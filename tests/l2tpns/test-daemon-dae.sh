@@ -3,8 +3,8 @@
 # the DAC (in the LAC namespace, 10.201.0.2, allowed by radius_dae_clients) and live sessions
 # from l2tp-lac: Disconnect-Request by User-Name, Acct-Session-Id and Framed-IP-Address ends
 # the session (Disconnect-ACK, CDN to the LAC, Acct-Stop Admin-Reset in FreeRADIUS's detail
-# file); CoA Session-Timeout=5 ends it about 5 s later; CoA Filter-Id is NAKed 401 and changes
-# nothing; an unknown user is NAKed 503; a wrong secret, a missing Message-Authenticator and a
+# file); CoA Session-Timeout=5 ends it about 5 s later; a CoA Filter-Id naming no access list
+# is NAKed 407 and changes nothing; an unknown user is NAKed 503; a wrong secret, a missing Message-Authenticator and a
 # source that is not a client get no answer and are counted; radius_dae_port 0 opens nothing.
 # Needs root, /usr/sbin/freeradius, radclient (freeradius-utils), python3, l2tpns, l2tp-lac and
 # nsctl in $NETEDGE_BIN_DIR.
@@ -93,8 +93,8 @@ check "lac3: Acct-Stop Admin-Reset" admin_reset lac3
 
 # --- CoA ------------------------------------------------------------------------------------------
 dae filter lac coa radsecret "User-Name=lac4,Filter-Id=web-only,Session-Timeout=2,Message-Authenticator=0x00"
-check "CoA Filter-Id: CoA-NAK with Error-Cause 401 Unsupported-Attribute" \
-    eval 'said filter "Received CoA-NAK" && said filter "Error-Cause = Unsupported-Attribute"'
+check "CoA Filter-Id of no access list: CoA-NAK with Error-Cause 407 Invalid-Attribute-Value" \
+    eval 'said filter "Received CoA-NAK" && said filter "Error-Cause = Invalid-Attribute-Value"'
 sleep 4
 check "the refused CoA changed nothing: lac4 still up 4 s later (no Acct-Stop)" no_stop lac4
 
