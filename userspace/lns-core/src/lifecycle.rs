@@ -472,7 +472,6 @@ impl Endpoint {
             SessionName::of(key),
             self.table.user(key).unwrap_or("")
         );
-        self.garden_entered(key);
         self.accounting(now, key, radius::acct_status_type::START);
         self.run_hook(key, crate::action::HookEvent::Up, &[]);
     }
@@ -538,14 +537,14 @@ impl Endpoint {
         // The fast path must stop before the final counters are read.
         self.table.unpublish(key);
         let opened = self.table.get(key).is_some_and(|s| s.opened.is_some());
+        if let Some(s) = self.table.get(key) {
+            if let (true, Some((address, _))) = (s.policy.garden, s.address) {
+                self.actions.push_back(Action::GardenRemove { address });
+            }
+        }
         if opened {
             self.accounting(now, key, radius::acct_status_type::STOP);
             self.dump_ended(key);
-            if let Some(s) = self.table.get(key) {
-                if let (true, Some((address, _))) = (s.policy.garden, s.address) {
-                    self.actions.push_back(Action::GardenRemove { address });
-                }
-            }
             let cause = self
                 .table
                 .get(key)

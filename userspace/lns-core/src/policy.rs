@@ -460,6 +460,9 @@ impl Endpoint {
         sess.address = Some((address, AddressSource::Pool));
         sess.dns = dns;
         sess.policy.garden = true;
+        // The rule before the first packet: NAT decides a flow's fate at its first packet,
+        // so a rule that came after IPCP would miss the flows already started.
+        self.actions.push_back(Action::GardenAdd { address });
         log::info!(
             "{name}: {user} rejected by RADIUS, taken into the walled garden with {address}"
         );

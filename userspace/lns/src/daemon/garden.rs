@@ -70,8 +70,25 @@ fn user_rule(s: &Settings, op: &str, address: Ipv4Addr) -> Job {
     ipt(s, &[op, "garden_users", "-s", &a, "-j", "garden"])
 }
 
-pub fn add(s: &Settings, address: Ipv4Addr) -> Job {
-    user_rule(s, "-A", address)
+/// Where conntrack(8) is, when installed.
+const CONNTRACK: &str = "/usr/sbin/conntrack";
+
+/// The rule, then (with conntrack(8) installed) the address's tracked flows forgotten: NAT
+/// decides a flow at its first packet, so flows the session started before the rule was in
+/// would otherwise bypass the garden for as long as they last.
+pub fn add(s: &Settings, address: Ipv4Addr) -> Vec<Job> {
+    let mut jobs = vec![user_rule(s, "-A", address)];
+    if std::path::Path::new(CONNTRACK).exists() {
+        jobs.push(
+            Job::new(
+                CONNTRACK,
+                &["-D", "-s", &address.to_string()],
+                IPTABLES_TIMEOUT,
+            )
+            .may_fail(),
+        );
+    }
+    jobs
 }
 
 pub fn remove(s: &Settings, address: Ipv4Addr) -> Job {

@@ -535,8 +535,9 @@ impl Daemon {
                     }
                 }
                 Action::GardenAdd { address } => {
-                    self.garden
-                        .submit(garden::add(&self.config().settings, address));
+                    for j in garden::add(&self.config().settings, address) {
+                        self.garden.submit(j);
+                    }
                 }
                 Action::GardenRemove { address } => {
                     self.garden
