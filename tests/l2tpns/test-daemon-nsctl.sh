@@ -117,15 +117,15 @@ check "throttle without the throttlectl plugin: exit 1, names the plugin to load
     eval '[ $rc = 1 ] && said throttle "plugin throttlectl is not loaded"'
 ours load load_plugin throttlectl
 check "load_plugin throttlectl: exit 0" eval '[ $rc = 0 ] && said load "throttlectl"'
-ours throttle2 throttle lac4 in 64 out 128
-check "throttle lac4 in 64 out 128: exit 0, the session's policy says so" \
-    eval '[ $rc = 0 ] && said throttle2 "throttle in 64kbit/s out 128kbit/s"'
+ours throttle2 throttle lac4 in 16 out 128
+check "throttle lac4 in 16 out 128: exit 0, the session's policy says so" \
+    eval '[ $rc = 0 ] && said throttle2 "throttle in 16kbit/s out 128kbit/s"'
 ours throttled --json show sessions
-check "show sessions --json: lac4 throttled 64/128 kbit/s" \
-    python3 -c 'import json,sys; s=[x for x in json.load(open(sys.argv[1])) if x["user"]=="lac4"]; p=s[0]["policy"]; sys.exit(0 if (p["throttle_in"],p["throttle_out"])==(64,128) else 1)' "$work/throttled.out"
+check "show sessions --json: lac4 throttled 16/128 kbit/s" \
+    python3 -c 'import json,sys; s=[x for x in json.load(open(sys.argv[1])) if x["user"]=="lac4"]; p=s[0]["policy"]; sys.exit(0 if (p["throttle_in"],p["throttle_out"])==(16,128) else 1)' "$work/throttled.out"
 sleep 3
 ours tcount show counters
-check "the data plane drops lac4's 80 kbit/s from the user over its 64 kbit/s (throttled counter)" \
+check "the data plane drops what lac4 sends over its 16 kbit/s (80 kbit/s offered) (throttled counter)" \
     grep -q "^throttled=[1-9]" "$work/tcount.out"
 ours unthrottle unthrottle lac4
 check "unthrottle lac4: exit 0, no policy left" eval '[ $rc = 0 ] && said unthrottle "lac4): none"'
