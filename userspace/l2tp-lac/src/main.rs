@@ -18,6 +18,8 @@ use ppp::session::{Event as PppEvent, SessionConfig};
 use rand_core::{OsRng, RngCore};
 use serde::Serialize;
 
+mod tun_bridge;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Auth {
     Pap,
@@ -102,6 +104,15 @@ struct Args {
     /// from measuring only how deep the LNS's and the RADIUS server's queues are.
     #[arg(long, default_value_t = 0)]
     setup_window: u32,
+    /// Hand the session (with --tunnels 1 --sessions 1) to this TUN device, with the address
+    /// IPCP gave, for the kernel's own traffic (iperf3, ping, ...) instead of probes; see
+    /// --duration (0: until SIGINT or SIGTERM). Routes through it are the caller's.
+    #[arg(long, value_name = "NAME")]
+    tun: Option<String>,
+    /// MTU of the --tun device: room for the L2TP, UDP and IP headers (about 40 bytes) below
+    /// the path's MTU spares the LNS fragmenting each full-size packet.
+    #[arg(long, default_value_t = 1400)]
+    tun_mtu: u16,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -143,6 +154,12 @@ struct Report {
     addresses: Vec<Ipv4Addr>,
     /// DNS servers IPCP gave (RFC 1877), each distinct one once, in order of arrival.
     dns: Vec<Ipv4Addr>,
+    /// --tun: packets from the device sent on the session.
+    tun_to_session: u64,
+    /// --tun: packets of the session written to the device.
+    tun_to_device: u64,
+    /// --tun: packets lost between the two (the session or the device refused them).
+    tun_lost: u64,
 }
 
 fn resolve_lns(s: &str) -> Result<SocketAddr, String> {
@@ -376,6 +393,12 @@ fn run(args: &Args) -> Result<Report, String> {
     {
         return Err("--ignore-echo-after must be a non-negative number of seconds".into());
     }
+    if args.tun.is_some() && (args.tunnels, args.sessions) != (1, 1) {
+        return Err("--tun takes one session: --tunnels 1 --sessions 1".into());
+    }
+    if args.tun.is_some() && args.target.is_some() {
+        return Err("--tun and --target exclude each other: the kernel's traffic or probes".into());
+    }
     let lns = resolve_lns(&args.lns)?;
     let sock = UdpSocket::bind(args.bind).map_err(|e| format!("bind {}: {e}", args.bind))?;
     let sock2 = socket2::SockRef::from(&sock);
@@ -461,6 +484,15 @@ fn run(args: &Args) -> Result<Report, String> {
     p.report.setup_seconds = p.last_up.duration_since(start).as_secs_f64();
     if p.report.setup_seconds > 0.0 {
         p.report.setup_rate = f64::from(p.report.sessions_up) / p.report.setup_seconds;
+    }
+
+    if let (Some(name), Some((&call, &address))) = (&args.tun, p.up.iter().next()) {
+        let t0 = Instant::now();
+        let f = tun_bridge::run(&mut lac, call, address, name, args.tun_mtu, args.duration)?;
+        p.report.traffic_seconds = t0.elapsed().as_secs_f64();
+        p.report.tun_to_session = f.to_session;
+        p.report.tun_to_device = f.to_device;
+        p.report.tun_lost = f.not_sent + f.not_written;
     }
 
     // Traffic: probes round-robin over the sessions, paced to the rate.

@@ -223,11 +223,14 @@ pub struct SessionInfo {
 /// What a throttled session's buckets did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ThrottleFigures {
-    /// Packets from the user the bucket let through, and dropped over the rate.
+    /// Packets from the user the bucket let through (at once or held back first), of them
+    /// held back, and dropped over the rate with the queue full.
     pub in_passed: u64,
+    pub in_delayed: u64,
     pub in_dropped: u64,
     /// Packets to the user.
     pub out_passed: u64,
+    pub out_delayed: u64,
     pub out_dropped: u64,
 }
 

@@ -363,8 +363,10 @@ impl Endpoint {
                 .flatten()
                 .map(|f| crate::command::ThrottleFigures {
                     in_passed: f.upstream.map_or(0, |b| b.passed),
+                    in_delayed: f.upstream.map_or(0, |b| b.delayed),
                     in_dropped: f.upstream.map_or(0, |b| b.dropped),
                     out_passed: f.downstream.map_or(0, |b| b.passed),
+                    out_delayed: f.downstream.map_or(0, |b| b.delayed),
                     out_dropped: f.downstream.map_or(0, |b| b.dropped),
                 }),
         })

@@ -117,6 +117,7 @@ impl Endpoint {
             filter_in: acl(&p.filter_in),
             filter_out: acl(&p.filter_out),
             snoop: p.snoop,
+            throttle_queue: self.config.settings.throttle_queue,
         };
         if self.table.is_published(key) {
             if let Err(e) = self.table.set_policy(key, spec) {

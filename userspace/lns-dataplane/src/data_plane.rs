@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use l2tp::header::{parse_data_header, write_data_header, DATA_HEADER_LEN};
 
+use crate::policy::Admit;
 use crate::session_table::{CallId, Pinned, SessionKey};
 
 /// PPP protocol number of IPv4 (RFC 1332).
@@ -195,6 +196,8 @@ pub struct Downstream {
     pub session: SessionKey,
     /// Also send the IP packet (the datagram's last `ip_len` bytes) here: interception.
     pub snoop: Option<SocketAddrV4>,
+    /// Throttled and held back: send it at this time ([`crate::policy::now_us`]), not now.
+    pub release_us: Option<u64>,
 }
 
 fn ipv4_addrs(packet: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
@@ -245,14 +248,13 @@ fn frame_downstream(
     }
     // The original's order: access list, then throttle (the MSS clamp is the caller's).
     let mut snoop = None;
+    let mut release_us = None;
     if let Some(p) = &path.policy {
         if p.filter_out.as_ref().is_some_and(|f| !f.permits(ip)) {
             return Err(Drop::Filtered);
         }
         if let Some(b) = &p.throttle_out {
-            if !b.admit(ip.len(), crate::policy::now_us()) {
-                return Err(Drop::Throttled);
-            }
+            release_us = throttle(b, ip.len())?;
         }
         snoop = p.snoop;
     }
@@ -279,7 +281,17 @@ fn frame_downstream(
         socket: path.info.socket,
         session: path.key,
         snoop,
+        release_us,
     })
+}
+
+/// The bucket's verdict as the data plane acts on it: `Some(time)` to hold the packet.
+fn throttle(bucket: &crate::policy::Bucket, bytes: usize) -> Result<Option<u64>, Drop> {
+    match bucket.admit(bytes, crate::policy::now_us()) {
+        Admit::Now => Ok(None),
+        Admit::Later(at) => Ok(Some(at)),
+        Admit::Drop => Err(Drop::Throttled),
+    }
 }
 
 /// What to do with a received L2TP datagram.
@@ -291,6 +303,8 @@ pub enum Upstream {
         session: SessionKey,
         /// Also send the packet here: interception.
         snoop: Option<SocketAddrV4>,
+        /// Throttled and held back: write it at this time, not now.
+        release_us: Option<u64>,
     },
     /// A control message, or a PPP frame that is not IPv4 (LCP, IPCP, …): the control loop's.
     ToControl,
@@ -371,14 +385,13 @@ fn classify_upstream(
         return Err(Drop::Spoofed);
     }
     let mut snoop = None;
+    let mut release_us = None;
     if let Some(p) = &path.policy {
         if p.filter_in.as_ref().is_some_and(|f| !f.permits(ip)) {
             return Err(Drop::Filtered);
         }
         if let Some(b) = &p.throttle_in {
-            if !b.admit(ip.len(), crate::policy::now_us()) {
-                return Err(Drop::Throttled);
-            }
+            release_us = throttle(b, ip.len())?;
         }
         snoop = p.snoop;
     }
@@ -388,6 +401,7 @@ fn classify_upstream(
         packet: start..h.payload_end,
         session: path.key,
         snoop,
+        release_us,
     })
 }
 

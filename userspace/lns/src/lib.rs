@@ -18,7 +18,7 @@ pub mod routes;
 pub mod runner;
 pub mod startup;
 pub mod state_io;
-pub mod tun_device;
+pub use tun_device;
 pub mod udp_batch;
 
 pub use lns_config::{config, ip_pool, users};

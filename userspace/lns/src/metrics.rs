@@ -166,6 +166,10 @@ fn export_of(name: &str) -> Option<Export> {
         // The daemon's system calls.
         "tun_write_dropped" => plain("tun_write_dropped", "Packets the TUN device did not take"),
         "udp_send_dropped" => plain("udp_send_dropped", "L2TP datagrams the UDP socket did not take"),
+        "throttle_held_overflow" => plain(
+            "throttle_held_overflow",
+            "Throttled packets lost because the daemon held as many as it may",
+        ),
         "radius_send_failed" => plain("radius_send_failed", "RADIUS datagrams that could not be sent"),
         "mss_clamped" => plain("mss_clamped", "TCP MSS options lowered"),
         "icmp_unreachable_sent" => plain(

@@ -249,6 +249,9 @@ config_keys! {
     iptables: String = "iptables".to_owned(), |v| string(v, 127), Live, Implemented, false;
     /// The site's garden rules, a shell fragment run when the garden plugin loads.
     garden_script: PathBuf = PathBuf::from("/etc/l2tpns/build-garden"), |v| abs_path(v, 255), Live, Implemented, false;
+    /// Packets a throttled session's bucket holds back, each way, before it drops (the
+    /// original's fixed 2 slots are too few for TCP to keep to the rate).
+    throttle_queue: u32 = 64, |v| int(v, 0, 4096), Live, Implemented, false;
 }
 
 /// The manual's BGP keys, read into [`super::BgpConfig`] like `router bgp AS` and

@@ -591,8 +591,8 @@ pub(super) fn session_detail(s: &SessionInfo) -> Vec<String> {
                 ),
             },
             s.throttle.map_or_else(String::new, |t| format!(
-                " (in {} passed {} dropped, out {} passed {} dropped)",
-                t.in_passed, t.in_dropped, t.out_passed, t.out_dropped
+                " (in {} passed {} delayed {} dropped, out {} passed {} delayed {} dropped)",
+                t.in_passed, t.in_delayed, t.in_dropped, t.out_passed, t.out_delayed, t.out_dropped
             ))
         ),
         format!(

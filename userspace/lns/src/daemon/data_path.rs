@@ -15,6 +15,7 @@ use lns_dataplane::{icmp, mss_clamp};
 
 use crate::udp_batch::{send_batch, DATAGRAM_ROOM};
 
+use super::held::Out;
 use super::Daemon;
 
 /// Packets per TUN read burst and per `sendmmsg`.
@@ -68,6 +69,21 @@ fn snoop_send(
     }
 }
 
+/// Sends `batch` (in as few `sendmmsg` calls as the socket takes) and tells how many
+/// datagrams it did not take: a full socket buffer loses them like the network would.
+fn send_all(socket: &mio::net::UdpSocket, batch: &[(&[u8], SocketAddrV4)]) -> u64 {
+    let mut done = 0;
+    while done < batch.len() {
+        match send_batch(socket, &batch[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    (batch.len() - done) as u64
+}
+
 impl Daemon {
     /// Reads the TUN device dry, framing and sending packets in bursts.
     pub(super) fn tun_readable(&mut self, now: Instant) {
@@ -106,7 +122,18 @@ impl Daemon {
                             if let Some(to) = d.snoop {
                                 snooped.push((i, n, to));
                             }
-                            framed.push((i, d.datagram, d.peer, d.socket))
+                            if let Some(at) = d.release_us {
+                                let out = Out::Peer {
+                                    socket: d.socket,
+                                    peer: d.peer,
+                                    datagram: buf[d.datagram].to_vec(),
+                                };
+                                if !self.held.hold(at, out) {
+                                    self.stats.throttle_held_overflow += 1;
+                                }
+                            } else {
+                                framed.push((i, d.datagram, d.peer, d.socket))
+                            }
                         }
                         Err(Drop::NoSession) => unreachable.push(i),
                         // Only the endpoint's engine can number these (RFC 2661 §5.4).
@@ -177,16 +204,45 @@ impl Daemon {
                 .filter(|f| f.3 == socket)
                 .map(|(i, r, peer, _)| (&self.down.bufs[*i][r.clone()], *peer))
                 .collect();
-            let mut done = 0;
-            while done < batch.len() {
-                match send_batch(&self.udp[socket as usize].1, &batch[done..]) {
-                    Ok(0) => break,
-                    Ok(n) => done += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
+            self.stats.udp_send_dropped += send_all(&self.udp[socket as usize].1, &batch);
+        }
+    }
+
+    /// When the loop must wake for the first held packet.
+    pub(super) fn held_deadline(&self, now: Instant) -> Option<Instant> {
+        let at = self.held.next_due()?;
+        let wait = at.saturating_sub(lns_dataplane::policy::now_us());
+        Some(now + std::time::Duration::from_micros(wait))
+    }
+
+    /// Sends the held packets that are due.
+    pub(super) fn release_held(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let now_us = lns_dataplane::policy::now_us();
+        let mut to_peers: Vec<(Vec<u8>, SocketAddrV4, u16)> = Vec::new();
+        while let Some(out) = self.held.pop_due(now_us) {
+            match out {
+                Out::Peer {
+                    socket,
+                    peer,
+                    datagram,
+                } => to_peers.push((datagram, peer, socket)),
+                Out::Tun(packet) => {
+                    if self.tun.send(&packet).is_err() {
+                        self.stats.tun_write_dropped += 1;
+                    }
                 }
             }
-            self.stats.udp_send_dropped += (batch.len() - done) as u64;
+        }
+        for socket in 0..self.udp.len() as u16 {
+            let batch: Vec<(&[u8], SocketAddrV4)> = to_peers
+                .iter()
+                .filter(|p| p.2 == socket)
+                .map(|(d, peer, _)| (&d[..], *peer))
+                .collect();
+            self.stats.udp_send_dropped += send_all(&self.udp[socket as usize].1, &batch);
         }
     }
 
@@ -215,12 +271,21 @@ impl Daemon {
                         break;
                     };
                     match data_plane::upstream(&pin, &self.counters, dg, from, secs) {
-                        Ok(Upstream::ToTun { packet, snoop, .. }) => {
+                        Ok(Upstream::ToTun {
+                            packet,
+                            snoop,
+                            release_us,
+                            ..
+                        }) => {
                             let ip = &mut dg[packet];
                             if mss_clamp::clamp(ip, mss) {
                                 self.stats.mss_clamped += 1;
                             }
-                            if self.tun.send(ip).is_err() {
+                            if let Some(at) = release_us {
+                                if !self.held.hold(at, Out::Tun(ip.to_vec())) {
+                                    self.stats.throttle_held_overflow += 1;
+                                }
+                            } else if self.tun.send(ip).is_err() {
                                 self.stats.tun_write_dropped += 1;
                             }
                             if let Some(to) = snoop {

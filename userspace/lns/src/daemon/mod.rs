@@ -22,6 +22,7 @@ mod control;
 mod dae;
 mod data_path;
 mod garden;
+mod held;
 mod metrics;
 pub mod notify;
 mod radius_sockets;
@@ -78,6 +79,8 @@ pub struct Stats {
     /// Intercepted copies the snoop socket did not take.
     pub snoop_send_failed: u64,
     pub udp_send_dropped: u64,
+    /// Throttled packets lost because every held-back place was taken ([`held::MAX_HELD`]).
+    pub throttle_held_overflow: u64,
     pub radius_send_failed: u64,
     pub mss_clamped: u64,
     pub icmp_unreachable_sent: u64,
@@ -182,6 +185,8 @@ pub struct Daemon {
     hooks: crate::runner::Runner,
     /// Where intercepted packets leave from (any address, any port, as the original).
     snoop: Option<std::net::UdpSocket>,
+    /// Throttled packets waiting for their time.
+    held: held::HeldPackets,
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -333,6 +338,7 @@ impl Daemon {
             garden: crate::runner::Runner::new("garden", 1),
             hooks: crate::runner::Runner::new("hook", HOOKS_AT_ONCE),
             snoop: None,
+            held: held::HeldPackets::default(),
         })
     }
 
@@ -374,6 +380,9 @@ impl Daemon {
             if let Some(t) = self.cli_timeout() {
                 deadline = deadline.min(t);
             }
+            if let Some(t) = self.held_deadline(now) {
+                deadline = deadline.min(t);
+            }
             if self.cli_busy() {
                 deadline = now;
             }
@@ -400,6 +409,7 @@ impl Daemon {
                 }
                 self.carry_out();
             }
+            self.release_held();
             self.metrics_turn(now);
             self.metrics_expire(now);
             self.cli_tick(now);
@@ -682,6 +692,7 @@ impl Daemon {
         for (k, v) in [
             ("tun_write_dropped", s.tun_write_dropped),
             ("udp_send_dropped", s.udp_send_dropped),
+            ("throttle_held_overflow", s.throttle_held_overflow),
             ("radius_send_failed", s.radius_send_failed),
             (
                 "mss_clamped",
