@@ -2,7 +2,7 @@
 # Interception end to end: l2tpns copies a snooped session's packets, one bare IP packet per
 # UDP datagram, to l2tpns-capture in the server namespace, which writes pcap; tcpdump reads it
 # back and must find exactly the packets that crossed the snooped sessions:
-#   - lac1, snooped by `nsctl snoop` (snoopctl) about 1.5 s after it is up and unsnooped about
+#   - lac1, snooped by `nsctl snoop` (snoopctl) 1.5 s after it is seen up and unsnooped
 #     10.5 s after: its probes leave every 3 s (seq 0 at 0 s, 1 at 3 s, ... 5 at 15 s), so the
 #     capture holds seq 1, 2 and 3 up and their 3 echo replies down, none of 0, 4 or 5;
 #   - "intercepted" (Cisco-AVPair "intercept=10.202.0.2:5000", autosnoop) and "interceptyes"
@@ -121,12 +121,16 @@ lac plain lac3 --rate 5 --duration 3 &
 lac_c=$!
 lac1_up() { [ -n "$(session_ip lac1)" ]; }
 check "lac1's session up" wait_for 20 lac1_up
-sleep 1.5
+# Timed from the moment it was seen up (its probe 0 left then, or up to a poll earlier), so
+# that the snoop and the unsnoop fall midway between two probes.
+t_up=$EPOCHREALTIME
+sleep_until() { sleep "$(python3 -c 'import sys; print(max(0.0, float(sys.argv[1]) + float(sys.argv[2]) - float(sys.argv[3])))' "$t_up" "$1" "$EPOCHREALTIME")"; }
+sleep_until 1.5
 in_lns "$nsctl" snoop lac1 10.202.0.2 5000 >"$work/snoop.out" 2>&1
 rc=$?
 check "nsctl snoop lac1 10.202.0.2 5000: exit 0 (snoopctl loaded)" \
     eval '[ $rc = 0 ] && grep -q "snoop 10.202.0.2:5000" "$work/snoop.out"'
-sleep 9
+sleep_until 10.5
 in_lns "$nsctl" unsnoop lac1 >"$work/unsnoop.out" 2>&1
 rc=$?
 check "nsctl unsnoop lac1: exit 0" eval '[ $rc = 0 ] && grep -q "lac1): none" "$work/unsnoop.out"'
