@@ -102,6 +102,8 @@ pub fn run<W: Write>(
 ) -> Result<(), pcap::Error> {
     let deadline = limits.duration.map(|d| Instant::now() + d);
     let mut buf = vec![0u8; BUFFER];
+    // Set only when it changes: one syscall less per datagram.
+    let mut timeout = None;
     loop {
         if stop.load(Ordering::Relaxed) || limits.count.is_some_and(|c| stats.written >= c) {
             return Ok(());
@@ -113,7 +115,10 @@ pub fn run<W: Write>(
             },
             None => TICK,
         };
-        socket.set_read_timeout(Some(wait))?;
+        if timeout != Some(wait) {
+            socket.set_read_timeout(Some(wait))?;
+            timeout = Some(wait);
+        }
         let (n, source) = match socket.recv_from(&mut buf) {
             Ok(r) => r,
             Err(e)
