@@ -26,9 +26,11 @@ debian_pkgs() {
         # expect drive l2tpns's telnet CLI (test-daemon-cli.sh); python3-prometheus-client: the
         # metrics test parses /metrics with the real parser; freeradius-utils: radclient, the
         # DAC of the DAE test (RFC 5176 Disconnect / CoA); iperf3: real TCP through a throttled
-        # session (test-daemon-shaping.sh).
+        # session (test-daemon-shaping.sh); tcpdump reads the pcap files of l2tpns-capture
+        # (test-daemon-snoop.sh).
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
-                     python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns telnet expect conntrack iperf3" ;;  # real peers: RADIUS, L2TP, the C l2tpns
+                     python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns telnet expect conntrack
+                     iperf3 tcpdump" ;;  # real peers: RADIUS, L2TP, the C l2tpns
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
@@ -37,7 +39,7 @@ rhel_pkgs() {
     case $1 in
         build) echo "git make gcc pkgconf-pkg-config xz rpm-build systemd-rpm-macros
                      iptables-devel clang-devel kernel-devel" ;;
-        check) echo "rpmlint iproute iputils iptables python3 python3-prometheus_client curl freeradius freeradius-utils xl2tpd telnet expect conntrack-tools iperf3" ;;  # no l2tpns package on RHEL
+        check) echo "rpmlint iproute iputils iptables python3 python3-prometheus_client curl freeradius freeradius-utils xl2tpd telnet expect conntrack-tools iperf3 tcpdump" ;;  # no l2tpns package on RHEL
         bench) echo "" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac

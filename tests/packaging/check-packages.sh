@@ -85,6 +85,8 @@ if [ -n "$rpms" ]; then
     if rpm --root "$rroot" -q l2tpns >/dev/null 2>&1; then
         check "RPM l2tpns: /etc/l2tpns/users is mode 0600, a %config(noreplace)" sh -c \
             "rpm --root '$rroot' -q --qf '[%{FILEMODES:perms} %{FILEFLAGS:fflags} %{FILENAMES}\n]' l2tpns | grep -qx -- '-rw------- cn /etc/l2tpns/users'"
+        check "RPM l2tpns: ships l2tpns-capture and its man page" sh -c \
+            "rpm --root '$rroot' -ql l2tpns | grep -qx /usr/sbin/l2tpns-capture && rpm --root '$rroot' -ql l2tpns | grep -q '^/usr/share/man/man8/l2tpns-capture.8'"
     fi
 fi
 
@@ -190,6 +192,8 @@ if [ -n "$debs" ]; then
             chroot "$droot" /usr/sbin/l2tpns --check-config
         check "l2tpns: /etc/l2tpns/users is mode 0600 and a conffile" sh -c \
             "[ \"\$(stat -c %a '$droot/etc/l2tpns/users')\" = 600 ] && chroot '$droot' dpkg-query -W -f='\${Conffiles}' l2tpns | grep -q '/etc/l2tpns/users '"
+        check "l2tpns: l2tpns-capture runs (--version) and has its man page" sh -c \
+            "chroot '$droot' /usr/sbin/l2tpns-capture --version | grep -q '^l2tpns-capture ' && ls '$droot'/usr/share/man/man8/l2tpns-capture.8*"
         check "l2tpns: logrotate accepts /etc/logrotate.d/l2tpns" \
             chroot "$droot" logrotate -d /etc/logrotate.d/l2tpns
         check "l2tpns: systemd-analyze verify accepts l2tpns.service (no warning)" sh -c \
