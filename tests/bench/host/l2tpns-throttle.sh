@@ -70,6 +70,9 @@ sessions_now() {
 cpu_ns() {
     cat /proc/"$lns_pid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
 }
+# User and system CPU of the whole process in clock ticks ("utime stime", /proc/PID/stat): the
+# policy's work is user time, the kernel's (recvmmsg, sendmmsg, TUN) system time.
+user_sys() { awk '{ print $14, $15 }' "/proc/$lns_pid/stat" 2>/dev/null; }
 ns_now() { date +%s%N; }
 wait_sessions() { # wait_sessions N SECONDS: until the daemon holds N sessions
     local i n
@@ -103,7 +106,7 @@ metrics=$(sed -n 's|.*metrics on http://\([^/]*\)/metrics.*|\1|p' "$lns_dir/l2tp
 check "the metrics listener's address in the log (${metrics:-none})" [ -n "$metrics" ] || exit 1
 
 # run PHASE N: one run of PHASE (none|half), figures appended to $work/PHASE.figures as
-# "ns_per_packet pps cpu_share loss_percent latency_avg_us latency_p99_us"
+# "ns_per_packet pps cpu_share loss_percent latency_avg_us latency_p99_us user_ns_per_packet"
 run() {
     local phase=$1 n=$2 user=lac%d
     [ "$phase" = half ] && user=thr%d
@@ -147,9 +150,10 @@ print(len(s), t)' "$out.sessions" "$THROTTLE_KBPS" 2>/dev/null || echo "0 -1")
     sleep "$SETTLE"
     counters_to "$out.c0"
     local cpu0 t0 cpu1 t1
-    cpu0=$(cpu_ns) t0=$(ns_now)
+    local us0 us1
+    cpu0=$(cpu_ns) t0=$(ns_now) us0=$(user_sys)
     sleep "$WINDOW"
-    cpu1=$(cpu_ns) t1=$(ns_now)
+    cpu1=$(cpu_ns) t1=$(ns_now) us1=$(user_sys)
     counters_to "$out.c1"
     check "run $n ($phase): the window ended $(((t1 - t_up) / 1000000)) ms after the sessions were up, inside the LAC's $TRAFFIC s of traffic" \
         [ $((t1 - t_up)) -lt $(((TRAFFIC * 1000 - 500) * 1000000)) ]
@@ -170,16 +174,20 @@ print(len(s), t)' "$out.sessions" "$THROTTLE_KBPS" 2>/dev/null || echo "0 -1")
         return 1
     fi
     local dt=$((t1 - t0)) dcpu=$((cpu1 - cpu0))
-    local per pps share loss avg p99
+    local per pps share loss avg p99 user
     per=$(calc %.1f "$dcpu / $packets")
+    # ns of user time per packet: ticks x 10^9 / CLK_TCK / packets.
+    user=$(awk -v a="$us0" -v b="$us1" -v hz="$(getconf CLK_TCK)" -v n="$packets" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); u = y[1] - x[1]; s = y[2] - x[2]
+        printf "%.1f %.0f", u * 1e9 / hz / n, (u + s > 0 ? 100 * u / (u + s) : 0) }')
     pps=$(calc %.0f "$packets * 1e9 / $dt")
     share=$(calc %.1f "100 * $dcpu / $dt")
     loss=$(field "$out.json" loss_percent)
     avg=$(field "$out.json" latency_avg_us)
     p99=$(field "$out.json" latency_p99_us)
-    echo "$per $pps $share $loss $avg $p99" >>"$work/$phase.figures"
+    echo "$per $pps $share $loss $avg $p99 ${user% *}" >>"$work/$phase.figures"
     bench "run $n, $phase throttled: $packets packets in $(calc %.2f "$dt / 1e9") s = $pps pps through the daemon," \
-        "CPU $share % = $per ns/packet; LAC: $(field "$out.json" sent) sent, $(field "$out.json" lost) lost" \
+        "CPU $share % = $per ns/packet (user ${user% *} ns/packet, ${user#* } % of the CPU); LAC: $(field "$out.json" sent) sent, $(field "$out.json" lost) lost" \
         "($(calc %.3f "$loss") %), latency avg $(calc %.0f "$avg") us p99 $(calc %.0f "$p99") us"
 }
 
@@ -195,6 +203,7 @@ n_per=$(col none 1) h_per=$(col half 1)
 n_pps=$(col none 2) h_pps=$(col half 2)
 r=$(ratio "$h_per" "$n_per")
 bench "CPU per packet, median of $RUNS: none $(fmt "$n_per" %.1f) ns, half throttled $(fmt "$h_per" %.1f) ns, ratio $r"
+bench "user CPU per packet (clock ticks), median: none $(fmt "$(col none 7)" %.1f) ns, half throttled $(fmt "$(col half 7)" %.1f) ns, ratio $(ratio "$(col half 7)" "$(col none 7)")"
 bench "packet rate through the daemon, median: none $(fmt "$n_pps" %.0f) pps, half throttled $(fmt "$h_pps" %.0f) pps, ratio $(ratio "$h_pps" "$n_pps")"
 bench "daemon CPU share, median: none $(fmt "$(col none 3)" %.1f) %, half $(fmt "$(col half 3)" %.1f) %"
 bench "LAC loss, median: none $(fmt "$(col none 4)" %.3f) %, half $(fmt "$(col half 4)" %.3f) %; latency avg: none $(fmt "$(col none 5)" %.0f) us, half $(fmt "$(col half 5)" %.0f) us; p99: none $(fmt "$(col none 6)" %.0f) us, half $(fmt "$(col half 6)" %.0f) us"
