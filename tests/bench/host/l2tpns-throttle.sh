@@ -19,7 +19,9 @@
 # what the LAC offers in full on a busy 2-core host; each probe crosses the daemon twice),
 # SIZE (probe bytes, 200), RUNS (per phase, 3), WINDOW (s measured per run, 8), SETTLE (s of
 # traffic before the window, 1), THROTTLE_KBPS (1000), SETUP_WINDOW (4000), CPU_RATIO_BOUND
-# (the half-throttled/none CPU per packet ratio the bench accepts, 1.3: generous, for noise).
+# (the half-throttled/none CPU per packet ratio the bench accepts, 1.3: generous, for noise),
+# PROFILE_DIR (unset; a directory: each window is `perf record -e cpu-clock -g` of the daemon
+# there, PHASE-N.perf.data, for `perf report`; the sampling costs CPU in both phases alike).
 set -u
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 export NETEDGE_BIN_DIR=${NETEDGE_BIN_DIR:-${CARGO_TARGET_DIR:-$repo/target}/release}
@@ -33,6 +35,7 @@ SETTLE=${SETTLE:-1}
 THROTTLE_KBPS=${THROTTLE_KBPS:-1000}
 SETUP_WINDOW=${SETUP_WINDOW:-4000}
 CPU_RATIO_BOUND=${CPU_RATIO_BOUND:-1.3}
+PROFILE_DIR=${PROFILE_DIR:-}
 export POOL=${POOL:-10.210.0.0/15}
 # The half phase's users, ahead of daemon-env.inc's DEFAULT entries (first match wins): odd
 # thrN throttled at the daemon's throttle_speed, even thrN as plain as lacN.
@@ -152,7 +155,13 @@ print(len(s), t)' "$out.sessions" "$THROTTLE_KBPS" 2>/dev/null || echo "0 -1")
     local cpu0 t0 cpu1 t1
     local us0 us1
     cpu0=$(cpu_ns) t0=$(ns_now) us0=$(user_sys)
-    sleep "$WINDOW"
+    if [ -n "$PROFILE_DIR" ]; then
+        # Sampled on the software clock: this host's hypervisor exposes no hardware counters.
+        perf record -q -e cpu-clock -F 2000 -g -p "$lns_pid" -o "$PROFILE_DIR/$phase-$n.perf.data" \
+            -- sleep "$WINDOW" >/dev/null 2>&1
+    else
+        sleep "$WINDOW"
+    fi
     cpu1=$(cpu_ns) t1=$(ns_now) us1=$(user_sys)
     counters_to "$out.c1"
     check "run $n ($phase): the window ended $(((t1 - t_up) / 1000000)) ms after the sessions were up, inside the LAC's $TRAFFIC s of traffic" \
