@@ -55,6 +55,10 @@ if [ ! -x "$nsctl" ]; then
     notok "prerequisite $nsctl present (cargo build --release -p nsctl)"
     exit 1
 fi
+if [ -n "$PROFILE_DIR" ] && { ! command -v perf >/dev/null || ! mkdir -p "$PROFILE_DIR"; }; then
+    notok "PROFILE_DIR: perf present (apt-get install linux-perf) and $PROFILE_DIR writable"
+    exit 1
+fi
 total=$((TUNNELS * SESSIONS))
 half=$((total / 2))
 # The probes run through the sessions for the policy listing (well under 1 s at 10 000
@@ -78,8 +82,8 @@ cpu_ns() {
 user_sys() { awk '{ print $14, $15 }' "/proc/$lns_pid/stat" 2>/dev/null; }
 ns_now() { date +%s%N; }
 wait_sessions() { # wait_sessions N SECONDS: until the daemon holds N sessions
-    local i n
-    for i in $(seq 1 $(($2 * 5))); do
+    local _ n
+    for _ in $(seq 1 $(($2 * 5))); do
         n=$(sessions_now)
         [ "${n:-x}" = "$1" ] && return 0
         kill -0 "$lns_pid" 2>/dev/null || return 1
@@ -89,8 +93,8 @@ wait_sessions() { # wait_sessions N SECONDS: until the daemon holds N sessions
 }
 sessions_up() { grep -c 'session .*: user .* up with ' "$lns_dir/l2tpns.log" 2>/dev/null; }
 wait_up() { # wait_up N SECONDS: until the daemon's log says N sessions came up in all
-    local i
-    for i in $(seq 1 $(($2 * 5))); do
+    local _
+    for _ in $(seq 1 $(($2 * 5))); do
         [ "$(sessions_up)" -ge "$1" ] && return 0
         kill -0 "$lns_pid" 2>/dev/null || return 1
         sleep 0.2
@@ -170,6 +174,7 @@ print(len(s), t)' "$out.sessions" "$THROTTLE_KBPS" 2>/dev/null || echo "0 -1")
     local lac_rc=$?
     local want=0
     [ "$phase" = half ] && want=$half
+    # shellcheck disable=SC2016 # expanded by eval, in this function's scope
     check "run $n ($phase): $listed sessions listed, $thr throttled at $THROTTLE_KBPS kbit/s each way (want $want)" \
         eval '[ "$listed" = "$total" ] && [ "$thr" = "$want" ]'
     local packets policed
@@ -216,8 +221,13 @@ bench "user CPU per packet (clock ticks), median: none $(fmt "$(col none 7)" %.1
 bench "packet rate through the daemon, median: none $(fmt "$n_pps" %.0f) pps, half throttled $(fmt "$h_pps" %.0f) pps, ratio $(ratio "$h_pps" "$n_pps")"
 bench "daemon CPU share, median: none $(fmt "$(col none 3)" %.1f) %, half $(fmt "$(col half 3)" %.1f) %"
 bench "LAC loss, median: none $(fmt "$(col none 4)" %.3f) %, half $(fmt "$(col half 4)" %.3f) %; latency avg: none $(fmt "$(col none 5)" %.0f) us, half $(fmt "$(col half 5)" %.0f) us; p99: none $(fmt "$(col none 6)" %.0f) us, half $(fmt "$(col half 6)" %.0f) us"
-check "half throttled costs at most $CPU_RATIO_BOUND x the CPU per packet of none (ratio $r)" \
-    awk -v r="$r" -v b="$CPU_RATIO_BOUND" 'BEGIN { exit !(r != "n/a" && r <= b) }'
+# A bound on a median only: single pairs scatter by +-20 % on a loaded 2-core host.
+if [ "$RUNS" -ge 3 ]; then
+    check "half throttled costs at most $CPU_RATIO_BOUND x the CPU per packet of none (ratio $r)" \
+        awk -v r="$r" -v b="$CPU_RATIO_BOUND" 'BEGIN { exit !(r != "n/a" && r <= b) }'
+else
+    echo "ok - half throttled costs at most $CPU_RATIO_BOUND x the CPU per packet of none (ratio $r) # skip: RUNS=$RUNS, fewer than 3"
+fi
 check "no panic in the daemon" no_panic
 bench "command: TUNNELS=$TUNNELS SESSIONS=$SESSIONS RATE=$RATE SIZE=$SIZE RUNS=$RUNS WINDOW=$WINDOW SETTLE=$SETTLE THROTTLE_KBPS=$THROTTLE_KBPS tests/bench/host/l2tpns-throttle.sh"
 [ "$failures" = 0 ]
