@@ -9,7 +9,8 @@
 # packets for throttling.
 # Needs root, /usr/sbin/freeradius, iperf3, python3, l2tpns, l2tp-lac and nsctl in
 # $NETEDGE_BIN_DIR. Tunables: SECONDS_PER_RUN (10), OMIT (2), TOLERANCE_PERCENT (5),
-# RATES_KBIT ("1000 10000 50000").
+# RATES_KBIT ("1000 10000 50000"), THROTTLE_QUEUE (the daemon's default: 64; 0 makes the
+# throttle a policer, 2 is the original's queue).
 set -u
 . "$(dirname "$0")/daemon-env.inc"
 nsctl=$bin/nsctl
@@ -25,7 +26,7 @@ fi
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
-write_lns_config 'load plugin "throttlectl"'
+write_lns_config 'load plugin "throttlectl"' ${THROTTLE_QUEUE:+"set throttle_queue $THROTTLE_QUEUE"}
 check "l2tpns started" start_lns || { show_lns_log; exit 1; }
 
 setsid ip netns exec "$ns_srv" iperf3 -s -J -B 10.202.0.2 -p 5201 </dev/null >"$work/iperf3-s1.log" 2>&1 &
