@@ -28,6 +28,11 @@ const NOT_BUILT: &[(&[&str], &str, &str)] = &[
 const POLICY: &[(&[&str], &str, &str)] = &[
     (&["show", "throttle"], "show throttle", "Throttled sessions"),
     (
+        &["show", "tbf"],
+        "show tbf",
+        "Throttled sessions' token buckets, a row per direction",
+    ),
+    (
         &["show", "access-list"],
         "show access-list",
         "Access lists and their matches",
@@ -112,6 +117,7 @@ fn policy_command(name: &str, args: &[String]) -> Result<(Command, Show), String
     let plain = |c| Ok((c, Show::Plain));
     match name {
         "show throttle" => plain(Command::ShowThrottle),
+        "show tbf" => Ok((Command::ShowThrottle, Show::Buckets)),
         "show access-list" => plain(Command::ShowAccessLists {
             name: args.first().cloned(),
         }),
@@ -207,6 +213,8 @@ pub(super) enum Show {
     Tunnels(Vec<TunnelId>),
     /// `drop session/user`: one line naming the session.
     Dropped,
+    /// `show tbf`: a row per throttled direction.
+    Buckets,
     /// [`Reply::lines`] as they are.
     Plain,
 }
@@ -687,6 +695,41 @@ pub(super) fn render(reply: Reply, how: &Show) -> Box<dyn Iterator<Item = String
                     .chain(rows)
                     .chain(std::iter::once(total)),
             )
+        }
+        (Reply::Sessions(list), Show::Buckets) => {
+            let head = format!(
+                "{:>5} {:<20} {:<4} {:>10} {:>10} {:>10} {:>10}",
+                "SID", "Username", "Dir", "kbit/s", "Passed", "Delayed", "Dropped"
+            );
+            let mut rows = vec![head];
+            for s in &list {
+                let t = s.throttle.unwrap_or_default();
+                let user: String = printable(&s.user).chars().take(20).collect();
+                for (dir, rate, passed, delayed, dropped) in [
+                    (
+                        "in",
+                        s.policy.throttle_in,
+                        t.in_passed,
+                        t.in_delayed,
+                        t.in_dropped,
+                    ),
+                    (
+                        "out",
+                        s.policy.throttle_out,
+                        t.out_passed,
+                        t.out_delayed,
+                        t.out_dropped,
+                    ),
+                ] {
+                    if let Some(rate) = rate {
+                        rows.push(format!(
+                            "{:>5} {:<20} {:<4} {:>10} {:>10} {:>10} {:>10}",
+                            s.id, user, dir, rate, passed, delayed, dropped
+                        ));
+                    }
+                }
+            }
+            Box::new(rows.into_iter())
         }
         (Reply::Sessions(list), Show::SessionDetail) => Box::new(
             list.iter()
@@ -1186,5 +1229,47 @@ mod tests {
         let c = counters(&[("a".into(), 1), ("long_name".into(), 22)]);
         assert_eq!(c[0].len(), c[1].len());
         assert!(c[1].starts_with("long_name") && c[1].ends_with("22"));
+    }
+
+    #[test]
+    fn show_tbf_has_a_row_per_throttled_direction() {
+        let mut a = info(1, "alice");
+        a.policy.throttle_in = Some(1000);
+        a.policy.throttle_out = Some(2000);
+        a.throttle = Some(figures(5, 2, 1, 7, 3, 0));
+        let mut b = info(2, "bob");
+        b.policy.throttle_out = Some(64);
+        let lines: Vec<String> = render(Reply::Sessions(vec![a, b]), &Show::Buckets).collect();
+        let cells: Vec<Vec<&str>> = lines
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                vec!["SID", "Username", "Dir", "kbit/s", "Passed", "Delayed", "Dropped"],
+                vec!["1", "alice", "in", "1000", "5", "2", "1"],
+                vec!["1", "alice", "out", "2000", "7", "3", "0"],
+                vec!["2", "bob", "out", "64", "0", "0", "0"],
+            ]
+        );
+    }
+
+    fn figures(
+        in_passed: u64,
+        in_delayed: u64,
+        in_dropped: u64,
+        out_passed: u64,
+        out_delayed: u64,
+        out_dropped: u64,
+    ) -> lns_core::command::ThrottleFigures {
+        lns_core::command::ThrottleFigures {
+            in_passed,
+            in_delayed,
+            in_dropped,
+            out_passed,
+            out_delayed,
+            out_dropped,
+        }
     }
 }
