@@ -58,7 +58,10 @@ TMPFILESDIR := /usr/lib/tmpfiles.d
 # The reference guest kernel of tests/vm (built on demand), unless a package-<name>.mk names a tree.
 KERNEL_DIR := reference
 KVERREL := reference
-CARGO := cargo
+# The first cargo >= the workspace's rust-version: PATH's, else the distribution's in /usr/bin,
+# which deps.sh installs when there is none (packaging/cargo-path.sh). Looked up when first used,
+# so after `deps` has run, and once.
+CARGO = $(eval CARGO := $(or $(shell $(TOP)/packaging/cargo-path.sh 2>/dev/null),cargo))$(CARGO)
 # The environment may name another (.ci/run keeps it under /var/cache/netedge).
 CARGO_TARGET_DIR ?= $(TOP)/target
 # -debuginfo packages need find-debuginfo (debugedit), which Debian's rpm lacks.
@@ -105,6 +108,16 @@ deps-check:
 # <c>_CRATES, <c>_RPM_SPECS, <c>_DEB_PACKAGES and an install-<c> rule)
 # ------------------------------------------------------------------------------------------------
 RELEASE_BIN = $(CARGO_TARGET_DIR)/release
+# Reproducible binaries (issue 16): no build path in them (panic locations, debug info), so that
+# two builds of one commit in different directories are bit for bit the same. The tree, the cargo
+# home (registry sources, for builds that are not vendored) and the target dir (build scripts'
+# generated code in OUT_DIR) get fixed names; the last matching prefix wins, so the target dir,
+# often inside the tree, comes last. C code that build scripts compile (cc) gets the same maps.
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+REPRO_PATH_MAPS = $(TOP)=/usr/src/$(NAME)-$(VERSION) $(CARGO_HOME_DIR)=/usr/src/cargo-home \
+  $(abspath $(CARGO_TARGET_DIR))=/usr/src/$(NAME)-$(VERSION)/target
+REPRO_RUSTFLAGS = $(addprefix --remap-path-prefix=,$(REPRO_PATH_MAPS))
+REPRO_CFLAGS = $(addprefix -ffile-prefix-map=,$(REPRO_PATH_MAPS))
 CARGO_FLAGS ?= $(if $(filter 1,$(CARGO_OFFLINE)),--offline --frozen,--locked)
 INSTALL ?= install
 
@@ -113,7 +126,8 @@ include $(foreach c,$(COMPONENTS),$(TOP)/packaging/$(c)/component.mk)
 .PHONY: build install $(addprefix build-,$(COMPONENTS)) $(addprefix install-,$(COMPONENTS))
 build: $(addprefix build-,$(COMPONENTS))
 $(addprefix build-,$(COMPONENTS)): build-%: deps
-	$(CARGO) build $(CARGO_FLAGS) --release $(addprefix -p ,$($*_CRATES))
+	RUSTFLAGS="$(strip $(RUSTFLAGS) $(REPRO_RUSTFLAGS))" CFLAGS="$(strip $(CFLAGS) $(REPRO_CFLAGS))" \
+	  $(CARGO) build $(CARGO_FLAGS) --release $(addprefix -p ,$($*_CRATES))
 
 install: $(addprefix install-,$(COMPONENTS))
 
@@ -130,7 +144,9 @@ VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
 # kmod-daddr/daddr_core, keep their relative targets.
 SOURCE_DATE_EPOCH ?= $(or $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null),1700000000)
 export SOURCE_DATE_EPOCH
-TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu
+# Modes too: a checkout's follow its umask (0664 or 0644); the archive keeps only the exec bits.
+TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu \
+  --mode=u=rwX,go=rX
 
 .PHONY: tarball FORCE
 tarball: $(SRC_TARBALL) $(VENDOR_TARBALL)
@@ -166,7 +182,12 @@ RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_srcrpmdir $(SRP
   --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
   $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
   --define 'packager $(PACKAGER)' \
+  $(RPM_REPRO_DEFINES) \
   $(if $(filter 1,$(RPM_NODEPS)),--nodeps $(RPM_FOREIGN_HOST_DEFINES))
+# Reproducible RPMs and SRPMs (issue 16): the build time is SOURCE_DATE_EPOCH (the last commit's,
+# exported above), file times are clamped to it and the build host is a fixed name.
+RPM_REPRO_DEFINES := --define '_buildhost reproducible' --define 'use_source_date_epoch_as_buildtime 1' \
+  --define 'clamp_mtime_to_source_date_epoch 1' --define '_source_date_epoch_from_changelog 0'
 # Kernel module packages name their kernel release: KVERREL, or for the reference kernel the
 # release of the tests/vm guest kernel (built on demand, cached), resolved when the recipe runs.
 KVERREL_RESOLVED = $(if $(filter reference,$(KVERREL)),$$($(TOP)/tests/vm/vm.sh env | sed -n 's/^VM_KVER=//p' | grep . || echo vm-kernel-failed),$(KVERREL))
