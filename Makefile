@@ -156,7 +156,7 @@ $(SRC_TARBALL): FORCE
 	  git -C $(TOP) ls-files -co --exclude-standard -z \
 	    | while IFS= read -r -d '' f; do case $$f in .cargo/*) continue;; esac; \
 	        if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
-	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
+	else find . -path ./target -prune -o -path './build-*' -prune -o \( -type f -o -type l \) -print0; fi \
 	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|S' -cf - \
 	  | gzip -n > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
