@@ -3,6 +3,7 @@
 #   make                 everything: RPMs in build-<os>-<arch>/RPMS/, SRPMs in build-src/, DEBs in build-deb/
 #   make check           every test layer, stops at the first failure, ends with "N passed, N failed"
 #   make rpm | srpm | deb | bench | install DESTDIR=... | print-config | clean
+#   make check-bare | check-reproducible   (packaging checks run by make bench)
 #
 # Values come from package.mk, then native defaults derived from the build host, then every
 # package-<name>.mk that applies (skipped with NATIVE=1), then the command line. Each component
@@ -310,6 +311,21 @@ bench: deps
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \
 	  echo "== $$b"; NETEDGE_BIN_DIR=$(RELEASE_BIN) $$b || exit 1; done
+	$(MAKE) --no-print-directory check-bare
+	$(MAKE) --no-print-directory check-reproducible
+
+# Packaging checks too long for make check (issue 16), run by make bench, each on its own too:
+# check-bare      make in a git archive in a bare debootstrapped bookworm root (no rustup): the
+#                 distribution's toolchain is installed and the packages appear (BARE_COMPONENTS)
+# check-reproducible  two builds of HEAD in two clones give bit-identical packages (cmp; on a
+#                 difference diffoscope's report in build-check/reproducible/; REPRO_COMPONENTS)
+.PHONY: check-bare check-reproducible
+check-bare:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build bench)
+	@$(LAYER) bare-bookworm tap -- $(TOP)/tests/packaging/bare-bookworm.sh
+check-reproducible:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build bench)
+	@$(LAYER) reproducible tap -- $(TOP)/tests/packaging/reproducible.sh
 
 # ------------------------------------------------------------------------------------------------
 # Fuzzing: every cargo-fuzz target for FUZZ_SECONDS each (or only FUZZ_TARGETS="crate/target ...");

@@ -28,7 +28,9 @@ debian_pkgs() {
         # DAC of the DAE test (RFC 5176 Disconnect / CoA).
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
                      python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns telnet expect conntrack" ;;  # real peers: RADIUS, L2TP, the C l2tpns
-        bench) echo "" ;;
+        # debootstrap: the bare-bookworm build; diffoscope-minimal: what differs when two builds
+        # of one commit do not give identical packages; rpm2cpio/cpio unpack them.
+        bench) echo "debootstrap diffoscope-minimal cpio" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
 }
@@ -116,3 +118,20 @@ if ! "$here/cargo-path.sh" >/dev/null; then
         exit 1
     }
 fi
+# make check runs cargo fmt and cargo clippy: when the toolchain is the distribution's, its own
+# rustfmt and clippy (rustup's toolchains have them as components).
+installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+case " $* " in *" check "*)
+    cargo=$("$here/cargo-path.sh")
+    if ! $cargo fmt --version >/dev/null 2>&1 || ! $cargo clippy --version >/dev/null 2>&1; then
+        case $family in
+            debian)
+                if installed rustc-web; then tools="rustfmt-web rust-web-clippy"; else tools="rustfmt rust-clippy"; fi
+                echo "deps.sh: installing $tools (cargo fmt, cargo clippy)"
+                apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $tools ;;
+            rhel)
+                echo "deps.sh: installing rustfmt clippy"
+                dnf -y -q install rustfmt clippy ;;
+        esac
+    fi ;;
+esac

@@ -24,7 +24,7 @@ root=$work/root
 log=${BARE_LOG_DIR:-$top/build-check}/bare-$suite
 rm -rf "$log"; mkdir -p "$log"
 cleanup() {
-    for m in proc sys dev/pts dev; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
+    for m in var/cache/apt/archives proc sys dev/pts dev; do mountpoint -q "$root/$m" 2>/dev/null && umount -l "$root/$m"; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,6 +46,16 @@ check "the bare $suite root has no cargo, rustc or rustup" \
 mkdir -p "$root/build"
 git -C "$top" archive --format=tar --prefix=netedge/ "$commit" | tar -C "$root/build" -xf -
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The site's own certificate authorities (a TLS-inspecting proxy's, say), as the admin of a real
+# machine there would have added them: cargo fetches crates.io over https, and the
+# ca-certificates package deps.sh installs takes them in (update-ca-certificates).
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
+# Downloaded .debs are kept between runs (the build dependencies are some 300 MB).
+mkdir -p "$cache-apt-archives/partial"
+mount --bind "$cache-apt-archives" "$root/var/cache/apt/archives"
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
