@@ -1,7 +1,7 @@
 #!/bin/bash
 # Reproducible packages (issue 16): two `make` runs of one commit, from two clones in different
 # directories, one after the other, under a different host name, umask, time zone and locale,
-# must give bit-identical RPMs, SRPMs (and their tarballs) and DEBs. cmp decides; on a difference
+# must give bit-identical RPMs, SRPMs (and their tarballs), DEBs and the DKMS tarball. cmp decides; on a difference
 # diffoscope's report goes into the log. The binaries must name neither build directory nor the
 # host. Prints "ok - ..." / "not ok - ...".
 #   tests/packaging/reproducible.sh [COMMIT]     (default HEAD; REPRO_COMPONENTS="iptoip ..." to
@@ -33,7 +33,7 @@ build() {
     local start; start=$(date +%s)
     ( cd "$dir" && umask "$mask" && env -u CARGO_TARGET_DIR -u MAKEFLAGS -u MAKELEVEL TZ=$tz LC_ALL=$locale \
         unshare --uts sh -c 'hostname "$1"; shift; exec nice -n 19 make --no-print-directory "$@"' _ "$host" \
-        COMPONENTS="$components" rpm srpm deb ) >"$log/build-$name.log" 2>&1
+        COMPONENTS="$components" all ) >"$log/build-$name.log" 2>&1
     local rc=$?
     echo "# build $name: $(( $(date +%s) - start )) s (rc $rc)"
     return $rc
@@ -47,8 +47,8 @@ sleep 2   # "at different times": the clock has moved on; SOURCE_DATE_EPOCH must
 if build b "$b" other-builder.example 0002 Asia/Tokyo C; then ok "second build ($b) makes the packages"
 else notok "second build ($b) makes the packages"; tail -n 30 "$log/build-b.log"; exit 1; fi
 
-# What is compared: the binary and source packages, and the tarballs the SRPMs and the Debian
-# source package are made of (the DKMS sources ship in the daddr-dkms DEB and the SRPM tarball).
+# What is compared: the binary and source packages, the tarballs the SRPMs and the Debian source
+# package are made of, and (with daddr) the DKMS source tarball, all in build-src/.
 (cd "$a" && ls build-*-*/RPMS/*/*.rpm build-src/*.src.rpm build-src/*.tar.gz build-deb/*.deb \
     build-deb/*.orig*.tar.gz build-deb/*.debian.tar.* build-deb/*.dsc 2>/dev/null) | sort > "$work/files"
 [ -s "$work/files" ] || { notok "the first build left packages to compare"; exit 1; }
