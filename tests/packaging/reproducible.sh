@@ -1,9 +1,9 @@
 #!/bin/bash
 # Reproducible packages (issue 16): two `make` runs of one commit, from two clones in different
 # directories, one after the other, under a different host name, umask, time zone and locale,
-# must give bit-identical RPMs, SRPMs (and their tarballs), DEBs and the DKMS tarball. cmp decides; on a difference
-# diffoscope's report goes into the log. The binaries must name neither build directory nor the
-# host. Prints "ok - ..." / "not ok - ...".
+# must give bit-identical RPMs, SRPMs (and their tarballs), DEBs and the DKMS tarball. cmp
+# decides; on a difference diffoscope's report goes into the log. The binaries must name neither
+# build directory nor the host. Prints "ok - ..." / "not ok - ...".
 #   tests/packaging/reproducible.sh [COMMIT]     (default HEAD; REPRO_COMPONENTS="iptoip ..." to
 #                                                 build fewer components than package.mk's)
 # Run by `make check-reproducible` (part of `make bench`: two full builds do not fit make check).
