@@ -36,6 +36,17 @@ include $(TOP)/package.mk
 COMPONENTS ?=
 $(call config_mark,package.mk)
 
+# On a bare machine the native defaults below need tools that deps.sh installs (dpkg-architecture,
+# pkg-config and the .pc files, find-debuginfo): it runs first, while this file is read, in the
+# top-level make of every goal but print-config and clean (NO_DEPS=1: never). Otherwise the first
+# `make` there would build packages for /usr/lib/xtables and the second for the multiarch dir.
+# (Not under make -n.)
+ifeq ($(MAKELEVEL)-$(NO_DEPS)-$(findstring n,$(firstword -$(MAKEFLAGS))),0--)
+ifneq ($(filter-out print-config clean distclean,$(or $(MAKECMDGOALS),all)),)
+$(if $(shell $(TOP)/packaging/deps.sh build >&2 || echo failed),$(error packaging/deps.sh build failed))
+endif
+endif
+
 # Native defaults, derived from the build host.
 $(call config_snapshot)
 os_release = $(shell . /etc/os-release 2>/dev/null && echo "$${$(1):-}")
