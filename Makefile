@@ -187,11 +187,17 @@ RPM_SPECS := $(foreach c,$(COMPONENTS),$($(c)_RPM_SPECS))
 RPMBUILD_TOP := $(TOP)/build-rpmbuild
 # rpmbuild --rebuild removes the sources it unpacked (--rmsource): it gets a _sourcedir of its own,
 # so that the tarballs in build-src/ stay for the DEB build.
-RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
+RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' $(RPMBUILD_COMMON_DEFINES) \
+  --define 'cargo_target_dir $(CARGO_TARGET_DIR)'
+# The SRPM stores its spec as parsed, with %setup's and %install's paths expanded: it is made with
+# the build tree and sources named relative to the top (rpmbuild runs there) and no target dir,
+# so that it does not depend on where the tree is. (rpmbuild --rebuild parses the spec again.)
+top_rel = $(patsubst $(TOP)/%,%,$(1))
+SRPMBUILD_DEFINES = --define '_topdir $(call top_rel,$(RPMBUILD_TOP))' $(RPMBUILD_COMMON_DEFINES)
+RPMBUILD_COMMON_DEFINES = --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
   --define '_unitdir $(UNITDIR)' --define '_tmpfilesdir $(TMPFILESDIR)' \
   --define 'xtlibdir $(XTLIBDIR)' --define 'kernel_dir $(KERNEL_DIR)' \
   $(if $(filter kmod-%,$*),--define "kverrel $(KVERREL_RESOLVED)") \
-  --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
   $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
   --define 'packager $(PACKAGER)' \
   $(RPM_REPRO_DEFINES) \
@@ -214,7 +220,9 @@ $(SRPMDIR)/%-$(VERSION)-$(RELEASE)$(DIST).src.rpm: $(TOP)/rpm/%.spec $(SRC_TARBA
 	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(RELEASE)/g' -e 's/@NAME@/$(NAME)/g' \
 	  $(if $(filter kmod-%,$*),-e "s|@KERNEL_DIR@|$(KERNEL_DIR)|g" -e "s|@KVERREL@|$(KVERREL_RESOLVED)|g") \
 	  $< > $(RPMBUILD_TOP)/SPECS/$*.spec
-	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) --define '_sourcedir $(SRPMDIR)' $(RPMBUILD_TOP)/SPECS/$*.spec
+	@# Sources and spec as 0644 whatever the umask: the SRPM records their modes.
+	chmod 0644 $(RPMBUILD_TOP)/SPECS/$*.spec $(SRC_TARBALL) $(VENDOR_TARBALL)
+	cd $(TOP) && rpmbuild -bs --quiet $(SRPMBUILD_DEFINES) --define '_sourcedir $(call top_rel,$(SRPMDIR))' $(RPMBUILD_TOP)/SPECS/$*.spec
 
 # A stamp per SRPM: the binary RPM names depend on the spec's subpackages.
 rpm: deps $(SRPM_FILES:.src.rpm=.rpm-stamp)
@@ -246,6 +254,9 @@ $(DEB_STAMP): $(SRC_TARBALL) $(VENDOR_TARBALL)
 	tar -C $(DEBDIR) -xzf $(SRC_TARBALL)
 	mkdir -p $(DEB_SRCDIR)/vendor && tar -C $(DEB_SRCDIR) -xzf $(VENDOR_TARBALL)
 	$(TOP)/packaging/debian-changelog.sh $(NAME) $(DEB_VERSION) > $(DEB_SRCDIR)/debian/changelog
+	@# The debian.tar records modes: those of the tarball's files, not the umask's (directories
+	@# and the changelog are made here).
+	chmod -R u+rwX,go=rX $(DEB_SRCDIR)/debian
 	cd $(DEB_SRCDIR) && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) \
 	  dpkg-buildpackage -us -uc -d $(if $(DEB_PROFILES),-P$(DEB_PROFILES)) > $(DEBDIR)/build.log 2>&1 \
 	  || { tail -n 40 $(DEBDIR)/build.log; echo "dpkg-buildpackage failed: $(DEBDIR)/build.log"; exit 1; }
