@@ -3,6 +3,7 @@
 #   make                 everything: RPMs in build-<os>-<arch>/RPMS/, SRPMs in build-src/, DEBs in build-deb/
 #   make check           every test layer, stops at the first failure, ends with "N passed, N failed"
 #   make rpm | srpm | deb | bench | install DESTDIR=... | print-config | clean
+#   make check-bare | check-reproducible   (packaging checks run by make bench)
 #
 # Values come from package.mk, then native defaults derived from the build host, then every
 # package-<name>.mk that applies (skipped with NATIVE=1), then the command line. Each component
@@ -35,6 +36,17 @@ include $(TOP)/package.mk
 COMPONENTS ?=
 $(call config_mark,package.mk)
 
+# On a bare machine the native defaults below need tools that deps.sh installs (dpkg-architecture,
+# pkg-config and the .pc files, find-debuginfo): it runs first, while this file is read, in the
+# top-level make of every goal but print-config and clean (NO_DEPS=1: never). Otherwise the first
+# `make` there would build packages for /usr/lib/xtables and the second for the multiarch dir.
+# (Not under make -n.)
+ifeq ($(MAKELEVEL)-$(NO_DEPS)-$(findstring n,$(firstword -$(MAKEFLAGS))),0--)
+ifneq ($(filter-out print-config clean distclean,$(or $(MAKECMDGOALS),all)),)
+$(if $(shell $(TOP)/packaging/deps.sh build >&2 || echo failed),$(error packaging/deps.sh build failed))
+endif
+endif
+
 # Native defaults, derived from the build host.
 $(call config_snapshot)
 os_release = $(shell . /etc/os-release 2>/dev/null && echo "$${$(1):-}")
@@ -58,7 +70,10 @@ TMPFILESDIR := /usr/lib/tmpfiles.d
 # The reference guest kernel of tests/vm (built on demand), unless a package-<name>.mk names a tree.
 KERNEL_DIR := reference
 KVERREL := reference
-CARGO := cargo
+# The first cargo >= the workspace's rust-version: PATH's, else the distribution's in /usr/bin,
+# which deps.sh installs when there is none (packaging/cargo-path.sh). Looked up when first used,
+# so after `deps` has run, and once.
+CARGO = $(eval CARGO := $(or $(shell $(TOP)/packaging/cargo-path.sh 2>/dev/null),cargo))$(CARGO)
 # The environment may name another (.ci/run keeps it under /var/cache/netedge).
 CARGO_TARGET_DIR ?= $(TOP)/target
 # -debuginfo packages need find-debuginfo (debugedit), which Debian's rpm lacks.
@@ -105,6 +120,16 @@ deps-check:
 # <c>_CRATES, <c>_RPM_SPECS, <c>_DEB_PACKAGES and an install-<c> rule)
 # ------------------------------------------------------------------------------------------------
 RELEASE_BIN = $(CARGO_TARGET_DIR)/release
+# Reproducible binaries (issue 16): no build path in them (panic locations, debug info), so that
+# two builds of one commit in different directories are bit for bit the same. The tree, the cargo
+# home (registry sources, for builds that are not vendored) and the target dir (build scripts'
+# generated code in OUT_DIR) get fixed names; the last matching prefix wins, so the target dir,
+# often inside the tree, comes last. C code that build scripts compile (cc) gets the same maps.
+CARGO_HOME_DIR := $(or $(CARGO_HOME),$(HOME)/.cargo)
+REPRO_PATH_MAPS = $(TOP)=/usr/src/$(NAME)-$(VERSION) $(CARGO_HOME_DIR)=/usr/src/cargo-home \
+  $(abspath $(CARGO_TARGET_DIR))=/usr/src/$(NAME)-$(VERSION)/target
+REPRO_RUSTFLAGS = $(addprefix --remap-path-prefix=,$(REPRO_PATH_MAPS))
+REPRO_CFLAGS = $(addprefix -ffile-prefix-map=,$(REPRO_PATH_MAPS))
 CARGO_FLAGS ?= $(if $(filter 1,$(CARGO_OFFLINE)),--offline --frozen,--locked)
 INSTALL ?= install
 
@@ -113,7 +138,8 @@ include $(foreach c,$(COMPONENTS),$(TOP)/packaging/$(c)/component.mk)
 .PHONY: build install $(addprefix build-,$(COMPONENTS)) $(addprefix install-,$(COMPONENTS))
 build: $(addprefix build-,$(COMPONENTS))
 $(addprefix build-,$(COMPONENTS)): build-%: deps
-	$(CARGO) build $(CARGO_FLAGS) --release $(addprefix -p ,$($*_CRATES))
+	RUSTFLAGS="$(strip $(RUSTFLAGS) $(REPRO_RUSTFLAGS))" CFLAGS="$(strip $(CFLAGS) $(REPRO_CFLAGS))" \
+	  $(CARGO) build $(CARGO_FLAGS) --release $(addprefix -p ,$($*_CRATES))
 
 install: $(addprefix install-,$(COMPONENTS))
 
@@ -130,7 +156,9 @@ VENDOR_TARBALL := $(SRPMDIR)/$(NAME)-$(VERSION)-vendor.tar.gz
 # kmod-daddr/daddr_core, keep their relative targets.
 SOURCE_DATE_EPOCH ?= $(or $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null),1700000000)
 export SOURCE_DATE_EPOCH
-TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu
+# Modes too: a checkout's follow its umask (0664 or 0644); the archive keeps only the exec bits.
+TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --format=gnu \
+  --mode=u=rwX,go=rX
 
 .PHONY: tarball FORCE
 tarball: $(SRC_TARBALL) $(VENDOR_TARBALL)
@@ -140,7 +168,7 @@ $(SRC_TARBALL): FORCE
 	  git -C $(TOP) ls-files -co --exclude-standard -z \
 	    | while IFS= read -r -d '' f; do case $$f in .cargo/*) continue;; esac; \
 	        if [ -e "$(TOP)/$$f" ]; then printf '%s\0' "$$f"; fi; done; \
-	else find . -path ./target -prune -o -path './build-*' -prune -o -type f -print0; fi \
+	else find . -path ./target -prune -o -path './build-*' -prune -o \( -type f -o -type l \) -print0; fi \
 	  | tar -C $(TOP) $(TAR_REPRO) --null -T - --transform 's|^\(\./\)\?|$(NAME)-$(VERSION)/|S' -cf - \
 	  | gzip -n > $@.tmp
 	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
@@ -159,14 +187,25 @@ RPM_SPECS := $(foreach c,$(COMPONENTS),$($(c)_RPM_SPECS))
 RPMBUILD_TOP := $(TOP)/build-rpmbuild
 # rpmbuild --rebuild removes the sources it unpacked (--rmsource): it gets a _sourcedir of its own,
 # so that the tarballs in build-src/ stay for the DEB build.
-RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
+RPMBUILD_DEFINES = --define '_topdir $(RPMBUILD_TOP)' $(RPMBUILD_COMMON_DEFINES) \
+  --define 'cargo_target_dir $(CARGO_TARGET_DIR)'
+# The SRPM stores its spec as parsed, with %setup's and %install's paths expanded: it is made with
+# the build tree and sources named relative to the top (rpmbuild runs there) and no target dir,
+# so that it does not depend on where the tree is. (rpmbuild --rebuild parses the spec again.)
+top_rel = $(patsubst $(TOP)/%,%,$(1))
+SRPMBUILD_DEFINES = --define '_topdir $(call top_rel,$(RPMBUILD_TOP))' $(RPMBUILD_COMMON_DEFINES)
+RPMBUILD_COMMON_DEFINES = --define '_srcrpmdir $(SRPMDIR)' --define '_rpmdir $(RPMDIR)' --define 'dist $(DIST)' \
   --define '_unitdir $(UNITDIR)' --define '_tmpfilesdir $(TMPFILESDIR)' \
   --define 'xtlibdir $(XTLIBDIR)' --define 'kernel_dir $(KERNEL_DIR)' \
   $(if $(filter kmod-%,$*),--define "kverrel $(KVERREL_RESOLVED)") \
-  --define 'cargo_target_dir $(CARGO_TARGET_DIR)' \
   $(if $(filter 1,$(RPM_DEBUGINFO)),,--define 'debug_package %{nil}') \
   --define 'packager $(PACKAGER)' \
+  $(RPM_REPRO_DEFINES) \
   $(if $(filter 1,$(RPM_NODEPS)),--nodeps $(RPM_FOREIGN_HOST_DEFINES))
+# Reproducible RPMs and SRPMs (issue 16): the build time is SOURCE_DATE_EPOCH (the last commit's,
+# exported above), file times are clamped to it and the build host is a fixed name.
+RPM_REPRO_DEFINES := --define '_buildhost reproducible' --define 'use_source_date_epoch_as_buildtime 1' \
+  --define 'clamp_mtime_to_source_date_epoch 1' --define '_source_date_epoch_from_changelog 0'
 # Kernel module packages name their kernel release: KVERREL, or for the reference kernel the
 # release of the tests/vm guest kernel (built on demand, cached), resolved when the recipe runs.
 KVERREL_RESOLVED = $(if $(filter reference,$(KVERREL)),$$($(TOP)/tests/vm/vm.sh env | sed -n 's/^VM_KVER=//p' | grep . || echo vm-kernel-failed),$(KVERREL))
@@ -181,7 +220,9 @@ $(SRPMDIR)/%-$(VERSION)-$(RELEASE)$(DIST).src.rpm: $(TOP)/rpm/%.spec $(SRC_TARBA
 	sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(RELEASE)/g' -e 's/@NAME@/$(NAME)/g' \
 	  $(if $(filter kmod-%,$*),-e "s|@KERNEL_DIR@|$(KERNEL_DIR)|g" -e "s|@KVERREL@|$(KVERREL_RESOLVED)|g") \
 	  $< > $(RPMBUILD_TOP)/SPECS/$*.spec
-	rpmbuild -bs --quiet $(RPMBUILD_DEFINES) --define '_sourcedir $(SRPMDIR)' $(RPMBUILD_TOP)/SPECS/$*.spec
+	@# Sources and spec as 0644 whatever the umask: the SRPM records their modes.
+	chmod 0644 $(RPMBUILD_TOP)/SPECS/$*.spec $(SRC_TARBALL) $(VENDOR_TARBALL)
+	cd $(TOP) && rpmbuild -bs --quiet $(SRPMBUILD_DEFINES) --define '_sourcedir $(call top_rel,$(SRPMDIR))' $(RPMBUILD_TOP)/SPECS/$*.spec
 
 # A stamp per SRPM: the binary RPM names depend on the spec's subpackages.
 rpm: deps $(SRPM_FILES:.src.rpm=.rpm-stamp)
@@ -213,6 +254,9 @@ $(DEB_STAMP): $(SRC_TARBALL) $(VENDOR_TARBALL)
 	tar -C $(DEBDIR) -xzf $(SRC_TARBALL)
 	mkdir -p $(DEB_SRCDIR)/vendor && tar -C $(DEB_SRCDIR) -xzf $(VENDOR_TARBALL)
 	$(TOP)/packaging/debian-changelog.sh $(NAME) $(DEB_VERSION) > $(DEB_SRCDIR)/debian/changelog
+	@# The debian.tar records modes: those of the tarball's files, not the umask's (directories
+	@# and the changelog are made here).
+	chmod -R u+rwX,go=rX $(DEB_SRCDIR)/debian
 	cd $(DEB_SRCDIR) && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) \
 	  dpkg-buildpackage -us -uc -d $(if $(DEB_PROFILES),-P$(DEB_PROFILES)) > $(DEBDIR)/build.log 2>&1 \
 	  || { tail -n 40 $(DEBDIR)/build.log; echo "dpkg-buildpackage failed: $(DEBDIR)/build.log"; exit 1; }
@@ -289,6 +333,21 @@ bench: deps
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \
 	  echo "== $$b"; NETEDGE_BIN_DIR=$(RELEASE_BIN) $$b || exit 1; done
+	$(MAKE) --no-print-directory check-bare
+	$(MAKE) --no-print-directory check-reproducible
+
+# Packaging checks too long for make check (issue 16), run by make bench, each on its own too:
+# check-bare      make in a git archive in a bare debootstrapped bookworm root (no rustup): the
+#                 distribution's toolchain is installed and the packages appear (BARE_COMPONENTS)
+# check-reproducible  two builds of HEAD in two clones give bit-identical packages (cmp; on a
+#                 difference diffoscope's report in build-check/reproducible/; REPRO_COMPONENTS)
+.PHONY: check-bare check-reproducible
+check-bare:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build bench)
+	@$(LAYER) bare-bookworm tap -- $(TOP)/tests/packaging/bare-bookworm.sh
+check-reproducible:
+	@$(if $(filter 1,$(NO_DEPS)),true,$(TOP)/packaging/deps.sh build bench)
+	@$(LAYER) reproducible tap -- $(TOP)/tests/packaging/reproducible.sh
 
 # ------------------------------------------------------------------------------------------------
 # Fuzzing: every cargo-fuzz target for FUZZ_SECONDS each (or only FUZZ_TARGETS="crate/target ...");

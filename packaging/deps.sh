@@ -20,7 +20,7 @@ os_family() {
 debian_pkgs() {
     case $1 in
         build) echo "git make gcc pkg-config xz-utils rpm debhelper dpkg-dev fakeroot
-                     libxtables-dev libclang-dev dh-dkms" ;;  # libclang: bindgen for libxt_DADDR.so
+                     libxtables-dev libclang-dev dh-dkms ca-certificates" ;;  # libclang: bindgen for libxt_DADDR.so; ca-certificates: cargo vendor fetches crates.io over https
         # cpio: the packaging tests unpack RPM payloads (rpm2cpio | cpio); ping: the ICMP
         # host-unreachable test of l2tpns (a fresh bookworm image has no ping); telnet and
         # expect drive l2tpns's telnet CLI (test-daemon-cli.sh); python3-prometheus-client: the
@@ -31,7 +31,9 @@ debian_pkgs() {
         check) echo "rpmlint lintian debootstrap cpio iproute2 iputils-ping iptables python3
                      python3-prometheus-client curl freeradius freeradius-utils xl2tpd l2tpns telnet expect conntrack
                      iperf3 tcpdump" ;;  # real peers: RADIUS, L2TP, the C l2tpns
-        bench) echo "" ;;
+        # debootstrap: the bare-bookworm build; diffoscope-minimal: what differs when two builds
+        # of one commit do not give identical packages; rpm2cpio/cpio unpack them.
+        bench) echo "debootstrap diffoscope-minimal cpio" ;;
         *) echo "deps.sh: unknown group '$1'" >&2; exit 2 ;;
     esac
 }
@@ -82,7 +84,57 @@ case $family in
         exit 1 ;;
 esac
 
-command -v cargo >/dev/null 2>&1 || {
-    echo "deps.sh: cargo not found: install a Rust toolchain >= 1.85 (rustup or the distro's cargo)" >&2
-    exit 1
-}
+# The Rust toolchain: the one on PATH if it is new enough (rustup, say), else the distribution's,
+# which the Makefile then finds in /usr/bin (packaging/cargo-path.sh). Debian bookworm's own
+# rustc/cargo are 1.63: it ships a current one as rustc-web/cargo-web (for its browsers; 1.85 in
+# bookworm, newer in bookworm-security); trixie and later have rustc/cargo >= 1.85 themselves.
+here=$(cd "$(dirname "$0")" && pwd)
+required=$("$here/cargo-path.sh" --required)
+# candidate PKG: the version apt would install ("" when the archive has none).
+candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' || true; }
+# Debian versions carry an upstream part like 1.85.0+dfsg1-1: compare that with dpkg.
+deb_new_enough() { [ -n "$1" ] && dpkg --compare-versions "${1#*:}" ge "$required"; }
+if ! "$here/cargo-path.sh" >/dev/null; then
+    case $family in
+        debian)
+            export DEBIAN_FRONTEND=noninteractive
+            apt="apt-get -q -o DPkg::Lock::Timeout=900"
+            [ -n "$(candidate rustc-web)$(candidate rustc)" ] || $apt update -q >/dev/null
+            if deb_new_enough "$(candidate rustc)" && deb_new_enough "$(candidate cargo)"; then
+                rust="rustc cargo"
+            elif deb_new_enough "$(candidate rustc-web)" && deb_new_enough "$(candidate cargo-web)"; then
+                rust="rustc-web cargo-web"
+            else
+                echo "deps.sh: this release's archive has no rustc/cargo >= $required (rustc: $(candidate rustc), rustc-web: $(candidate rustc-web)): install one with rustup" >&2
+                exit 1
+            fi
+            echo "deps.sh: no cargo >= $required on PATH: installing $rust"
+            $apt install -y --no-install-recommends $rust ;;
+        rhel)
+            # rust-toolset: RHEL's (and its clones') supported toolchain (rust, cargo); Fedora
+            # names them plainly.
+            echo "deps.sh: no cargo >= $required on PATH: installing rust-toolset"
+            dnf -y -q install rust-toolset || dnf -y -q install rust cargo ;;
+    esac
+    "$here/cargo-path.sh" >/dev/null || {
+        echo "deps.sh: still no cargo >= $required (PATH or /usr/bin): install a Rust toolchain (rustup)" >&2
+        exit 1
+    }
+fi
+# make check runs cargo fmt and cargo clippy: when the toolchain is the distribution's, its own
+# rustfmt and clippy (rustup's toolchains have them as components).
+installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+case " $* " in *" check "*)
+    cargo=$("$here/cargo-path.sh")
+    if ! $cargo fmt --version >/dev/null 2>&1 || ! $cargo clippy --version >/dev/null 2>&1; then
+        case $family in
+            debian)
+                if installed rustc-web; then tools="rustfmt-web rust-web-clippy"; else tools="rustfmt rust-clippy"; fi
+                echo "deps.sh: installing $tools (cargo fmt, cargo clippy)"
+                apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $tools ;;
+            rhel)
+                echo "deps.sh: installing rustfmt clippy"
+                dnf -y -q install rustfmt clippy ;;
+        esac
+    fi ;;
+esac

@@ -42,3 +42,18 @@ install-daddr-dkms:
 	$(INSTALL) -m 0755 $(TOP)/packaging/daddr/dkms-build.sh $(DADDR_DKMS_DIR)/dkms-build.sh
 	sed 's/@VERSION@/$(VERSION)/' $(TOP)/packaging/daddr/dkms.conf > $(DADDR_DKMS_DIR)/dkms.conf
 	chmod 0644 $(DADDR_DKMS_DIR)/dkms.conf
+
+# The DKMS source tarball, for hosts that take the module's sources with `dkms ldtarball` rather
+# than the daddr-dkms DEB: the /usr/src/daddr-$(VERSION) tree in the layout of `dkms mktarball
+# --source-only` (dkms_source_tree/), sorted and dated like the other tarballs. Part of `make`.
+DADDR_DKMS_TARBALL := $(SRPMDIR)/daddr-dkms-$(VERSION)-source-only.tar.gz
+.PHONY: dkms-tarball
+all: dkms-tarball
+dkms-tarball: $(DADDR_DKMS_TARBALL)
+$(DADDR_DKMS_TARBALL): FORCE
+	@rm -rf $(@D)/dkms.tmp
+	@$(MAKE) --no-print-directory -s install-daddr-dkms DESTDIR=$(@D)/dkms.tmp
+	@mv $(@D)/dkms.tmp/usr/src/daddr-$(VERSION) $(@D)/dkms.tmp/dkms_source_tree
+	@tar -C $(@D)/dkms.tmp $(TAR_REPRO) -cf - dkms_source_tree | gzip -n > $@.tmp
+	@rm -rf $(@D)/dkms.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo "wrote $@"; fi
