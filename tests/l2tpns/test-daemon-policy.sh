@@ -17,15 +17,15 @@
 # * Plugins: stripdomain (user@realm authenticates as user; refused again after
 #   `unload_plugin stripdomain`), autothrottle (Cisco-AVPair "throttle=yes": the session is
 #   throttled at throttle_speed both ways, nsctl says so, and what comes back through it is
-#   about that rate), throttlectl and snoopctl gate their nsctl commands (refused before
+#   about that rate), setrxspeed (below), throttlectl and snoopctl gate their nsctl commands (refused before
 #   load_plugin, accepted after, refused again after unload_plugin).
 # Not repeated here: throttle refused before load_plugin and the throttled/snooped counters
 # (test-daemon-nsctl.sh), CLI throttle/snoop (test-daemon-cli.sh), a CoA Filter-Id naming no
 # list (test-daemon-dae.sh), the garden plugin (test-daemon-garden.sh). Our nsctl drop/kill work
 # without sessionctl (a deliberate difference from the C daemon, see lns/src/daemon/control.rs),
-# so sessionctl is only loaded and unloaded here. setrxspeed's effect (the rx connect speed) is
-# not shown by any view yet and l2tp-lac cannot send a chosen Tx Connect Speed, so it is left
-# to the lns-core unit test.
+# so sessionctl is only loaded and unloaded here. setrxspeed: l2tp-lac sends Tx Connect Speed
+# 512 or 1500 (and a given Rx one, or none); nsctl's session JSON shows the Rx speed filled in as
+# the reference's table says only with the plugin loaded.
 # Needs root, /usr/sbin/freeradius, radclient, telnet, expect, python3, l2tpns, l2tp-lac and
 # nsctl in $NETEDGE_BIN_DIR.
 set -u
@@ -336,6 +336,38 @@ ours sc-again unload_plugin sessionctl
 check "unload_plugin of a plugin not loaded: exit 1, says so" \
     eval '[ $rc = 1 ] && said sc-again "not loaded"'
 wait $j1
+
+# --- setrxspeed: a missing Rx Connect Speed from the Tx one (256/512/1500 -> 64/128/256) -----------
+rx_of() { session_field "$1" 's["rx_connect_speed"]'; }
+plac rx-before lac1 9000 1 4 --tx-connect-speed 512 &
+j1=$!
+up1() { [ -n "$(session_field lac1 's["address"] or ""')" ]; }
+wait_for 15 up1
+rx_before=$(rx_of lac1)
+wait $j1
+ours rx-load load_plugin setrxspeed
+plac rx512 lac2 9000 1 4 --tx-connect-speed 512 &
+j1=$!
+plac rx1500 lac4 9000 1 4 --tx-connect-speed 1500 &
+j2=$!
+plac rxgiven lac10 9000 1 4 --tx-connect-speed 512 --rx-connect-speed 2000000 &
+j3=$!
+plac rxother lac11 9000 1 4 &
+j4=$!
+up_all() {
+    local u
+    for u in lac2 lac4 lac10 lac11; do
+        [ -n "$(session_field $u 's["address"] or ""')" ] || return 1
+    done
+}
+wait_for 15 up_all
+rx=$(rx_of lac2)/$(rx_of lac4)/$(rx_of lac10)/$(rx_of lac11)
+wait $j1 $j2 $j3 $j4
+echo "# rx connect speed: ${rx_before:-none} without setrxspeed (tx 512); with it tx 512, 1500, 512+rx 2000000, 10000000 -> $rx"
+check "setrxspeed: without it a tx speed of 512 leaves rx unset (${rx_before:-none})" \
+    [ "$rx_before" = None ]
+check "setrxspeed: tx 512 -> rx 128, tx 1500 -> rx 256, a given rx is kept, other tx speeds give none ($rx)" \
+    [ "$rx" = "128/256/2000000/None" ]
 
 check "daemon still running" kill -0 "$lns_pid"
 check "no panic in the daemon's output" no_panic

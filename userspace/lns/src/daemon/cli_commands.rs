@@ -567,6 +567,13 @@ pub(super) fn session_detail(s: &SessionInfo) -> Vec<String> {
         format!("    Up:             {}", secs(s.up_for)),
         format!("    Idle:           {}", secs(s.idle)),
         format!(
+            "    Connect speed:  tx {} rx {} bit/s",
+            s.tx_connect_speed
+                .map_or_else(|| "-".to_owned(), |v| v.to_string()),
+            s.rx_connect_speed
+                .map_or_else(|| "-".to_owned(), |v| v.to_string())
+        ),
+        format!(
             "    From the user:  {} packets, {} bytes",
             s.packets_in, s.octets_in
         ),
@@ -1048,6 +1055,8 @@ mod tests {
             packets_in: 1,
             packets_out: 2,
             acct_session_id: "x".into(),
+            tx_connect_speed: None,
+            rx_connect_speed: None,
             policy: Default::default(),
             throttle: None,
         }
