@@ -1148,6 +1148,20 @@ mod tests {
         assert!(lines
             .iter()
             .any(|l| l.contains("Up:             61 seconds")));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("Connect speed:  tx - rx - bit/s")));
+        let mut fast = info(2, "bob");
+        fast.tx_connect_speed = Some(512);
+        fast.rx_connect_speed = Some(128);
+        let lines: Vec<String> =
+            render(Reply::Sessions(vec![fast]), &Show::SessionDetail).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("Connect speed:  tx 512 rx 128 bit/s")),
+            "{lines:?}"
+        );
         assert!(
             lines.iter().all(|l| !l.contains('\x1b')),
             "no escape sequence from the calling number reaches the terminal"
