@@ -9,7 +9,8 @@
 #   expect) and `nsctl show access-lists` show each rule's matches grown by exactly the packets
 #   sent; the data plane's `filtered` counter grows by their sum; lac7 is untouched. A CoA
 #   (radclient) gives lac7's live session the standard list: its replies stop from then on,
-#   and the list's deny rule counts exactly the probes lac7 lost.
+#   and the list's deny rule counts exactly the probes lac7 lost. A filtered session keeps its
+#   list across SIGTERM (save_state) and a restart.
 # * The external hook: `hook_script` appends its event and L2TPNS_* environment to a file: it
 #   runs on auth, up and down with the session's user and address. A hook that sleeps far
 #   longer than `hook_timeout` is killed with its process group, and session set-up is not
@@ -368,6 +369,26 @@ check "setrxspeed: without it a tx speed of 512 leaves rx unset (${rx_before:-no
     [ "$rx_before" = None ]
 check "setrxspeed: tx 512 -> rx 128, tx 1500 -> rx 256, a given rx is kept, other tx speeds give none ($rx)" \
     [ "$rx" = "128/256/2000000/None" ]
+
+# --- a filtered session keeps its access list across SIGTERM and a restart ------------------------
+plac term fin 9000 20 10 &
+j1=$!
+upfin() { [ -n "$(session_field fin 's["address"] or ""')" ]; }
+wait_for 15 upfin
+sleep 2
+kill -TERM "$lns_pid"
+wait_for 5 not_running "$lns_pid"
+check "SIGTERM: the daemon saved fin's session" grep -q 'saved 1 session(s)' "$lns_dir/l2tpns.log"
+check "l2tpns restarted" start_lns || show_lns_log
+resumed() { grep -q 'resumed 1 session(s)' "$lns_dir/l2tpns.log"; }
+check "restart: fin's session resumed, still with upstream.in" \
+    eval 'wait_for 5 resumed && [ "$(session_field fin "s[\"policy\"][\"filter_in\"]")" = upstream ]'
+wait $j1
+deny_after=$(matches upstream 0)
+echo "# fin across the restart: $(sent term) sent, $(received term) received; upstream deny after the restart: $deny_after"
+check "restart: fin's probes to port 9000 stayed denied; the new daemon's deny rule counted them ($deny_after)" \
+    eval '[ "$(received term)" = 0 ] && [ "$(field "$work/term.json" sessions_failed)" = 0 ] &&
+          [ "$deny_after" -ge $(( $(sent term) / 3 )) ] && [ "$deny_after" -le "$(sent term)" ]'
 
 check "daemon still running" kill -0 "$lns_pid"
 check "no panic in the daemon's output" no_panic
