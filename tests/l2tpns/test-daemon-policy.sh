@@ -140,6 +140,14 @@ for s in json.load(sys.stdin):
         print(json.dumps(s))
         break' "$1"
 }
+# ups USER: how many sessions of USER came up (the daemon's log); wait_up USER N: until more than N.
+# (Cheaper than polling nsctl: python3 may be a slow shim.)
+ups() { grep -c "user $1 up with" "$lns_dir/l2tpns.log"; }
+wait_up() {
+    local i
+    for i in $(seq 1 150); do [ "$(ups "$1")" -gt "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
 session_field() { # session_field USER PYTHON-EXPRESSION-OVER-s
     session_json "$1" | python3 -c 'import json,sys; s=json.loads(sys.stdin.read() or "null"); print("" if s is None else eval(sys.argv[1]))' "$2"
 }
@@ -239,10 +247,10 @@ dae() { # dae NAME ATTRIBUTES: a CoA from the LAC namespace, radclient's output 
     echo "$2" | in_lac radclient -x -t 2 -r 1 10.201.0.1:3799 coa radsecret >"$work/$1.out" 2>&1
     rc=$?
 }
+n=$(ups lac7)
 plac coa lac7 9000 20 8 &
 j1=$!
-up7() { [ -n "$(session_field lac7 's["address"] or ""')" ]; }
-wait_for 15 up7
+wait_up lac7 "$n"
 sleep 3
 dae coa1 "User-Name=lac7,Filter-Id=noserver.out,Message-Authenticator=0x00"
 check "CoA Filter-Id=noserver.out for lac7: CoA-ACK" grep -q "Received CoA-ACK" "$work/coa1.out"
@@ -294,10 +302,10 @@ plac nostrip lac6@realm.example 9000 10 1
 check "after unload_plugin stripdomain: lac6@realm.example is rejected" \
     eval '[ "$(field "$work/nostrip.json" sessions_up)" = 0 ]'
 
+n=$(ups thr)
 plac thr thr 9000 100 4 &
 j1=$!
-upthr() { [ -n "$(session_field thr 's["address"] or ""')" ]; }
-wait_for 15 upthr
+wait_up thr "$n"
 rates=$(session_field thr '(s["policy"]["throttle_in"], s["policy"]["throttle_out"])')
 check "autothrottle: throttle=yes from RADIUS throttles thr at throttle_speed both ways ($rates)" \
     [ "$rates" = "(64, 64)" ]
@@ -308,10 +316,10 @@ check "thr's echoes came back at about 64 kbit/s ($(received thr) of $(sent thr)
     "$(received thr)"
 
 # --- throttlectl, snoopctl, sessionctl gate their nsctl commands -----------------------------------
+n=$(ups lac3)
 plac ctl lac3 9000 2 12 &
 j1=$!
-up3() { [ -n "$(session_field lac3 's["address"] or ""')" ]; }
-wait_for 15 up3
+wait_up lac3 "$n"
 for p in throttlectl:throttle:unthrottle snoopctl:snoop:unsnoop; do
     plugin=${p%%:*} rest=${p#*:} cmd=${rest%%:*} undo=${rest#*:}
     args=(lac3)
@@ -340,29 +348,28 @@ wait $j1
 
 # --- setrxspeed: a missing Rx Connect Speed from the Tx one (256/512/1500 -> 64/128/256) -----------
 rx_of() { session_field "$1" 's["rx_connect_speed"]'; }
-plac rx-before lac1 9000 1 4 --tx-connect-speed 512 &
+n=$(ups lac1)
+plac rx-before lac1 9000 1 6 --tx-connect-speed 512 &
 j1=$!
-up1() { [ -n "$(session_field lac1 's["address"] or ""')" ]; }
-wait_for 15 up1
+wait_up lac1 "$n"
 rx_before=$(rx_of lac1)
 wait $j1
 ours rx-load load_plugin setrxspeed
-plac rx512 lac2 9000 1 4 --tx-connect-speed 512 &
+n2=$(ups lac2) n4=$(ups lac4) n10=$(ups lac10) n11=$(ups lac11)
+plac rx512 lac2 9000 1 8 --tx-connect-speed 512 &
 j1=$!
-plac rx1500 lac4 9000 1 4 --tx-connect-speed 1500 &
+plac rx1500 lac4 9000 1 8 --tx-connect-speed 1500 &
 j2=$!
-plac rxgiven lac10 9000 1 4 --tx-connect-speed 512 --rx-connect-speed 2000000 &
+plac rxgiven lac10 9000 1 8 --tx-connect-speed 512 --rx-connect-speed 2000000 &
 j3=$!
-plac rxother lac11 9000 1 4 &
+plac rxother lac11 9000 1 8 &
 j4=$!
-up_all() {
-    local u
-    for u in lac2 lac4 lac10 lac11; do
-        [ -n "$(session_field $u 's["address"] or ""')" ] || return 1
-    done
-}
-wait_for 15 up_all
-rx=$(rx_of lac2)/$(rx_of lac4)/$(rx_of lac10)/$(rx_of lac11)
+wait_up lac2 "$n2" && wait_up lac4 "$n4" && wait_up lac10 "$n10" && wait_up lac11 "$n11"
+# One query for the four.
+rx=$(in_lns "$nsctl" --json show sessions | python3 -c '
+import json, sys
+by = {s["user"]: s["rx_connect_speed"] for s in json.load(sys.stdin)}
+print("/".join(str(by.get(u, "")) for u in sys.argv[1:]))' lac2 lac4 lac10 lac11)
 wait $j1 $j2 $j3 $j4
 echo "# rx connect speed: ${rx_before:-none} without setrxspeed (tx 512); with it tx 512, 1500, 512+rx 2000000, 10000000 -> $rx"
 check "setrxspeed: without it a tx speed of 512 leaves rx unset (${rx_before:-none})" \
@@ -371,10 +378,10 @@ check "setrxspeed: tx 512 -> rx 128, tx 1500 -> rx 256, a given rx is kept, othe
     [ "$rx" = "128/256/2000000/None" ]
 
 # --- a filtered session keeps its access list across SIGTERM and a restart ------------------------
+n=$(ups fin)
 plac term fin 9000 20 10 &
 j1=$!
-upfin() { [ -n "$(session_field fin 's["address"] or ""')" ]; }
-wait_for 15 upfin
+wait_up fin "$n"
 sleep 2
 kill -TERM "$lns_pid"
 wait_for 5 not_running "$lns_pid"
