@@ -113,6 +113,12 @@ struct Args {
     /// the path's MTU spares the LNS fragmenting each full-size packet.
     #[arg(long, default_value_t = 1400)]
     tun_mtu: u16,
+    /// Tx Connect Speed AVP of each call in bit/s (RFC 2661 §4.4.5) [default: 10000000]
+    #[arg(long)]
+    tx_connect_speed: Option<u32>,
+    /// Rx Connect Speed AVP of each call in bit/s (not sent without it)
+    #[arg(long)]
+    rx_connect_speed: Option<u32>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -287,6 +293,8 @@ impl Progress {
                 bearer_type: Some(2),
                 calling_number: number(&args.calling_number),
                 called_number: number(&args.called_number),
+                tx_connect_speed: args.tx_connect_speed,
+                rx_connect_speed: args.rx_connect_speed,
                 ..CallInfo::default()
             };
             let opened = if args.proxy_lcp || args.proxy_auth {

@@ -215,6 +215,10 @@ pub struct SessionInfo {
     pub packets_in: u64,
     pub packets_out: u64,
     pub acct_session_id: String,
+    /// The L2TP connect speeds (bit/s) the LAC reported in its ICCN (RFC 2661 §4.4.5, AVPs 24
+    /// and 38), the receive one possibly filled in by the setrxspeed plugin.
+    pub tx_connect_speed: Option<u32>,
+    pub rx_connect_speed: Option<u32>,
     pub policy: Policy,
     /// The throttle buckets' figures, (to the user, from the user), when throttled.
     pub throttle: Option<ThrottleFigures>,

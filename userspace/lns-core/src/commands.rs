@@ -355,6 +355,8 @@ impl Endpoint {
             packets_in: load(&c.packets_in),
             packets_out: load(&c.packets_out),
             acct_session_id: s.acct_session_id.to_string(),
+            tx_connect_speed: s.tx_speed,
+            rx_connect_speed: s.rx_speed,
             policy: s.policy.clone(),
             throttle: s
                 .policy

@@ -7,10 +7,12 @@
 //! * [`data_plane`]: classify, write the L2TP and PPP headers in place, anti-spoof, count.
 //! * [`mss_clamp`]: TCP MSS clamping (RFC 879, RFC 6691).
 //! * [`policy`], [`acl`]: throttling, access lists and interception per session.
+//! * [`fuzzing`]: the entry point of the `acl` fuzz target.
 //! * [`icmp`]: ICMP destination-unreachable for packets no session takes (RFC 792, RFC 1812).
 
 pub mod acl;
 pub mod data_plane;
+pub mod fuzzing;
 pub mod icmp;
 pub mod mss_clamp;
 pub mod policy;

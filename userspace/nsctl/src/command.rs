@@ -45,6 +45,9 @@ pub enum Show {
     /// The daemon's counters, one `name=value` per line (the C daemon had them only in its
     /// CLI).
     Counters,
+    /// The access lists (or the one named) with each rule's match count, as the CLI's
+    /// `show access-list`.
+    AccessLists(Option<String>),
 }
 
 /// `throttle`'s rates in kbit/s; `None`: the configured `throttle_speed`.
@@ -121,6 +124,7 @@ pub const HELP_LINES: &[&str] = &[
     "  show [--json] tunnels [FROM-ID]             Tunnels, one per line",
     "  show [--json] pool                          Addresses in the IP pool",
     "  show [--json] counters                      Daemon counters, one per line",
+    "  show [--json] access-lists [NAME]           Access lists, matches per rule",
 ];
 
 /// Why a request is refused: the text goes back as the `ERR` response.
@@ -235,9 +239,11 @@ fn show(words: &[String]) -> Result<Request, Refusal> {
         },
         ["pool"] => Show::Pool,
         ["counters"] => Show::Counters,
+        ["access-lists"] => Show::AccessLists(None),
+        ["access-lists", name] => Show::AccessLists(Some((*name).to_owned())),
         _ => {
             return Err(
-                "show: sessions [FROM-ID], session ID, tunnels [FROM-ID], pool or counters"
+                "show: sessions [FROM-ID], session ID, tunnels [FROM-ID], pool, counters or access-lists [NAME]"
                     .to_owned(),
             )
         }
@@ -347,6 +353,14 @@ mod tests {
             show(Show::Tunnels { from: 9 }, false)
         );
         assert_eq!(control(&["show", "pool"]), show(Show::Pool, false));
+        assert_eq!(
+            control(&["show", "access-lists"]),
+            show(Show::AccessLists(None), false)
+        );
+        assert_eq!(
+            control(&["show", "--json", "access-lists", "web"]),
+            show(Show::AccessLists(Some("web".into())), true)
+        );
         assert!(control(&["show", "session"]).is_err());
         assert!(control(&["show", "sessions", "x"]).is_err());
         assert!(control(&["show", "tunnels", "70000"]).is_err());

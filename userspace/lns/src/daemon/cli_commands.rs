@@ -575,6 +575,13 @@ pub(super) fn session_detail(s: &SessionInfo) -> Vec<String> {
         format!("    Up:             {}", secs(s.up_for)),
         format!("    Idle:           {}", secs(s.idle)),
         format!(
+            "    Connect speed:  tx {} rx {} bit/s",
+            s.tx_connect_speed
+                .map_or_else(|| "-".to_owned(), |v| v.to_string()),
+            s.rx_connect_speed
+                .map_or_else(|| "-".to_owned(), |v| v.to_string())
+        ),
+        format!(
             "    From the user:  {} packets, {} bytes",
             s.packets_in, s.octets_in
         ),
@@ -1091,6 +1098,8 @@ mod tests {
             packets_in: 1,
             packets_out: 2,
             acct_session_id: "x".into(),
+            tx_connect_speed: None,
+            rx_connect_speed: None,
             policy: Default::default(),
             throttle: None,
         }
@@ -1182,6 +1191,20 @@ mod tests {
         assert!(lines
             .iter()
             .any(|l| l.contains("Up:             61 seconds")));
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("Connect speed:  tx - rx - bit/s")));
+        let mut fast = info(2, "bob");
+        fast.tx_connect_speed = Some(512);
+        fast.rx_connect_speed = Some(128);
+        let lines: Vec<String> =
+            render(Reply::Sessions(vec![fast]), &Show::SessionDetail).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("Connect speed:  tx 512 rx 128 bit/s")),
+            "{lines:?}"
+        );
         assert!(
             lines.iter().all(|l| !l.contains('\x1b')),
             "no escape sequence from the calling number reaches the terminal"

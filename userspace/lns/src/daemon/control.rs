@@ -273,6 +273,9 @@ impl Daemon {
             }
             Show::Session(id) => self.core.handle_command(now, Command::ShowSession(id)),
             Show::Pool => self.core.handle_command(now, Command::ShowPool),
+            Show::AccessLists(name) => self
+                .core
+                .handle_command(now, Command::ShowAccessLists { name }),
             Show::Counters => {
                 let counters = self.counters();
                 if json {
@@ -300,6 +303,7 @@ impl Daemon {
         let value = match &reply {
             Reply::Sessions(list) if list.len() == 1 => serde_json::to_string(&list[0]),
             Reply::Pool(p) => serde_json::to_string(p),
+            Reply::AccessLists(l) => serde_json::to_string(l),
             other => serde_json::to_string(other),
         };
         match value {

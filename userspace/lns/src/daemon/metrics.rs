@@ -496,6 +496,8 @@ mod tests {
             packets_in: 123_456,
             packets_out: 654_321,
             acct_session_id: format!("5f3e{id:08x}"),
+            tx_connect_speed: None,
+            rx_connect_speed: None,
             policy: Default::default(),
             throttle: None,
         }
@@ -555,6 +557,8 @@ mod tests {
             packets_in: 3,
             packets_out: 4,
             acct_session_id: "x".into(),
+            tx_connect_speed: None,
+            rx_connect_speed: None,
             policy: Default::default(),
             throttle: None,
         };
