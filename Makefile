@@ -265,6 +265,7 @@ check-vm:
 	@$(CARGO) build --locked --release --workspace --bins
 	@$(CARGO) build --locked --release -p xt-daddr
 	@$(TOP)/kmod-daddr/build-vm.sh >/dev/null
+	@$(TOP)/tests/vm/stage-l3dsr.sh >/dev/null
 	@$(LAYER) vm tap -- $(TOP)/tests/vm/vm.sh cases
 
 # The reference kernel pipeline (tests/vm/README.md): a Debian trixie toolchain root and a
