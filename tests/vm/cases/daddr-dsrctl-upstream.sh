@@ -68,9 +68,13 @@ set_backend() { # set_backend legacy|nft: what `iptables`/`ip6tables` run
 		update-alternatives --quiet --set ip6tables /usr/sbin/ip6tables-$1
 }
 
-rules() { # rules TABLE: the DADDR rules of both families in TABLE
-	iptables -t "$1" -S PREROUTING | grep DADDR
-	ip6tables -t "$1" -S PREROUTING | grep DADDR
+unload() { # modprobe -r, retried: nft rule deletion releases the target after a grace period
+	for _ in $(seq 20); do
+		[ -e /sys/module/xt_DADDR ] || return 0
+		modprobe -r xt_DADDR 2>/dev/null && return 0
+		sleep 0.3
+	done
+	return 1
 }
 
 for table in mangle raw; do
@@ -81,7 +85,7 @@ for table in mangle raw; do
 	fi
 	for backend in nft legacy; do
 		l="table $table, iptables-$backend"
-		modprobe -r xt_DADDR 2>/dev/null
+		check "$l: xt_DADDR not loaded before start" unload
 		if ! check "$l: iptables is iptables-$backend" set_backend $backend; then continue; fi
 
 		check "$l: dsrctl start" dsrctl start
@@ -95,16 +99,17 @@ for table in mangle raw; do
 			"^-A PREROUTING -m dscp --dscp 0x0a -j DADDR --set-daddr $VIP6\$" ip6tables -t $table -S PREROUTING
 		check_sh "$l: exactly 3 DADDR rules (none for the L2DSR VIPs)" \
 			"[ \$( { iptables -t $table -S PREROUTING; ip6tables -t $table -S PREROUTING; } | grep -c DADDR) = 3 ]"
-		check_out "$l: IPv4 VIPs on lo" "inet $VIP4/32 .*lo:[0-9]+.*inet $VIP4B/32 .*inet $L2VIP4/32" \
-			sh -c "ip -o -4 addr show dev lo | tr '\n' ' '"
-		check_out "$l: IPv6 VIPs on lo" "inet6 $VIP6/128 .*inet6 $L2VIP6/128|inet6 $L2VIP6/128 .*inet6 $VIP6/128" \
-			sh -c "ip -o -6 addr show dev lo | tr '\n' ' '"
-
+		for a in $VIP4 $VIP4B $L2VIP4; do
+			check_out "$l: $a/32 on lo with a lo:N label" "inet $a/32 .* lo:[0-9]+" ip -o -4 addr show dev lo
+		done
+		for a in $VIP6 $L2VIP6; do
+			check_out "$l: $a/128 on lo" "inet6 $a/128 " ip -o -6 addr show dev lo
+		done
 		st=$(dsrctl status 2>&1)
 		rc=$?
 		check_sh "$l: dsrctl status exits 0" "[ $rc = 0 ]"
 		for line in "l3dsr started $VIP4 +$VIP4 +1 +lo:[0-9]+ +up" \
-			"l3dsr started $VIP4B +$VIP4B +0x12 +lo:[0-9]+ +up" \
+			"l3dsr started $VIP4B +$VIP4B +(0x12|18) +lo:[0-9]+ +up" \
 			"l3dsr started $VIP6 +$VIP6 +10 +lo +up" \
 			"l2dsr started $L2VIP4 +$L2VIP4 +-- +lo:[0-9]+ +-- *" \
 			"l2dsr started $L2VIP6 +$L2VIP6 +-- +lo +-- *"; do
