@@ -286,6 +286,8 @@ vm-kernel: ; $(VM) kernel
 BENCH_VM_TIMEOUT ?= 3600
 bench: deps
 	$(CARGO) build --locked --release --workspace --bins
+	$(CARGO) build --locked --release -p xt-daddr
+	$(TOP)/kmod-daddr/build-vm.sh >/dev/null
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do \
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \
