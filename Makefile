@@ -309,6 +309,7 @@ check-vm:
 	@$(CARGO) build --locked --release --workspace --bins
 	@$(CARGO) build --locked --release -p xt-daddr
 	@$(TOP)/kmod-daddr/build-vm.sh >/dev/null
+	@$(TOP)/tests/vm/stage-l3dsr.sh >/dev/null
 	@$(LAYER) vm tap -- $(TOP)/tests/vm/vm.sh cases
 
 # The reference kernel pipeline (tests/vm/README.md): a Debian trixie toolchain root and a
@@ -329,6 +330,8 @@ vm-kernel: ; $(VM) kernel
 BENCH_VM_TIMEOUT ?= 3600
 bench: deps
 	$(CARGO) build --locked --release --workspace --bins
+	$(CARGO) build --locked --release -p xt-daddr
+	$(TOP)/kmod-daddr/build-vm.sh >/dev/null
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do \
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \

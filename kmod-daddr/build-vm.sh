@@ -18,7 +18,12 @@ rm -rf "$VM_ROOT$dst"
 mkdir -p "$VM_ROOT$dst"
 cp -rL "$HERE"/Kbuild "$HERE"/Makefile "$HERE"/*.c "$HERE"/*.h "$HERE"/*.rs "$HERE"/daddr_core "$VM_ROOT$dst/"
 
-"$REPO/tests/vm/vm.sh" chroot nice make -s -C "$dst" KDIR="$VM_KOUT" >&2
+# The build output is kept: check-object.sh fails on any objtool warning in it and on
+# panicking paths in the object.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+"$REPO/tests/vm/vm.sh" chroot nice make -s -C "$dst" KDIR="$VM_KOUT" 2>&1 | tee "$log" >&2
+"$HERE/check-object.sh" "$VM_ROOT$dst/xt_DADDR.ko" "$log"
 "$REPO/tests/vm/vm.sh" chroot make -s -C "$dst" KDIR="$VM_KOUT" \
 	INSTALL_MOD_PATH="$VM_INSTALL_MOD_PATH" DEPMOD=/sbin/depmod modules_install >&2
 if [ -n "${1:-}" ]; then

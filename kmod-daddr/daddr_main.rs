@@ -64,6 +64,18 @@ const fn nul_terminated<const N: usize>(s: &str) -> [u8; N] {
     out
 }
 
+/// The bytes of the NUL-terminated C string at `ptr`, without the NUL.
+///
+/// Not `CStr::from_char_ptr`: its inlined `strlen() + 1` carries an overflow check, a call to
+/// `core::panicking` in this object (kmod-daddr/check-object.sh refuses any).
+///
+/// # Safety
+/// `ptr` points to a NUL-terminated string that is valid and unchanged for `'a`.
+unsafe fn c_bytes<'a>(ptr: *const c_char) -> &'a [u8] {
+    // SAFETY: guaranteed by the caller; `strlen` counts the bytes before the NUL.
+    unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), kernel::bindings::strlen(ptr)) }
+}
+
 /// Default of the C `table` parameter: one definition, in `daddr-core`.
 #[no_mangle]
 #[allow(non_upper_case_globals)]
@@ -147,13 +159,13 @@ pub unsafe extern "C" fn daddr_rust_checkentry(
     table: *const c_char,
 ) -> u32 {
     // SAFETY: guaranteed by the caller (see above).
-    let (addr, table) = unsafe { (&*daddr.cast::<[u8; 16]>(), CStr::from_char_ptr(table)) };
+    let (addr, table) = unsafe { (&*daddr.cast::<[u8; 16]>(), c_bytes(table)) };
     let family = match family {
         NFPROTO_IPV4 => Family::Ipv4,
         NFPROTO_IPV6 => Family::Ipv6,
         _ => return DADDR_CHECK_TABLE,
     };
-    match checkentry::check(allowed(), table.as_bytes(), family, addr) {
+    match checkentry::check(allowed(), table, family, addr) {
         Ok(()) => DADDR_CHECK_OK,
         Err(Refusal::Table) => DADDR_CHECK_TABLE,
         Err(Refusal::UnspecifiedAddress) => DADDR_CHECK_UNSPECIFIED,
@@ -179,9 +191,12 @@ impl kernel::Module for XtDaddr {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: the shim returns its charp parameter: a NUL-terminated string that lives as
         // long as the module and is read-only after load (mode 0444).
-        let param = unsafe { CStr::from_char_ptr(daddr_shim_table_param()) };
-        let Some(tables) = checkentry::parse_table_param(param.as_bytes()) else {
-            pr_err!("table={}: must be raw, mangle or raw,mangle\n", param);
+        let param = unsafe { c_bytes(daddr_shim_table_param()) };
+        let Some(tables) = checkentry::parse_table_param(param) else {
+            pr_err!(
+                "table={}: must be raw, mangle or raw,mangle\n",
+                kernel::str::BStr::from_bytes(param)
+            );
             return Err(EINVAL);
         };
         ALLOWED.store(

@@ -18,12 +18,13 @@
 #include "daddr_shim.h"
 
 /*
- * Same sysfs path as the original (/sys/module/xt_DADDR/parameters/table). Unlike the
- * original (default "raw" since 0.9.0) both tables are allowed by default.
+ * Same sysfs path as the original (/sys/module/xt_DADDR/parameters/table), and like the
+ * original it holds one table name by default ("mangle"; the original's is "raw" since 0.9.0):
+ * the upstream dsrctl passes its value to iptables -t. "raw,mangle" allows both (our extension).
  */
 static char *table = (char *)daddr_default_tables;
 module_param(table, charp, 0444);
-MODULE_PARM_DESC(table, "Tables the DADDR target may be used in: raw, mangle or raw,mangle (default)");
+MODULE_PARM_DESC(table, "Table the DADDR target may be used in: mangle (default), raw, or raw,mangle for both");
 
 /* x_tables autoloads targets as {ip,ip6}t_<name>; nft_compat does the same. */
 MODULE_ALIAS("ipt_DADDR");

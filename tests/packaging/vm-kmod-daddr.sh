@@ -28,12 +28,13 @@ refuses() { # refuses WHAT: the erase fails and says why
 
 check "xt_DADDR.ko from the kmod-daddr RPM is for the running kernel" \
 	sh -c "modinfo -F vermagic /vm/bin/xt_DADDR.ko | grep -q \"^$(uname -r) \""
-check "insmod of the RPM's xt_DADDR.ko" insmod /vm/bin/xt_DADDR.ko
+# table=raw,mangle: the rules below use both tables (the default is mangle alone).
+check "insmod of the RPM's xt_DADDR.ko" insmod /vm/bin/xt_DADDR.ko table=raw,mangle
 check "the loaded module is the RPM's (srcversion)" \
 	test "$(cat /sys/module/xt_DADDR/srcversion)" = "$(modinfo -F srcversion /vm/bin/xt_DADDR.ko)"
 check "%preun lets the erase through with no rule (module loaded, unused)" preun 0
 check "%preun unloaded the unused module" test ! -e /sys/module/xt_DADDR
-check "insmod again" insmod /vm/bin/xt_DADDR.ko
+check "insmod again" insmod /vm/bin/xt_DADDR.ko table=raw,mangle
 
 for v in legacy nft; do
 	for fam in 4 6; do

@@ -32,7 +32,8 @@ fi
 if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
 	tap_done
 fi
-check "modprobe xt_DADDR" modprobe xt_DADDR
+# Both tables (the default is mangle alone): the probes run through raw and mangle rules.
+check "modprobe xt_DADDR table=raw,mangle" modprobe xt_DADDR table=raw,mangle
 
 for ns in cl rt sink; do
 	ip netns add $ns

@@ -130,12 +130,21 @@ check_out "no DADDR rule: TCP to the VIP does not complete" "Connection refused|
 	sh -c "ip netns exec cl $PEER tcp $VIP4 $PORT 1000; true"
 
 # --- autoload by alias, default parameter ---------------------------------------------------
+# The default is one table, mangle (the upstream dsrctl passes the parameter to iptables -t).
 rmmod xt_DADDR 2>/dev/null
 check "iptables-nft autoloads xt_DADDR through the ipt_DADDR alias" \
-	ipt nft 4 -t raw -A $(rule_spec 4 PREROUTING)
-check_out "default table parameter allows raw and mangle" '^raw,mangle$' \
+	ipt nft 4 -t mangle -A $(rule_spec 4 PREROUTING)
+check_out "default table parameter is one table: mangle" '^mangle$' \
 	cat /sys/module/xt_DADDR/parameters/table
-ipt nft 4 -t raw -D $(rule_spec 4 PREROUTING)
+dmesg -C
+check_sh "default: a raw rule is refused" \
+	"! ip netns exec srv iptables-legacy -t raw -A $(rule_spec 4 PREROUTING)"
+check_out "kernel says why (default)" "ip_tables: DADDR target: only valid in mangle table, not raw" dmesg
+ipt nft 4 -t mangle -D $(rule_spec 4 PREROUTING)
+check "rmmod (default)" rmmod_retry
+# From here on both tables, our extension.
+check "modprobe xt_DADDR table=raw,mangle" modprobe xt_DADDR table=raw,mangle
+check_out "parameter reads back raw,mangle" '^raw,mangle$' cat /sys/module/xt_DADDR/parameters/table
 
 # --- the matrix -----------------------------------------------------------------------------
 run_matrix() { # run_matrix PARAM_LABEL PLACEMENTS...  (placement = table:chain)
@@ -159,9 +168,9 @@ run_matrix() { # run_matrix PARAM_LABEL PLACEMENTS...  (placement = table:chain)
 }
 
 if [ "$QUICK" = quick ]; then
-	run_matrix "table=raw,mangle (default)" raw:PREROUTING mangle:INPUT
+	run_matrix "table=raw,mangle" raw:PREROUTING mangle:INPUT
 else
-	run_matrix "table=raw,mangle (default)" raw:PREROUTING mangle:PREROUTING mangle:INPUT
+	run_matrix "table=raw,mangle" raw:PREROUTING mangle:PREROUTING mangle:INPUT
 fi
 
 # Without checksum offload on the client, packets arrive CHECKSUM_NONE (full checksums) and

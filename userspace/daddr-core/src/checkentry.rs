@@ -4,15 +4,25 @@
 /// The tables the target may be used in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tables {
-    /// `raw`: before conntrack, so conntrack records the VIP (the original's default since 0.9).
+    /// `raw`: before conntrack, so conntrack records the VIP (`table=raw`, the original's
+    /// default since 0.9).
     pub raw: bool,
-    /// `mangle`: the original's table before 0.9 and the operators' usual `-t mangle -A INPUT`.
+    /// `mangle`: the operators' usual `-t mangle -A INPUT|PREROUTING` and the default.
     pub mangle: bool,
 }
 
 impl Tables {
-    /// Both tables: the default, so `-t raw -A PREROUTING` and `-t mangle -A INPUT|PREROUTING`
-    /// work without module options.
+    /// `table=raw`.
+    pub const RAW: Tables = Tables {
+        raw: true,
+        mangle: false,
+    };
+    /// `table=mangle`: the default.
+    pub const MANGLE: Tables = Tables {
+        raw: false,
+        mangle: true,
+    };
+    /// `table=raw,mangle` (or `mangle,raw`): our extension, both tables at once.
     pub const BOTH: Tables = Tables {
         raw: true,
         mangle: true,
@@ -29,8 +39,11 @@ impl Tables {
 }
 
 /// The default value of the `table` parameter, as shown in
-/// `/sys/module/xt_DADDR/parameters/table`.
-pub const DEFAULT_TABLE_PARAM: &str = "raw,mangle";
+/// `/sys/module/xt_DADDR/parameters/table`. One table name, as the original module exposes
+/// there: its host tool (`dsrctl` of yahoo/l3dsr) reads the file and runs
+/// `iptables -t <value> -L -n`, so a list would break it. `mangle` is the table the operators'
+/// usual `-t mangle ... -j DADDR` and dsrctl's own default use.
+pub const DEFAULT_TABLE_PARAM: &str = "mangle";
 
 /// Parse the `table` module parameter: `raw`, `mangle`, or both separated by a comma (in
 /// either order). Surrounding whitespace (a trailing newline from sysfs-style input) is
@@ -82,9 +95,11 @@ pub fn check(
     if !allowed.allows(table) {
         return Err(Refusal::Table);
     }
+    // Constant indices into the array: no panicking path in the kernel object.
+    let v4 = [addr[0], addr[1], addr[2], addr[3]];
     let bytes: &[u8] = match family {
-        Family::Ipv4 => &addr[..4],
-        Family::Ipv6 => &addr[..],
+        Family::Ipv4 => &v4,
+        Family::Ipv6 => addr,
     };
     if bytes.iter().all(|&b| b == 0) {
         return Err(Refusal::UnspecifiedAddress);

@@ -20,13 +20,16 @@ fn table_parameter_values() {
         raw: false,
         mangle: true,
     };
-    assert_eq!(
-        parse_table_param(DEFAULT_TABLE_PARAM.as_bytes()),
-        Some(Tables::BOTH)
-    );
+    assert_eq!(Tables::RAW, raw);
+    assert_eq!(Tables::MANGLE, mangle);
     assert_eq!(parse_table_param(b"raw"), Some(raw));
+    assert_eq!(parse_table_param(b"mangle"), Some(mangle));
     assert_eq!(parse_table_param(b"mangle\n"), Some(mangle));
+    assert_eq!(parse_table_param(b" raw\n"), Some(raw));
+    // Our extension: both tables, in either order.
+    assert_eq!(parse_table_param(b"raw,mangle"), Some(Tables::BOTH));
     assert_eq!(parse_table_param(b"mangle,raw"), Some(Tables::BOTH));
+    assert_eq!(parse_table_param(b"raw, mangle\n"), Some(Tables::BOTH));
     for bad in [
         &b""[..],
         b"filter",
@@ -35,6 +38,11 @@ fn table_parameter_values() {
         b"RAW",
         b"nat",
         b"raw mangle",
+        b",mangle",
+        b"mangle,mangle",
+        b"raw,mangle,raw",
+        b"mangle;raw",
+        b"security",
     ] {
         assert_eq!(
             parse_table_param(bad),
@@ -43,6 +51,25 @@ fn table_parameter_values() {
             String::from_utf8_lossy(bad)
         );
     }
+}
+
+/// The default is one table name, `mangle`: the upstream's dsrctl reads the parameter and passes
+/// it to `iptables -t`, so it must be a single table that iptables knows.
+#[test]
+fn default_table_parameter_is_one_table_mangle() {
+    assert_eq!(DEFAULT_TABLE_PARAM, "mangle");
+    assert!(!DEFAULT_TABLE_PARAM.contains(','));
+    assert_eq!(
+        parse_table_param(DEFAULT_TABLE_PARAM.as_bytes()),
+        Some(Tables::MANGLE)
+    );
+    let vip = v4([192, 0, 2, 10]);
+    let default = Tables::MANGLE;
+    assert_eq!(check(default, b"mangle", Family::Ipv4, &vip), Ok(()));
+    assert_eq!(
+        check(default, b"raw", Family::Ipv4, &vip),
+        Err(Refusal::Table)
+    );
 }
 
 #[test]

@@ -22,8 +22,10 @@ fn extension_dir() -> &'static Path {
             .parent()
             .and_then(Path::parent)
             .expect("target/<profile>");
+        // A `cargo build -p xt-daddr` of this profile is used only if it is newer than every
+        // source of the extension: an older one would test stale code.
         let mut so = profile.join("libxt_DADDR.so");
-        if !so.exists() {
+        if !is_fresh(&so) {
             so = build_extension(profile);
         }
         // Next to the build, not in /tmp: a noexec /tmp would make dlopen refuse it. Copied
@@ -34,6 +36,27 @@ fn extension_dir() -> &'static Path {
         std::fs::copy(&so, &partial).expect("copy libxt_DADDR.so");
         std::fs::rename(&partial, dir.join("libxt_DADDR.so")).expect("rename libxt_DADDR.so");
         dir
+    })
+}
+
+/// Whether `so` exists and is newer than the crate's sources (`src/`, `build.rs`, `wrapper.h`,
+/// `Cargo.toml`).
+fn is_fresh(so: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(so).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sources: Vec<PathBuf> = ["build.rs", "wrapper.h", "Cargo.toml"]
+        .iter()
+        .map(|f| crate_dir.join(f))
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(crate_dir.join("src")) {
+        sources.extend(entries.flatten().map(|e| e.path()));
+    }
+    sources.iter().all(|src| {
+        std::fs::metadata(src)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t <= built)
     })
 }
 

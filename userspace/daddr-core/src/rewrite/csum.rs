@@ -17,16 +17,40 @@ pub fn fold(sum: u32) -> u16 {
     s as u16
 }
 
-/// Read the 16-bit word at `off` in memory order. The caller has checked the bounds.
-pub fn word(buf: &[u8], off: usize) -> u16 {
-    u16::from_ne_bytes([buf[off], buf[off + 1]])
+/// The 16-bit word at `off` in memory order, `None` if it is not inside `buf`.
+///
+/// Every access of the rewrite goes through `get`/`get_mut` like this one: code compiled into
+/// the kernel module must have no panicking path (no slice indexing, no overflow checks),
+/// which objtool also rejects as code falling through into the next function.
+pub fn get_word(buf: &[u8], off: usize) -> Option<u16> {
+    match buf.get(off..off.checked_add(2)?)? {
+        &[a, b] => Some(u16::from_ne_bytes([a, b])),
+        _ => None,
+    }
 }
 
-/// Write the 16-bit word at `off` in memory order. The caller has checked the bounds.
+/// Write the 16-bit word at `off` in memory order; `None` (nothing written) if it is not
+/// inside `buf`.
+pub fn put_word(buf: &mut [u8], off: usize, value: u16) -> Option<()> {
+    match buf.get_mut(off..off.checked_add(2)?)? {
+        [a, b] => {
+            [*a, *b] = value.to_ne_bytes();
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// Read the 16-bit word at `off` in memory order. The caller has checked the bounds; a word
+/// outside `buf` reads as 0 (never a panic).
+pub fn word(buf: &[u8], off: usize) -> u16 {
+    get_word(buf, off).unwrap_or(0)
+}
+
+/// Write the 16-bit word at `off` in memory order. The caller has checked the bounds; a word
+/// outside `buf` is not written (never a panic).
 pub fn set_word(buf: &mut [u8], off: usize, value: u16) {
-    let [a, b] = value.to_ne_bytes();
-    buf[off] = a;
-    buf[off + 1] = b;
+    let _ = put_word(buf, off, value);
 }
 
 /// The one's-complement difference between old and new contents of some 16-bit words:
@@ -44,15 +68,18 @@ impl Delta {
     }
 
     /// Account for a run of bytes (even length) changing from `old` to `new`.
+    /// Stops at the shorter of the two; an odd trailing byte is ignored. A plain loop over
+    /// `get_word` rather than `chunks_exact().zip()`, whose monomorphs left panicking paths in
+    /// the kernel object.
     pub fn replace_bytes(self, old: &[u8], new: &[u8]) -> Delta {
-        old.chunks_exact(2)
-            .zip(new.chunks_exact(2))
-            .fold(self, |d, (o, n)| {
-                d.replace(
-                    u16::from_ne_bytes([o[0], o[1]]),
-                    u16::from_ne_bytes([n[0], n[1]]),
-                )
-            })
+        let mut d = self;
+        let mut off = 0usize;
+        while let (Some(o), Some(n)) = (get_word(old, off), get_word(new, off)) {
+            d = d.replace(o, n);
+            // Cannot wrap: `off + 2` is inside both slices here.
+            off = off.wrapping_add(2);
+        }
+        d
     }
 
     /// Combine two deltas.
@@ -87,13 +114,15 @@ pub fn replace_complete(csum: u32, delta: Delta) -> u32 {
 /// One's-complement sum of `buf` in memory order, odd trailing byte padded with zero
 /// (`csum_partial()` without the seed).
 pub fn sum_bytes(buf: &[u8]) -> u32 {
-    let mut chunks = buf.chunks_exact(2);
     let mut acc = 0u32;
-    for c in &mut chunks {
-        acc = add(acc, u32::from(u16::from_ne_bytes([c[0], c[1]])));
+    let mut off = 0usize;
+    while let Some(w) = get_word(buf, off) {
+        acc = add(acc, u32::from(w));
+        // Cannot wrap: `off + 2` is inside `buf` here.
+        off = off.wrapping_add(2);
     }
-    if let [last] = chunks.remainder() {
-        acc = add(acc, u32::from(u16::from_ne_bytes([*last, 0])));
+    if let Some(&last) = buf.get(off) {
+        acc = add(acc, u32::from(u16::from_ne_bytes([last, 0])));
     }
     acc
 }

@@ -15,10 +15,14 @@ const OFFSET_MASK: u16 = 0x1fff;
 /// header and [`super::l4::L4_WINDOW`] bytes of transport header where the packet has them) to
 /// `new`, keeping all checksums right. Nothing is written unless the outcome is a rewrite.
 pub fn rewrite_v4(pkt: &mut [u8], meta: PacketMeta, new: [u8; 4], skb: &mut SkbCsum) -> Outcome {
-    if pkt.len() < MIN_HEADER || pkt[0] >> 4 != 4 {
+    let Some(hdr) = pkt.first_chunk::<MIN_HEADER>() else {
+        return Outcome::Dropped(Malformed::NetworkHeader);
+    };
+    // Constant indices into a fixed-size array: checked at compile time, no panicking path.
+    if hdr[0] >> 4 != 4 {
         return Outcome::Dropped(Malformed::NetworkHeader);
     }
-    let ihl = usize::from(pkt[0] & 0x0f) * 4;
+    let ihl = usize::from(hdr[0] & 0x0f) * 4;
     if ihl < MIN_HEADER || ihl > pkt.len() {
         return Outcome::Dropped(Malformed::NetworkHeader);
     }
@@ -26,12 +30,12 @@ pub fn rewrite_v4(pkt: &mut [u8], meta: PacketMeta, new: [u8; 4], skb: &mut SkbC
         return Outcome::Dropped(Malformed::TransportOffset);
     }
     let total = usize::from(u16::from_be_bytes([
-        pkt[TOTAL_LENGTH],
-        pkt[TOTAL_LENGTH + 1],
+        hdr[TOTAL_LENGTH],
+        hdr[TOTAL_LENGTH + 1],
     ]));
     let end = pkt.len().min(total);
-    let fragoff = u16::from_be_bytes([pkt[FRAG_OFF], pkt[FRAG_OFF + 1]]) & OFFSET_MASK;
-    let proto = pkt[PROTOCOL];
+    let fragoff = u16::from_be_bytes([hdr[FRAG_OFF], hdr[FRAG_OFF + 1]]) & OFFSET_MASK;
+    let proto = hdr[PROTOCOL];
     let l4 = if fragoff != 0 || meta.fragoff != 0 {
         Err(Untouched::NonFirstFragment)
     } else {
@@ -41,5 +45,5 @@ pub fn rewrite_v4(pkt: &mut [u8], meta: PacketMeta, new: [u8; 4], skb: &mut SkbC
             Err(m) => return Outcome::Dropped(m),
         }
     };
-    finish(pkt, DADDR, &new, Some(CHECK), l4, skb)
+    finish(pkt, DADDR, new, Some(CHECK), l4, skb)
 }

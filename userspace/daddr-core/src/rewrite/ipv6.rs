@@ -27,37 +27,47 @@ enum Chain {
     Skip(Untouched),
 }
 
+/// The byte at `off + add` of `pkt`; an extension header that does not fit is a bad offset.
+fn byte_at(pkt: &[u8], off: usize, add: usize) -> Result<u8, Malformed> {
+    off.checked_add(add)
+        .and_then(|i| pkt.get(i).copied())
+        .ok_or(Malformed::TransportOffset)
+}
+
 /// Walk the extension headers (RFC 8200 §4) from the fixed header to `thoff`; `thoff` must land
-/// exactly on the header after the last extension header.
+/// exactly on the header after the last extension header. `pkt` holds the fixed header.
 fn walk(pkt: &[u8], thoff: usize) -> Result<Chain, Malformed> {
-    let mut next = pkt[NEXT_HEADER];
+    let mut next = byte_at(pkt, NEXT_HEADER, 0)?;
     let mut off = HEADER;
     let mut skip = None;
     while off != thoff {
         // Every extension header is at least 8 bytes and must end by `thoff`.
-        if off + 8 > thoff {
+        if off.checked_add(8).is_none_or(|e| e > thoff) {
             return Err(Malformed::TransportOffset);
         }
+        // At most (255 + 1) * 8 or (255 + 2) * 4: no overflow.
         let len = match next {
             nexthdr::HOP_BY_HOP
             | nexthdr::ROUTING
             | nexthdr::DEST_OPTS
             | nexthdr::MOBILITY
             | nexthdr::HIP
-            | nexthdr::SHIM6 => (usize::from(pkt[off + 1]) + 1) * 8,
+            | nexthdr::SHIM6 => (usize::from(byte_at(pkt, off, 1)?) + 1) * 8,
             nexthdr::FRAGMENT => 8,
             // RFC 4302 §2.2: length in 4-octet units, minus 2.
-            nexthdr::AH => (usize::from(pkt[off + 1]) + 2) * 4,
+            nexthdr::AH => (usize::from(byte_at(pkt, off, 1)?) + 2) * 4,
             _ => return Err(Malformed::TransportOffset),
         };
-        if next == nexthdr::ROUTING && pkt[off + 3] != 0 {
+        if next == nexthdr::ROUTING && byte_at(pkt, off, 3)? != 0 {
             skip = Some(Untouched::RoutingHeaderPending);
         }
-        if next == nexthdr::FRAGMENT && u16::from_be_bytes([pkt[off + 2], pkt[off + 3]]) >> 3 != 0 {
+        if next == nexthdr::FRAGMENT
+            && u16::from_be_bytes([byte_at(pkt, off, 2)?, byte_at(pkt, off, 3)?]) >> 3 != 0
+        {
             skip = Some(Untouched::NonFirstFragment);
         }
-        next = pkt[off];
-        off += len;
+        next = byte_at(pkt, off, 0)?;
+        off = off.checked_add(len).ok_or(Malformed::TransportOffset)?;
     }
     Ok(match skip {
         Some(why) => Chain::Skip(why),
@@ -70,7 +80,11 @@ fn walk(pkt: &[u8], thoff: usize) -> Result<Chain, Malformed> {
 /// packet has them) to `new`, keeping the transport checksum right. Nothing is written unless
 /// the outcome is a rewrite.
 pub fn rewrite_v6(pkt: &mut [u8], meta: PacketMeta, new: [u8; 16], skb: &mut SkbCsum) -> Outcome {
-    if pkt.len() < HEADER || pkt[0] >> 4 != 6 {
+    let Some(hdr) = pkt.first_chunk::<HEADER>() else {
+        return Outcome::Dropped(Malformed::NetworkHeader);
+    };
+    // Constant indices into a fixed-size array: checked at compile time, no panicking path.
+    if hdr[0] >> 4 != 6 {
         return Outcome::Dropped(Malformed::NetworkHeader);
     }
     // A non-first fragment has no transport header; netfilter may not even report an offset
@@ -79,13 +93,14 @@ pub fn rewrite_v6(pkt: &mut [u8], meta: PacketMeta, new: [u8; 16], skb: &mut Skb
         return Outcome::Dropped(Malformed::TransportOffset);
     }
     let payload = usize::from(u16::from_be_bytes([
-        pkt[PAYLOAD_LENGTH],
-        pkt[PAYLOAD_LENGTH + 1],
+        hdr[PAYLOAD_LENGTH],
+        hdr[PAYLOAD_LENGTH + 1],
     ]));
     // Payload length 0 announces a jumbogram (RFC 2675): the bytes given are the bound then.
     let end = if payload == 0 {
         pkt.len()
     } else {
+        // At most 40 + 65535: no overflow.
         pkt.len().min(HEADER + payload)
     };
     let l4 = if meta.fragoff != 0 {
@@ -101,5 +116,5 @@ pub fn rewrite_v6(pkt: &mut [u8], meta: PacketMeta, new: [u8; 16], skb: &mut Skb
             },
         }
     };
-    finish(pkt, DADDR, &new, None, l4, skb)
+    finish(pkt, DADDR, new, None, l4, skb)
 }

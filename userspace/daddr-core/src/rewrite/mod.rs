@@ -10,7 +10,9 @@
 //! * non-first fragments carry no transport header: the transport checksum is not touched.
 //!
 //! This directory is compiled into the kernel module as is (`#[path]` module), so it uses only
-//! `core`, never panics on any input (every index is checked first) and never allocates.
+//! `core`, never panics on any input (every access is `get`/`get_mut` or a constant index into a
+//! fixed-size array, every offset sum `checked_add`: no panicking path reaches the kernel
+//! object, which kmod-daddr/check-object.sh enforces) and never allocates.
 
 pub mod csum;
 pub mod ipv4;
@@ -113,17 +115,10 @@ impl Outcome {
     }
 }
 
-/// Update the transport checksum at `off` in `pkt` for a pseudo-header change of `delta`.
-/// Returns the delta of the checksum word itself (for `skb->csum`), or why it was left alone.
-fn update_l4(
-    pkt: &mut [u8],
-    off: usize,
-    l4: L4Checksum,
-    delta: Delta,
-    mode: CsumMode,
-) -> Result<Delta, Untouched> {
-    let old = csum::word(pkt, off);
-    let new = match mode {
+/// New value of the transport checksum word `old` for a pseudo-header change of `delta`, or
+/// why it is left alone.
+fn l4_value(old: u16, l4: L4Checksum, delta: Delta, mode: CsumMode) -> Result<u16, Untouched> {
+    Ok(match mode {
         CsumMode::Partial => csum::replace_seed(old, delta),
         CsumMode::None | CsumMode::Unnecessary | CsumMode::Complete => {
             if l4.zero_means_none && old == 0 {
@@ -134,9 +129,7 @@ fn update_l4(
                 v => v,
             }
         }
-    };
-    csum::set_word(pkt, off, new);
-    Ok(Delta::ZERO.replace(old, new))
+    })
 }
 
 /// Locate the transport checksum and check it is inside the bytes we were given.
@@ -159,33 +152,56 @@ fn l4_checksum_at(
     Ok(Some((off, l4)))
 }
 
-/// Shared tail of both families: write the new address, update the IPv4 header checksum at
-/// `ip_check` (if any), the transport checksum (if any) and `skb->csum`. The caller has checked
-/// that `addr_off + new.len()` and `ip_check + 2` lie inside `pkt`.
-fn finish(
+/// Shared tail of both families: write the new address at `addr_off`, update the IPv4 header
+/// checksum at `ip_check` (if any), the transport checksum (if any) and `skb->csum`.
+///
+/// Every word is read and checked to be inside `pkt` before anything is written, so a packet
+/// that is dropped comes back unmodified; all accesses are `get`/`get_mut` (no panicking path
+/// in the kernel object).
+fn finish<const N: usize>(
     pkt: &mut [u8],
     addr_off: usize,
-    new: &[u8],
+    new: [u8; N],
     ip_check: Option<usize>,
     l4: Result<(u8, usize, L4Checksum), Untouched>,
     skb: &mut SkbCsum,
 ) -> Outcome {
-    let end = addr_off + new.len();
-    let addr_delta = Delta::ZERO.replace_bytes(&pkt[addr_off..end], new);
-    pkt[addr_off..end].copy_from_slice(new);
+    let Some(old_addr) = pkt.get(addr_off..).and_then(|p| p.first_chunk::<N>()) else {
+        return Outcome::Dropped(Malformed::NetworkHeader);
+    };
+    let addr_delta = Delta::ZERO.replace_bytes(old_addr, &new);
+    let ip = match ip_check {
+        None => None,
+        Some(off) => match csum::get_word(pkt, off) {
+            Some(old) => Some((off, old, csum::replace_checksum(old, addr_delta))),
+            None => return Outcome::Dropped(Malformed::NetworkHeader),
+        },
+    };
+    let l4 = match l4 {
+        Ok((proto, off, l4)) => match csum::get_word(pkt, off) {
+            Some(old) => l4_value(old, l4, addr_delta, skb.mode).map(|v| (proto, off, old, v)),
+            None => return Outcome::Dropped(Malformed::TruncatedTransport),
+        },
+        Err(why) => Err(why),
+    };
+
+    // Checked above: every write below is inside `pkt`.
+    if let Some(dst) = pkt
+        .get_mut(addr_off..)
+        .and_then(|p| p.first_chunk_mut::<N>())
+    {
+        *dst = new;
+    }
     // Every word written, for CHECKSUM_COMPLETE, which covers the whole packet.
     let mut written = addr_delta;
-    if let Some(off) = ip_check {
-        let old = csum::word(pkt, off);
-        let check = csum::replace_checksum(old, addr_delta);
+    if let Some((off, old, check)) = ip {
         csum::set_word(pkt, off, check);
         written = written.replace(old, check);
     }
-    let outcome = match l4.and_then(|(proto, off, l4)| {
-        update_l4(pkt, off, l4, addr_delta, skb.mode).map(|d| (proto, d))
-    }) {
-        Ok((proto, d)) => {
-            written = written.plus(d);
+    let outcome = match l4 {
+        Ok((proto, off, old, v)) => {
+            csum::set_word(pkt, off, v);
+            written = written.replace(old, v);
             Outcome::Rewritten { proto }
         }
         Err(why) => Outcome::RewrittenOnly(why),
