@@ -84,6 +84,24 @@ fn send_all(socket: &mio::net::UdpSocket, batch: &[(&[u8], SocketAddrV4)]) -> u6
     (batch.len() - done) as u64
 }
 
+/// Sends each of `datagrams` (bytes, LAC, bind socket index) from its bind socket, in one
+/// batch per socket, and tells how many were not taken.
+fn send_by_socket(
+    udp: &[(std::net::Ipv4Addr, mio::net::UdpSocket)],
+    datagrams: &[(&[u8], SocketAddrV4, u16)],
+) -> u64 {
+    let mut lost = 0;
+    for (index, (_, socket)) in udp.iter().enumerate() {
+        let batch: Vec<(&[u8], SocketAddrV4)> = datagrams
+            .iter()
+            .filter(|d| usize::from(d.2) == index)
+            .map(|&(bytes, peer, _)| (bytes, peer))
+            .collect();
+        lost += send_all(socket, &batch);
+    }
+    lost
+}
+
 impl Daemon {
     /// Reads the TUN device dry, framing and sending packets in bursts.
     pub(super) fn tun_readable(&mut self, now: Instant) {
@@ -198,14 +216,11 @@ impl Daemon {
     }
 
     fn send_framed(&mut self, framed: &[(usize, std::ops::Range<usize>, SocketAddrV4, u16)]) {
-        for socket in 0..self.udp.len() as u16 {
-            let batch: Vec<(&[u8], SocketAddrV4)> = framed
-                .iter()
-                .filter(|f| f.3 == socket)
-                .map(|(i, r, peer, _)| (&self.down.bufs[*i][r.clone()], *peer))
-                .collect();
-            self.stats.udp_send_dropped += send_all(&self.udp[socket as usize].1, &batch);
-        }
+        let datagrams: Vec<(&[u8], SocketAddrV4, u16)> = framed
+            .iter()
+            .map(|(i, r, peer, socket)| (&self.down.bufs[*i][r.clone()], *peer, *socket))
+            .collect();
+        self.stats.udp_send_dropped += send_by_socket(&self.udp, &datagrams);
     }
 
     /// When the loop must wake for the first held packet.
@@ -236,14 +251,11 @@ impl Daemon {
                 }
             }
         }
-        for socket in 0..self.udp.len() as u16 {
-            let batch: Vec<(&[u8], SocketAddrV4)> = to_peers
-                .iter()
-                .filter(|p| p.2 == socket)
-                .map(|(d, peer, _)| (&d[..], *peer))
-                .collect();
-            self.stats.udp_send_dropped += send_all(&self.udp[socket as usize].1, &batch);
-        }
+        let datagrams: Vec<(&[u8], SocketAddrV4, u16)> = to_peers
+            .iter()
+            .map(|(d, peer, socket)| (&d[..], *peer, *socket))
+            .collect();
+        self.stats.udp_send_dropped += send_by_socket(&self.udp, &datagrams);
     }
 
     /// Receives UDP datagrams on bind socket `socket` until none is left.
