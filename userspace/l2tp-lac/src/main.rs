@@ -205,6 +205,16 @@ impl Lac {
         Ok(())
     }
 
+    /// Feeds the `n` bytes received in `buf` from `from` to the endpoint, if the LNS sent them.
+    fn accept(&mut self, n: usize, from: SocketAddr) {
+        if from == self.lns || from.ip() == self.lns.ip() {
+            // Refused datagrams are counted by the endpoint.
+            let _ = self
+                .ep
+                .handle_datagram(Instant::now(), from, &self.buf[..n]);
+        }
+    }
+
     /// Wait for datagrams until `deadline` (or the next timer), feed them, run timers.
     fn turn(&mut self, deadline: Instant) -> std::io::Result<()> {
         let now = Instant::now();
@@ -216,13 +226,7 @@ impl Lac {
         let mut first = true;
         loop {
             match self.sock.recv_from(&mut self.buf) {
-                Ok((n, from)) => {
-                    if from == self.lns || from.ip() == self.lns.ip() {
-                        let now = Instant::now();
-                        // Refused datagrams are counted by the endpoint.
-                        let _ = self.ep.handle_datagram(now, from, &self.buf[..n]);
-                    }
-                }
+                Ok((n, from)) => self.accept(n, from),
                 Err(e)
                     if matches!(
                         e.kind(),

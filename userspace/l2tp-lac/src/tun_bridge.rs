@@ -12,6 +12,7 @@ use std::io::{ErrorKind, Write};
 use std::net::Ipv4Addr;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use l2tp_lac::{CallId, EndpointEvent};
@@ -32,20 +33,14 @@ pub struct TunFigures {
     pub not_written: u64,
 }
 
-/// Set by SIGINT or SIGTERM.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, Ordering::Relaxed);
-}
-
-fn catch_stop_signals() {
-    let handler = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler);
-        libc::signal(libc::SIGTERM, handler);
+/// A flag SIGINT and SIGTERM set (they interrupt `poll`, which then sees it).
+fn stop_on_signals() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| format!("signal handler: {e}"))?;
     }
+    Ok(stop)
 }
 
 /// At most this many packets from one source per wake-up, so that neither side starves the
@@ -65,7 +60,7 @@ pub fn run(
     let tun = TunDevice::open(name).map_err(|e| format!("--tun {name}: {e}"))?;
     tun.configure(address, mtu)
         .map_err(|e| format!("--tun {name}: {e}"))?;
-    catch_stop_signals();
+    let stop = stop_on_signals()?;
     println!("tun {} up: {address}", tun.name());
     let _ = std::io::stdout().flush();
 
@@ -76,7 +71,7 @@ pub fn run(
     let mut figures = TunFigures::default();
     let mut packet = vec![0u8; 65536];
     let result = 'bridge: loop {
-        if STOP.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) {
             break Ok(());
         }
         let now = Instant::now();
@@ -164,12 +159,7 @@ pub fn run(
 fn receive_datagrams(lac: &mut Lac) -> std::io::Result<()> {
     for _ in 0..BATCH {
         match lac.sock.recv_from(&mut lac.buf) {
-            Ok((n, from)) => {
-                if from == lac.lns || from.ip() == lac.lns.ip() {
-                    // Refused datagrams are counted by the endpoint.
-                    let _ = lac.ep.handle_datagram(Instant::now(), from, &lac.buf[..n]);
-                }
-            }
+            Ok((n, from)) => lac.accept(n, from),
             Err(e)
                 if matches!(
                     e.kind(),
