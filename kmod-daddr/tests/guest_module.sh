@@ -31,3 +31,14 @@ daddr_build_module() {
 	install -D -m 0644 "$work/xt_DADDR.ko" "/lib/modules/$kver/extra/xt_DADDR.ko" || return 1
 	depmod -a "$kver"
 }
+
+# daddr_guest_ready: what every DADDR case needs first, the extension in /vm/bin and the module of
+# the current sources; a case without them ends here (tap_done), saying what is missing.
+daddr_guest_ready() {
+	if [ ! -e /vm/bin/libxt_DADDR.so ]; then
+		tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
+		tap_done
+	fi
+	check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module ||
+		tap_done
+}

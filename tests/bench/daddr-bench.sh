@@ -23,14 +23,8 @@ RIP4=10.7.0.1 CL4=10.7.0.2 RIP6=fd07::1 CL6=fd07::2
 SYSXT=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
 export XTABLES_LIBDIR=/vm/bin:$SYSXT
 
-if [ ! -e /vm/bin/libxt_DADDR.so ]; then
-	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
-	tap_done
-fi
 . /vm/src/kmod-daddr/tests/guest_module.sh
-if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
-	tap_done
-fi
+daddr_guest_ready
 check "modprobe xt_DADDR" modprobe xt_DADDR
 check "iperf3 installed" command -v iperf3
 

@@ -12,12 +12,7 @@
 # $NETEDGE_BIN_DIR.
 set -u
 . "$(dirname "$0")/daemon-env.inc"
-for need in telnet expect; do
-    if ! command -v "$need" >/dev/null; then
-        notok "prerequisite $need present (apt-get install telnet expect)"
-        exit 1
-    fi
-done
+require "apt-get install telnet expect" telnet expect
 BULK=${BULK:-500}
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1

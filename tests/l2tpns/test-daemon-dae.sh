@@ -11,12 +11,8 @@
 set -u
 . "$(dirname "$0")/daemon-env.inc"
 nsctl=$bin/nsctl
-for need in "$nsctl" /usr/bin/radclient; do
-    if [ ! -x "$need" ]; then
-        notok "prerequisite $need present (nsctl: cargo build --release; radclient: apt-get install freeradius-utils)"
-        exit 1
-    fi
-done
+require "nsctl: cargo build --release; radclient: apt-get install freeradius-utils" \
+    "$nsctl" /usr/bin/radclient
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 # The server namespace reaches the LNS's bind address too (the forged-source check).

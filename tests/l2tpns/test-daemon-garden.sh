@@ -40,12 +40,6 @@ for s in json.load(sys.stdin):
     if s["user"] == sys.argv[1] and s["address"]:
         print(s["address"], "garden" if s["policy"]["garden"] else "free")' "$1"
 }
-wait_for() { # wait_for SECONDS COMMAND...
-    local n=$(( $1 * 10 )) i
-    shift
-    for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 
 # Each flavour gets its own pool: conntrack keeps the first run's NAT bindings of an address
 # for a while, and a reused address would follow them.

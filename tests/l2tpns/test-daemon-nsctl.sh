@@ -11,12 +11,7 @@ set -u
 . "$(dirname "$0")/daemon-env.inc"
 nsctl=$bin/nsctl
 c_nsctl=/usr/sbin/nsctl
-for need in "$nsctl" "$c_nsctl"; do
-    if [ ! -x "$need" ]; then
-        notok "prerequisite $need present (nsctl: cargo build --release; /usr/sbin/nsctl: apt-get install l2tpns)"
-        exit 1
-    fi
-done
+require "nsctl: cargo build --release; /usr/sbin/nsctl: apt-get install l2tpns" "$nsctl" "$c_nsctl"
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1

@@ -46,18 +46,9 @@ thr Cleartext-Password := "lacpass"
         Cisco-AVPair = "throttle=yes"'
 . "$(dirname "$0")/daemon-env.inc"
 nsctl=$bin/nsctl
-for need in "$nsctl" /usr/bin/radclient; do
-    if [ ! -x "$need" ]; then
-        notok "prerequisite $need present (nsctl: cargo build --release; radclient: apt-get install freeradius-utils)"
-        exit 1
-    fi
-done
-for need in telnet expect; do
-    if ! command -v "$need" >/dev/null; then
-        notok "prerequisite $need present (apt-get install telnet expect)"
-        exit 1
-    fi
-done
+require "nsctl: cargo build --release; radclient: apt-get install freeradius-utils" \
+    "$nsctl" /usr/bin/radclient
+require "apt-get install telnet expect" telnet expect
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1
@@ -99,12 +90,6 @@ sed 's/9000/9001/' "$work/echo.py" >"$work/echo9001.py"
 setsid ip netns exec "$ns_srv" python3 "$work/echo9001.py" </dev/null >"$work/echo9001.log" 2>&1 &
 pids+=($!)
 listening9001() { in_srv ss -lun 2>/dev/null | grep -q '10.202.0.2:9001'; }
-wait_for() { # wait_for SECONDS COMMAND...
-    local n=$(($1 * 10)) i
-    shift
-    for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 check "echo server listening on 10.202.0.2:9001" wait_for 10 listening9001
 
 # plac NAME USER PORT RATE DURATION [options]: one PAP session of USER sending to the echo

@@ -19,10 +19,7 @@ OMIT=${OMIT:-2}
 TOLERANCE_PERCENT=${TOLERANCE_PERCENT:-5}
 RATES_KBIT=${RATES_KBIT:-1000 10000 50000}
 
-if ! command -v iperf3 >/dev/null; then
-    notok "iperf3 present (Debian's iperf3 package)"
-    exit 1
-fi
+require "apt-get install iperf3" iperf3
 
 check "three namespaces and two veth pairs set up" setup_net || exit 1
 check "FreeRADIUS ready in the LNS namespace" start_radius || exit 1

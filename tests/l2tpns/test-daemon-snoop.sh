@@ -27,18 +27,10 @@ interceptyes Cleartext-Password := "lacpass"
 . "$(dirname "$0")/daemon-env.inc"
 nsctl=$bin/nsctl
 capture=$bin/l2tpns-capture
-for need in "$nsctl" "$capture"; do
-    [ -x "$need" ] || { notok "prerequisite $need present (cargo build --release)"; exit 1; }
-done
-command -v tcpdump >/dev/null || { notok "tcpdump present (apt-get install tcpdump)"; exit 1; }
+require "cargo build --release" "$nsctl" "$capture"
+require "apt-get install tcpdump" tcpdump
 
 pcap=$work/snoop.pcap
-wait_for() { # wait_for SECONDS COMMAND...
-    local n=$(($1 * 10)) i
-    shift
-    for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
 session_ip() { # session_ip USER: the address of USER's session, once it has one
     in_lns "$nsctl" --json show sessions 2>/dev/null | python3 -c '
 import json, sys

@@ -25,13 +25,7 @@ export XTABLES_LIBDIR=/vm/bin:$SYSXT
 in_ns() { ip netns exec "$@"; }
 
 . /vm/src/kmod-daddr/tests/guest_module.sh
-if [ ! -e /vm/bin/libxt_DADDR.so ]; then
-	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
-	tap_done
-fi
-if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
-	tap_done
-fi
+daddr_guest_ready
 # Both tables (the default is mangle alone): the probes run through raw and mangle rules.
 check "modprobe xt_DADDR table=raw,mangle" modprobe xt_DADDR table=raw,mangle
 

@@ -26,14 +26,8 @@ if [ ! -f $UP/src/dsrctl.sh ]; then
 fi
 echo "# upstream dsrtools at $(cat /build/upstream-l3dsr/REVISION)"
 check "ksh installed (the upstream dsrctl is a ksh93 script)" command -v ksh
-if [ ! -e /vm/bin/libxt_DADDR.so ]; then
-	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
-	tap_done
-fi
 . /vm/src/kmod-daddr/tests/guest_module.sh
-if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
-	tap_done
-fi
+daddr_guest_ready
 install -m 755 $UP/src/dsrctl.sh /tmp/dsrctl
 dsrctl() { ksh /tmp/dsrctl "$@"; }
 

@@ -28,14 +28,8 @@ export XTABLES_LIBDIR=/vm/bin:$SYSXT
 
 in_ns() { ip netns exec "$@"; }
 
-if [ ! -e /vm/bin/libxt_DADDR.so ]; then
-	tap_not_ok "libxt_DADDR.so in /vm/bin" "build it (cargo build --release -p xt-daddr) and set VM_BIN_DIR"
-	tap_done
-fi
 . /vm/src/kmod-daddr/tests/guest_module.sh
-if ! check "xt_DADDR.ko of the current sources installed for the running kernel" daddr_build_module; then
-	tap_done
-fi
+daddr_guest_ready
 echo "# module: $(modinfo -n xt_DADDR)"
 
 # --- topology -------------------------------------------------------------------------------
