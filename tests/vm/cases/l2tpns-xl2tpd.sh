@@ -58,10 +58,14 @@ radius_request_has() {
 		END { for (k in user) if (k in attr) exit 0; exit 1 }' "$radius_dir/radiusd.log"
 }
 # check_shown WHAT CMD...: like check, and the command's "# " lines are shown when it passes too.
+# The command is retried for up to 15 s (its last output is what is shown): its evidence may
+# still be on its way, as a packet the LAC has already acted on that tcpdump, scheduled after it
+# under TCG, has not yet written to the pcap.
 check_shown() {
-	local what=$1 out
+	local what=$1 out rc limit=$((SECONDS + 15))
 	shift
-	if out=$("$@" 2>&1); then
+	while out=$("$@" 2>&1); rc=$?; [ "$rc" -ne 0 ] && [ "$SECONDS" -lt "$limit" ]; do sleep 1; done
+	if [ "$rc" -eq 0 ]; then
 		tap_ok "$what"
 		printf '%s\n' "$out" | grep '^# '
 	else
