@@ -106,6 +106,15 @@ impl TunDevice {
         })
     }
 
+    /// Another handle on the same queue (`dup`): the LNS's control loop writes the endpoint's
+    /// packets through a duplicate of a worker's queue, which that worker alone reads.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            file: self.file.try_clone()?,
+            name: self.name.clone(),
+        })
+    }
+
     /// The device's name as the kernel gave it.
     pub fn name(&self) -> &str {
         &self.name
