@@ -59,6 +59,11 @@ struct Cli {
     /// one at the login prompt gets at most 60.
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     cli_idle_timeout: u64,
+    /// Data-plane worker threads, each with its own TUN queue and UDP socket per bind
+    /// address (1: none, the control loop moves the packets); by default `data_workers`,
+    /// whose 0 means one per online core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -229,7 +234,7 @@ fn main() -> ExitCode {
             log::error!("pid_file {}: {e}", p.display());
         }
     }
-    let code = match Daemon::new(s, cli.verbose) {
+    let code = match Daemon::new(s, cli.verbose, cli.workers.map(usize::from)) {
         Ok(mut d) => match resume_and_run(&mut d, &cli, setuid, metrics) {
             Ok(Exit::Quit) => ExitCode::SUCCESS,
             Ok(Exit::Terminate) => match d.save_state(&cli.state_dir) {
