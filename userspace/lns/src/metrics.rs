@@ -384,7 +384,9 @@ pub fn encode(s: &Snapshot) -> String {
 
     let mut unknown = Vec::new();
     for (name, v) in &s.counters {
-        if DATA_PLANE_NAMES.contains(&name.as_str()) || name == "sessions" || is_worker_packets(name)
+        if DATA_PLANE_NAMES.contains(&name.as_str())
+            || name == "sessions"
+            || is_worker_packets(name)
         {
             continue;
         }

@@ -218,7 +218,8 @@ fn bind_l2tp(
     workers: usize,
 ) -> Result<(Vec<(Ipv4Addr, UdpSocket)>, Vec<Vec<(Ipv4Addr, UdpSocket)>>), DaemonError> {
     let mut udp = Vec::new();
-    let mut per_worker: Vec<Vec<(Ipv4Addr, UdpSocket)>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut per_worker: Vec<Vec<(Ipv4Addr, UdpSocket)>> =
+        (0..workers).map(|_| Vec::new()).collect();
     for (i, &addr) in addresses.iter().enumerate() {
         let sa = SocketAddr::from((addr, 1701));
         let group = crate::reuseport::bind_group(sa, workers as u32)
@@ -289,7 +290,9 @@ impl Daemon {
                 )
                 .map_err(io_err("epoll: TUN"))?;
         }
-        let waker = Arc::new(mio::Waker::new(poll.registry(), TOKEN_WORKERS).map_err(io_err("epoll: waker"))?);
+        let waker = Arc::new(
+            mio::Waker::new(poll.registry(), TOKEN_WORKERS).map_err(io_err("epoll: waker"))?,
+        );
         let mut routes = Routes::new(
             tun.name(),
             RouteStyle {
@@ -347,7 +350,8 @@ impl Daemon {
         let mut pending_workers = Vec::new();
         for (index, (queue, udp)) in queues.into_iter().zip(worker_udp).enumerate() {
             let path = DataPath::new(queue, udp, view.clone(), path_settings.clone(), clock);
-            pending_workers.push(workers::Worker::new(index, path).map_err(io_err("epoll: worker"))?);
+            pending_workers
+                .push(workers::Worker::new(index, path).map_err(io_err("epoll: worker"))?);
         }
         if worker_count == 0 {
             log::info!("data plane: one loop (no worker threads), single-queue TUN");
@@ -499,6 +503,9 @@ impl Daemon {
                 self.core.handle_timeout(now);
             }
             self.carry_out();
+            // `set` from the CLI or nsctl changes the settings without a reload: the data
+            // paths read these two per burst.
+            self.path_settings.update(&self.core.config().settings);
             if self.config().settings.dump_speed && now >= self.next_speed_dump {
                 self.dump_speed(now);
             }
@@ -572,7 +579,11 @@ impl Daemon {
         let Some(raw) = self.icmp_socket.as_ref() else {
             return;
         };
-        if lns_dataplane::icmp::host_unreachable(self.config().settings.tun_address(), original, &mut out) {
+        if lns_dataplane::icmp::host_unreachable(
+            self.config().settings.tun_address(),
+            original,
+            &mut out,
+        ) {
             // Through a raw socket, not the TUN device: the kernel drops packets that arrive
             // on an interface with one of its own addresses as the source.
             let dst = Ipv4Addr::new(out[16], out[17], out[18], out[19]);
@@ -742,7 +753,6 @@ impl Daemon {
                     for n in &loaded.not_implemented {
                         log::warn!("{path}:{n}");
                     }
-                    self.path_settings.update(&loaded.config.settings);
                     let reply = self
                         .core
                         .handle_command(now, Command::Reload(Box::new(loaded.config)));
@@ -860,7 +870,12 @@ impl Daemon {
             };
             out.push((k.into(), v));
         }
-        for (i, (v, base)) in self.worker_packets().into_iter().zip(&self.worker_baseline).enumerate() {
+        for (i, (v, base)) in self
+            .worker_packets()
+            .into_iter()
+            .zip(&self.worker_baseline)
+            .enumerate()
+        {
             out.push((format!("worker{i}_packets"), v.saturating_sub(*base)));
         }
         let s = &self.stats;
