@@ -461,7 +461,7 @@ impl Daemon {
                         self.path.tun_readable();
                         self.slow_path(now);
                     }
-                    TOKEN_WORKERS => self.from_workers(now),
+                    TOKEN_WORKERS => self.workers_handed_over(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
                     t if t == TOKEN_CLI || t.0 >= cli::TOKEN_CLI_BASE => self.cli_event(now, t),
@@ -536,7 +536,7 @@ impl Daemon {
     }
 
     /// The workers handed work over: do it all.
-    fn from_workers(&mut self, now: Instant) {
+    fn workers_handed_over(&mut self, now: Instant) {
         loop {
             let Some(batch) = self.from_workers.as_ref().and_then(|rx| rx.try_recv().ok()) else {
                 return;
