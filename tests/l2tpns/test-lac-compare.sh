@@ -71,6 +71,11 @@ for w in ${WORKERS:-default}; do
     for i in $(seq 1 80); do kill -0 "$lns_pid" 2>/dev/null || break; sleep 0.1; done
     check "our l2tpns stopped" not_running "$lns_pid"
     lns_pid=
+    # Where ours lost packets itself (the rest of a loss is the LAC's, the echo server's or
+    # the kernel's): the shutdown's counters line.
+    echo "# figure: $name: LNS drops: tun_write_dropped=$(counter tun_write_dropped)" \
+        "udp_send_dropped=$(counter udp_send_dropped) slow_path_dropped=$(counter slow_path_dropped)" \
+        "$(counters | tr ' ' '\n' | grep '^worker' | tr '\n' ' ')"
     # The last run's JSON is the one compared below.
     [ "$name" = ours ] || cp "$work/$name.json" "$work/ours.json" 2>/dev/null
 done

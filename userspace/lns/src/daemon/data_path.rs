@@ -21,7 +21,7 @@ use lns_dataplane::mss_clamp;
 use mio::net::UdpSocket;
 
 use crate::tun_device::TunDevice;
-use crate::udp_batch::{send_batch, RecvBatch, DATAGRAM_ROOM};
+use crate::udp_batch::{gso_supported, send_batch, send_batch_gso, RecvBatch, DATAGRAM_ROOM};
 
 use super::held::{HeldPackets, Out};
 
@@ -140,17 +140,35 @@ pub struct DataPath {
     snoop: Option<std::net::UdpSocket>,
     /// Collected for the control loop since the last [`DataPath::take_slow`].
     slow: Vec<SlowPath>,
+    /// Runs of equal-size datagrams to one LAC leave as one UDP GSO send; off when the
+    /// kernel lacks `UDP_SEGMENT` or a send failed with EIO (no checksum offload, IPsec).
+    gso: bool,
 }
 
-/// Sends `batch` (in as few `sendmmsg` calls as the socket takes) and tells how many
-/// datagrams it did not take: a full socket buffer loses them like the network would.
-fn send_all(socket: &UdpSocket, batch: &[(&[u8], SocketAddrV4)]) -> u64 {
+/// Sends `batch` (in as few `sendmmsg` calls as the socket takes, with UDP GSO while `gso`)
+/// and tells how many datagrams it did not take: a full socket buffer loses them like the
+/// network would.
+fn send_all(socket: &UdpSocket, batch: &[(&[u8], SocketAddrV4)], gso: &mut bool) -> u64 {
     let mut done = 0;
+    // EINVAL: a segment over the route's MTU, which a plain send would have fragmented; that
+    // batch goes without GSO.
+    let mut segmented = *gso;
     while done < batch.len() {
-        match send_batch(socket, &batch[done..]) {
+        let sent = if segmented {
+            send_batch_gso(socket, &batch[done..])
+        } else {
+            send_batch(socket, &batch[done..])
+        };
+        match sent {
             Ok(0) => break,
             Ok(n) => done += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if segmented && e.raw_os_error() == Some(libc::EIO) => {
+                log::warn!("UDP GSO refused ({e}): sending datagram by datagram from now on");
+                *gso = false;
+                segmented = false;
+            }
+            Err(e) if segmented && e.raw_os_error() == Some(libc::EINVAL) => segmented = false,
             Err(_) => break,
         }
     }
@@ -159,7 +177,11 @@ fn send_all(socket: &UdpSocket, batch: &[(&[u8], SocketAddrV4)]) -> u64 {
 
 /// Sends each of `datagrams` (bytes, LAC, bind socket index) from its bind socket, in one
 /// batch per socket, and tells how many were not taken.
-fn send_by_socket(udp: &[(Ipv4Addr, UdpSocket)], datagrams: &[(&[u8], SocketAddrV4, u16)]) -> u64 {
+fn send_by_socket(
+    udp: &[(Ipv4Addr, UdpSocket)],
+    datagrams: &[(&[u8], SocketAddrV4, u16)],
+    gso: &mut bool,
+) -> u64 {
     let mut lost = 0;
     for (index, (_, socket)) in udp.iter().enumerate() {
         let batch: Vec<(&[u8], SocketAddrV4)> = datagrams
@@ -168,7 +190,7 @@ fn send_by_socket(udp: &[(Ipv4Addr, UdpSocket)], datagrams: &[(&[u8], SocketAddr
             .map(|&(bytes, peer, _)| (bytes, peer))
             .collect();
         if !batch.is_empty() {
-            lost += send_all(socket, &batch);
+            lost += send_all(socket, &batch, gso);
         }
     }
     lost
@@ -182,7 +204,9 @@ impl DataPath {
         settings: Arc<PathSettings>,
         clock: Clock,
     ) -> Self {
+        let gso = udp.first().is_some_and(|(_, s)| gso_supported(s));
         DataPath {
+            gso,
             tun,
             udp,
             view,
@@ -196,6 +220,11 @@ impl DataPath {
             snoop: None,
             slow: Vec::new(),
         }
+    }
+
+    /// Whether runs of equal-size datagrams leave as UDP GSO sends.
+    pub fn gso(&self) -> bool {
+        self.gso
     }
 
     /// The work collected for the control loop.
@@ -303,7 +332,7 @@ impl DataPath {
                 .collect();
             PathStats::add(
                 &self.stats.udp_send_dropped,
-                send_by_socket(&self.udp, &datagrams),
+                send_by_socket(&self.udp, &datagrams, &mut self.gso),
             );
             for (i, n, to) in snooped {
                 let ip = &self.down[i][DOWN_HEADROOM..DOWN_HEADROOM + n];
@@ -347,7 +376,7 @@ impl DataPath {
             .collect();
         PathStats::add(
             &self.stats.udp_send_dropped,
-            send_by_socket(&self.udp, &datagrams),
+            send_by_socket(&self.udp, &datagrams, &mut self.gso),
         );
     }
 

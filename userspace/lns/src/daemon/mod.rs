@@ -362,6 +362,14 @@ impl Daemon {
             );
         }
         let path = DataPath::new(tun, udp, view, path_settings.clone(), clock);
+        log::info!(
+            "data plane: UDP GSO (UDP_SEGMENT) {}",
+            if path.gso() {
+                "in use for runs of equal-size datagrams to one LAC"
+            } else {
+                "not supported by this kernel: sendmmsg only"
+            }
+        );
         let users_file =
             crate::startup::sibling(&startup.config_path, crate::startup::USERS_FILE).exists();
         Ok(Daemon {
