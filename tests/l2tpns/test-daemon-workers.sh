@@ -23,6 +23,8 @@ check "echo server listening in the server namespace" start_echo || exit 1
 check "start-up log names the data plane: 2 workers, multi-queue TUN, session-id steering" \
     grep -q 'data plane: 2 worker threads, multi-queue TUN (2 queues.*steered by L2TP session id' \
     "$lns_dir/l2tpns.log"
+check "start-up log says whether UDP GSO is in use" \
+    grep -q 'data plane: UDP GSO (UDP_SEGMENT) \(in use\|not supported\)' "$lns_dir/l2tpns.log"
 check "three sockets share 10.201.0.1:1701 (the control loop's and one per worker)" \
     [ "$(in_lns ss -lunp | grep -c '10.201.0.1:1701')" = 3 ]
 check "two data-plane threads (l2tpns-dp0, l2tpns-dp1)" \
