@@ -7,7 +7,7 @@
 # Tunables: SESSIONS (100), TUNNELS (1), RATE (2000 pps), DURATION (5 s), SIZE (200 B), and POOL
 # (ip_pool lines inside 10.210.0.0/15; default 10.210.0.0/24 10.211.0.0/24) for more sessions;
 # WORKERS: a list of `l2tpns --workers` values, ours is measured once per value (default: one run
-# with the daemon's default, one worker per online core).
+# with the daemon's default, one worker per online core); OURS_ARGS: more options for ours.
 # Each run also reports the LNS's CPU (utime+stime of every thread, /proc/PID/stat, over the
 # whole l2tp-lac run, set-up included) per packet forwarded (probes up + echoes down).
 set -u
@@ -64,6 +64,8 @@ write_lns_config "set radius_accounting no"
 for w in ${WORKERS:-default}; do
     name=ours LNS_ARGS=
     if [ "$w" != default ]; then name=ours-w$w LNS_ARGS="--workers $w"; fi
+    # OURS_ARGS: more options for ours, e.g. --no-udp-gso.
+    LNS_ARGS="${LNS_ARGS}${OURS_ARGS:+ $OURS_ARGS}"
     check "our l2tpns ${LNS_ARGS:-(default workers)} listening on 10.201.0.1:1701" start_lns ||
         { show_lns_log; exit 1; }
     measure "$name"
@@ -129,6 +131,6 @@ measure c-l2tpns
 if [ -s "$work/ours.json" ] && [ -s "$work/c-l2tpns.json" ]; then
     echo "# figure: set-up rate ours/C = $(field "$work/ours.json" setup_rate) / $(field "$work/c-l2tpns.json" setup_rate) sessions/s;" \
         "pps back ours/C = $(field "$work/ours.json" rx_pps) / $(field "$work/c-l2tpns.json" rx_pps)"
-    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE${POOL:+ POOL='$POOL'}${WORKERS:+ WORKERS='$WORKERS'} tests/l2tpns/test-lac-compare.sh"
+    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE${POOL:+ POOL='$POOL'}${WORKERS:+ WORKERS='$WORKERS'}${OURS_ARGS:+ OURS_ARGS='$OURS_ARGS'} tests/l2tpns/test-lac-compare.sh"
 fi
 [ "$failures" = 0 ]

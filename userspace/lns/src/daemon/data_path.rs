@@ -222,6 +222,11 @@ impl DataPath {
         }
     }
 
+    /// `false`: no UDP GSO even where the kernel has it.
+    pub fn allow_gso(&mut self, allow: bool) {
+        self.gso &= allow;
+    }
+
     /// Whether runs of equal-size datagrams leave as UDP GSO sends.
     pub fn gso(&self) -> bool {
         self.gso

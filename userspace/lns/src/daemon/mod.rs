@@ -131,6 +131,25 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> DaemonError {
     move |source| DaemonError::Io { what, source }
 }
 
+/// The command line's data-plane choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataPlaneOptions {
+    /// Data-plane threads (`--workers`; `None`: `data_workers`, whose 0 means one per online
+    /// core). One means no thread: the control loop moves the packets itself.
+    pub workers: Option<usize>,
+    /// UDP GSO where the kernel has it (`--no-udp-gso` turns it off, for A/B measurements).
+    pub udp_gso: bool,
+}
+
+impl Default for DataPlaneOptions {
+    fn default() -> Self {
+        DataPlaneOptions {
+            workers: None,
+            udp_gso: true,
+        }
+    }
+}
+
 /// How the daemon ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -259,14 +278,12 @@ fn open_tun(name: &str, workers: usize) -> Result<(TunDevice, Vec<TunDevice>), D
 impl Daemon {
     /// Opens sockets, the TUN device and the route socket, and starts the endpoint; nothing
     /// is served until [`Daemon::run`].
-    ///
-    /// `workers`: data-plane threads (`--workers`; `None`: `data_workers`, whose 0 means one
-    /// per online core). One means no thread: this loop moves the packets itself.
     pub fn new(
         startup: Startup,
         extra_debug: u8,
-        workers: Option<usize>,
+        options: DataPlaneOptions,
     ) -> Result<Self, DaemonError> {
+        let workers = options.workers;
         let config = startup.loaded.config;
         let s = &config.settings;
         let host_name = s.hostname.clone().unwrap_or_else(system_host_name);
@@ -349,7 +366,8 @@ impl Daemon {
         let view: DataPlaneView = core.data_plane();
         let mut pending_workers = Vec::new();
         for (index, (queue, udp)) in queues.into_iter().zip(worker_udp).enumerate() {
-            let path = DataPath::new(queue, udp, view.clone(), path_settings.clone(), clock);
+            let mut path = DataPath::new(queue, udp, view.clone(), path_settings.clone(), clock);
+            path.allow_gso(options.udp_gso);
             pending_workers
                 .push(workers::Worker::new(index, path).map_err(io_err("epoll: worker"))?);
         }
@@ -361,11 +379,14 @@ impl Daemon {
                  UDP SO_REUSEPORT group per bind address steered by L2TP session id (classic BPF; control messages to the control loop)"
             );
         }
-        let path = DataPath::new(tun, udp, view, path_settings.clone(), clock);
+        let mut path = DataPath::new(tun, udp, view, path_settings.clone(), clock);
+        path.allow_gso(options.udp_gso);
         log::info!(
             "data plane: UDP GSO (UDP_SEGMENT) {}",
             if path.gso() {
                 "in use for runs of equal-size datagrams to one LAC"
+            } else if !options.udp_gso {
+                "off (--no-udp-gso): sendmmsg only"
             } else {
                 "not supported by this kernel: sendmmsg only"
             }
