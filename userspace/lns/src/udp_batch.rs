@@ -1,8 +1,8 @@
 //! Batched UDP I/O for the data plane: `recvmmsg(2)` fills up to [`RecvBatch::capacity`]
 //! datagrams with one system call, `sendmmsg(2)` sends many. At a few hundred thousand
 //! packets per second the per-call cost of `recvfrom`/`sendto` dominates; batching is the
-//! cheapest large win and is shaped so that each data-plane worker later owns its own socket
-//! (SO_REUSEPORT) and its own batches.
+//! cheapest large win; each data-plane worker owns its own socket (SO_REUSEPORT) and batches.
+//! [`send_batch_gso`] goes further for runs of equal-size datagrams to one peer (UDP GSO).
 //!
 //! IPv4 only: L2TP peers of this daemon are IPv4 (as the original's bind addresses).
 
