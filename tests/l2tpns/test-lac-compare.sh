@@ -5,7 +5,11 @@
 # Needs root, /usr/sbin/l2tpns (apt-get install l2tpns), /usr/sbin/freeradius, python3, and
 # l2tpns + l2tp-lac in $NETEDGE_BIN_DIR.
 # Tunables: SESSIONS (100), TUNNELS (1), RATE (2000 pps), DURATION (5 s), SIZE (200 B), and POOL
-# (ip_pool lines inside 10.210.0.0/15; default 10.210.0.0/24 10.211.0.0/24) for more sessions.
+# (ip_pool lines inside 10.210.0.0/15; default 10.210.0.0/24 10.211.0.0/24) for more sessions;
+# WORKERS: a list of `l2tpns --workers` values, ours is measured once per value (default: one run
+# with the daemon's default, one worker per online core); OURS_ARGS: more options for ours.
+# Each run also reports the LNS's CPU (utime+stime of every thread, /proc/PID/stat, over the
+# whole l2tp-lac run, set-up included) per packet forwarded (probes up + echoes down).
 set -u
 . "$(dirname "$0")/daemon-env.inc"
 SESSIONS=${SESSIONS:-100}
@@ -30,23 +34,53 @@ figure() { # figure NAME JSON
         "$(field "$j" rx_pps) pps back, loss $(field "$j" lost)/$(field "$j" sent) ($(field "$j" loss_percent) %)," \
         "latency avg $(field "$j" latency_avg_us) us p99 $(field "$j" latency_p99_us) us"
 }
+cpu_ticks() { # utime+stime of process $1 (all its threads), in clock ticks
+    awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
 measure() { # measure NAME
+    local before after
+    before=$(cpu_ticks "$lns_pid")
     if run_lac "$1" pap "$SESSIONS" "$TUNNELS" "$RATE" "$DURATION"; then
         ok "$1: $total sessions up and traffic measured"
     else
         notok "$1: $total sessions up and traffic measured (l2tp-lac exit status)"
     fi
-    [ -s "$work/$1.json" ] && figure "$1" "$work/$1.json"
+    after=$(cpu_ticks "$lns_pid")
+    [ -s "$work/$1.json" ] || return
+    figure "$1" "$work/$1.json"
+    python3 - "$1" "$work/$1.json" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+name, path, before, after, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+j = json.load(open(path))
+packets = (j.get("sent") or 0) + (j.get("received") or 0)
+cpu = (after - before) / hz
+print(f"# figure: {name}: LNS CPU {cpu:.2f} s for {packets} packets forwarded = "
+      f"{cpu * 1e6 / packets if packets else 0:.2f} us/packet")
+PY
 }
 
 # --- ours ------------------------------------------------------------------------------------------
 write_lns_config "set radius_accounting no"
-check "our l2tpns listening on 10.201.0.1:1701" start_lns || { show_lns_log; exit 1; }
-measure ours
-kill -QUIT "$lns_pid"
-for i in $(seq 1 80); do kill -0 "$lns_pid" 2>/dev/null || break; sleep 0.1; done
-check "our l2tpns stopped" not_running "$lns_pid"
-lns_pid=
+for w in ${WORKERS:-default}; do
+    name=ours LNS_ARGS=
+    if [ "$w" != default ]; then name=ours-w$w LNS_ARGS="--workers $w"; fi
+    # OURS_ARGS: more options for ours, e.g. --no-udp-gso.
+    LNS_ARGS="${LNS_ARGS}${OURS_ARGS:+ $OURS_ARGS}"
+    check "our l2tpns ${LNS_ARGS:-(default workers)} listening on 10.201.0.1:1701" start_lns ||
+        { show_lns_log; exit 1; }
+    measure "$name"
+    kill -QUIT "$lns_pid"
+    for i in $(seq 1 80); do kill -0 "$lns_pid" 2>/dev/null || break; sleep 0.1; done
+    check "our l2tpns stopped" not_running "$lns_pid"
+    lns_pid=
+    # Where ours lost packets itself (the rest of a loss is the LAC's, the echo server's or
+    # the kernel's): the shutdown's counters line.
+    echo "# figure: $name: LNS drops: tun_write_dropped=$(counter tun_write_dropped)" \
+        "udp_send_dropped=$(counter udp_send_dropped) slow_path_dropped=$(counter slow_path_dropped)" \
+        "$(counters | tr ' ' '\n' | grep '^worker' | tr '\n' ' ')"
+    # The last run's JSON is the one compared below.
+    [ "$name" = ours ] || cp "$work/$name.json" "$work/ours.json" 2>/dev/null
+done
 
 # --- the C l2tpns, same addresses ---------------------------------------------------------------------
 c_dir=$work/c-l2tpns
@@ -97,6 +131,6 @@ measure c-l2tpns
 if [ -s "$work/ours.json" ] && [ -s "$work/c-l2tpns.json" ]; then
     echo "# figure: set-up rate ours/C = $(field "$work/ours.json" setup_rate) / $(field "$work/c-l2tpns.json" setup_rate) sessions/s;" \
         "pps back ours/C = $(field "$work/ours.json" rx_pps) / $(field "$work/c-l2tpns.json" rx_pps)"
-    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE${POOL:+ POOL='$POOL'} tests/l2tpns/test-lac-compare.sh"
+    echo "# figure: command: SESSIONS=$SESSIONS TUNNELS=$TUNNELS RATE=$RATE DURATION=$DURATION SIZE=$SIZE${POOL:+ POOL='$POOL'}${WORKERS:+ WORKERS='$WORKERS'}${OURS_ARGS:+ OURS_ARGS='$OURS_ARGS'} tests/l2tpns/test-lac-compare.sh"
 fi
 [ "$failures" = 0 ]

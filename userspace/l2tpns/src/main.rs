@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
-use lns::daemon::{Daemon, Exit};
+use lns::daemon::{Daemon, DataPlaneOptions, Exit};
 use lns::startup::{self, Startup};
 
 /// L2TP Network Server: terminates L2TP tunnels and PPP sessions from LACs, authenticates
@@ -59,6 +59,15 @@ struct Cli {
     /// one at the login prompt gets at most 60.
     #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     cli_idle_timeout: u64,
+    /// Data-plane worker threads, each with its own TUN queue and UDP socket per bind
+    /// address (1: none, the control loop moves the packets); by default `data_workers`,
+    /// whose 0 means one per online core.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
+    /// Send every L2TP datagram on its own, without UDP GSO (`UDP_SEGMENT`) even where the
+    /// kernel has it: for comparisons, or a path that mishandles segmented sends.
+    #[arg(long)]
+    no_udp_gso: bool,
     /// Print help.
     #[arg(long, action = ArgAction::Help)]
     help: Option<bool>,
@@ -229,7 +238,14 @@ fn main() -> ExitCode {
             log::error!("pid_file {}: {e}", p.display());
         }
     }
-    let code = match Daemon::new(s, cli.verbose) {
+    let code = match Daemon::new(
+        s,
+        cli.verbose,
+        DataPlaneOptions {
+            workers: cli.workers.map(usize::from),
+            udp_gso: !cli.no_udp_gso,
+        },
+    ) {
         Ok(mut d) => match resume_and_run(&mut d, &cli, setuid, metrics) {
             Ok(Exit::Quit) => ExitCode::SUCCESS,
             Ok(Exit::Terminate) => match d.save_state(&cli.state_dir) {

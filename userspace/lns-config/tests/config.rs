@@ -116,11 +116,12 @@ const EVERY_KEY: &[(&str, &str)] = &[
     ("iptables", "iptables-nft"),
     ("garden_script", "/etc/l2tpns/build-garden.local"),
     ("throttle_queue", "16"),
+    ("data_workers", "4"),
 ];
 
 #[test]
 fn there_are_81_keys_in_the_reference_order_then_the_manuals_5_then_extensions() {
-    assert_eq!(KEYS.len(), 81 + 5 + 7);
+    assert_eq!(KEYS.len(), 81 + 5 + 8);
     let names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
     let listed: Vec<&str> = EVERY_KEY.iter().map(|(k, _)| *k).collect();
     assert_eq!(names, listed);

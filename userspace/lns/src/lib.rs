@@ -14,6 +14,7 @@ pub mod logging;
 pub mod metrics;
 pub mod peer_uid;
 pub mod privileges;
+pub mod reuseport;
 pub mod routes;
 pub mod runner;
 pub mod startup;

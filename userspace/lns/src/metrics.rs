@@ -77,6 +77,9 @@ pub struct Snapshot {
     pub pool_free: u64,
     /// The data plane's counters, every worker added up.
     pub data_plane: CounterValues,
+    /// Packets each data-plane worker forwarded (both ways), by worker index; empty when the
+    /// control loop moves the packets itself.
+    pub workers: Vec<u64>,
     /// `name=value` counters of the endpoint and the daemon (as nsctl's `show counters`,
     /// whose data-plane entries are taken from [`Snapshot::data_plane`] instead).
     pub counters: Vec<(String, u64)>,
@@ -166,6 +169,11 @@ fn export_of(name: &str) -> Option<Export> {
         // The daemon's system calls.
         "tun_write_dropped" => plain("tun_write_dropped", "Packets the TUN device did not take"),
         "udp_send_dropped" => plain("udp_send_dropped", "L2TP datagrams the UDP socket did not take"),
+        "snoop_send_failed" => plain("snoop_send_failed", "Intercepted packets the snoop socket did not take"),
+        "slow_path_dropped" => plain(
+            "slow_path_dropped",
+            "Work for the control plane a data-plane worker dropped because the queue was full",
+        ),
         "throttle_held_overflow" => plain(
             "throttle_held_overflow",
             "Throttled packets lost because the daemon held as many as it may",
@@ -207,6 +215,13 @@ const DATA_PLANE_NAMES: [&str; 10] = [
 ];
 
 type Labels = Vec<(&'static str, &'static str)>;
+
+/// `workerN_packets` of the counters: exported as `worker_packets{worker="N"}` instead.
+fn is_worker_packets(name: &str) -> bool {
+    name.strip_prefix("worker")
+        .and_then(|r| r.strip_suffix("_packets"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
 
 /// A histogram whose buckets were counted elsewhere (the RADIUS clients), one per `client`.
 #[derive(Debug)]
@@ -353,9 +368,26 @@ pub fn encode(s: &Snapshot) -> String {
         );
     }
 
+    if !s.workers.is_empty() {
+        let per_worker = Family::<Vec<(&'static str, String)>, Counter>::default();
+        for (i, v) in s.workers.iter().enumerate() {
+            per_worker
+                .get_or_create(&vec![("worker", i.to_string())])
+                .inc_by(*v);
+        }
+        r.register(
+            "worker_packets",
+            "IPv4 packets each data-plane worker forwarded, both ways",
+            per_worker,
+        );
+    }
+
     let mut unknown = Vec::new();
     for (name, v) in &s.counters {
-        if DATA_PLANE_NAMES.contains(&name.as_str()) || name == "sessions" {
+        if DATA_PLANE_NAMES.contains(&name.as_str())
+            || name == "sessions"
+            || is_worker_packets(name)
+        {
             continue;
         }
         match export_of(name) {
@@ -452,6 +484,7 @@ mod tests {
                 no_session: 2,
                 ..Default::default()
             },
+            workers: vec![6, 5],
             counters: vec![
                 ("sessions".into(), 3),
                 ("up_packets".into(), 11),
@@ -461,6 +494,8 @@ mod tests {
                 ("nsctl_requests".into(), 6),
                 ("metrics_requests".into(), 8),
                 ("brand_new".into(), 9),
+                ("worker0_packets".into(), 6),
+                ("worker1_packets".into(), 5),
             ],
             radius: Some((auth, radius::Stats::default())),
         }
@@ -485,6 +520,8 @@ mod tests {
             "l2tpns_nsctl_requests_total 6",
             "l2tpns_metrics_requests_total 8",
             "l2tpns_brand_new_total 9",
+            "l2tpns_worker_packets_total{worker=\"0\"} 6",
+            "l2tpns_worker_packets_total{worker=\"1\"} 5",
             "l2tpns_radius_requests_total{client=\"auth\"} 5",
             "l2tpns_radius_retransmits_total{client=\"auth\"} 1",
             "# TYPE l2tpns_radius_rtt_seconds histogram",

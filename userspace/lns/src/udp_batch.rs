@@ -1,8 +1,8 @@
 //! Batched UDP I/O for the data plane: `recvmmsg(2)` fills up to [`RecvBatch::capacity`]
 //! datagrams with one system call, `sendmmsg(2)` sends many. At a few hundred thousand
 //! packets per second the per-call cost of `recvfrom`/`sendto` dominates; batching is the
-//! cheapest large win and is shaped so that each data-plane worker later owns its own socket
-//! (SO_REUSEPORT) and its own batches.
+//! cheapest large win; each data-plane worker owns its own socket (SO_REUSEPORT) and batches.
+//! [`send_batch_gso`] goes further for runs of equal-size datagrams to one peer (UDP GSO).
 //!
 //! IPv4 only: L2TP peers of this daemon are IPv4 (as the original's bind addresses).
 
@@ -185,6 +185,142 @@ pub fn send_batch(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) -> io:
     Ok(sent)
 }
 
+/// At most this many segments per UDP GSO send (`UDP_MAX_SEGMENTS` of linux/udp.h).
+const GSO_MAX_SEGMENTS: usize = 64;
+/// At most this many payload bytes per UDP GSO send (one IPv4 datagram's worth).
+const GSO_MAX_BYTES: usize = 65_000;
+/// Larger datagrams are sent one by one: over an Ethernet MTU a segment would be refused
+/// (EINVAL) where a plain send is fragmented.
+const GSO_MAX_SEGMENT: usize = 1500 - 28;
+
+/// Whether the kernel takes `UDP_SEGMENT` (UDP GSO, Linux 4.18) on `socket`: asked with
+/// getsockopt, because an older kernel ignores a cmsg of an unknown level and would send the
+/// segments as one oversized datagram.
+pub fn gso_supported(socket: impl AsFd) -> bool {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are live, and `len` is v's size.
+    let rc = unsafe {
+        libc::getsockopt(
+            socket.as_fd().as_raw_fd(),
+            libc::SOL_UDP,
+            libc::UDP_SEGMENT,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    rc == 0
+}
+
+/// Runs of `datagrams` that one UDP GSO send can carry: consecutive, to one peer, all of one
+/// size but the last (which may be shorter), at most [`GSO_MAX_SEGMENTS`] and
+/// [`GSO_MAX_BYTES`]. Returns (start, count, segment size) each.
+fn gso_runs(datagrams: &[(&[u8], SocketAddrV4)]) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, (d, peer)) in datagrams.iter().enumerate() {
+        if let Some((start, count, size)) = runs.last_mut() {
+            let last = datagrams[*start + *count - 1].0.len();
+            let same_peer = datagrams[*start].1 == *peer;
+            // Only the run's last segment may be shorter: once one is, the run is closed.
+            if same_peer
+                && *size <= GSO_MAX_SEGMENT
+                && last == *size
+                && d.len() <= *size
+                && !d.is_empty()
+                && *count < GSO_MAX_SEGMENTS
+                && (*count + 1) * *size <= GSO_MAX_BYTES
+            {
+                *count += 1;
+                continue;
+            }
+        }
+        runs.push((i, 1, d.len()));
+    }
+    runs
+}
+
+/// As [`send_batch`], with each run of equal-size datagrams to one peer ([`gso_runs`]) given
+/// to the kernel as one UDP GSO super-datagram (`UDP_SEGMENT`, one `sendmmsg` entry of
+/// several iovecs): one pass through the UDP/IP stack per run instead of per datagram.
+/// Callers check [`gso_supported`] first; an `EIO` (a route through IPsec, or a device
+/// without checksum offload) is returned as the error for the caller to fall back.
+pub fn send_batch_gso(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) -> io::Result<usize> {
+    let fd = socket.as_fd().as_raw_fd();
+    let runs = gso_runs(datagrams);
+    let mut addrs: Vec<libc::sockaddr_in> = runs
+        .iter()
+        .map(|&(start, _, _)| to_libc(datagrams[start].1))
+        .collect();
+    let mut iovs: Vec<libc::iovec> = datagrams
+        .iter()
+        .map(|(d, _)| libc::iovec {
+            iov_base: d.as_ptr() as *mut libc::c_void,
+            iov_len: d.len(),
+        })
+        .collect();
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) } as usize;
+    // u64 words: cmsghdr alignment.
+    let words = space.div_ceil(8);
+    let mut control = vec![0u64; words * runs.len()];
+    let iov_base = iovs.as_mut_ptr();
+    let control_base = control.as_mut_ptr();
+    let mut msgs: Vec<libc::mmsghdr> = runs
+        .iter()
+        .zip(addrs.iter_mut())
+        .enumerate()
+        .map(|(r, (&(start, count, size), addr))| {
+            // SAFETY: mmsghdr is plain data; all-zero is valid, fields set below.
+            let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            m.msg_hdr.msg_name = (addr as *mut libc::sockaddr_in).cast();
+            m.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_in>() as u32;
+            // SAFETY: start + count <= iovs.len() (the runs partition `datagrams`).
+            m.msg_hdr.msg_iov = unsafe { iov_base.add(start) };
+            m.msg_hdr.msg_iovlen = count;
+            if count > 1 {
+                // SAFETY: run r owns words [r*words, (r+1)*words) of `control`, room for one
+                // cmsghdr with a u16 (CMSG_SPACE); CMSG_FIRSTHDR/CMSG_DATA stay inside it.
+                unsafe {
+                    m.msg_hdr.msg_control = control_base.add(r * words).cast();
+                    m.msg_hdr.msg_controllen = space;
+                    let c = libc::CMSG_FIRSTHDR(&m.msg_hdr);
+                    (*c).cmsg_level = libc::SOL_UDP;
+                    (*c).cmsg_type = libc::UDP_SEGMENT;
+                    (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<u16>() as u32) as usize;
+                    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<u16>(), size as u16);
+                }
+            }
+            m
+        })
+        .collect();
+    let mut sent_msgs = 0;
+    while sent_msgs < msgs.len() {
+        let rest = &mut msgs[sent_msgs..];
+        // SAFETY: every header points at live iovecs (the caller's slices, only read), a live
+        // sockaddr_in and, for a run, its live cmsg; all outlive the call.
+        let rc = unsafe {
+            libc::sendmmsg(
+                fd,
+                rest.as_mut_ptr(),
+                rest.len().min(libc::c_uint::MAX as usize) as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if sent_msgs == 0 {
+                return Err(e);
+            }
+            break;
+        }
+        if rc == 0 {
+            break;
+        }
+        sent_msgs += rc as usize;
+    }
+    Ok(runs[..sent_msgs].iter().map(|r| r.1).sum())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +375,54 @@ mod tests {
         assert_eq!(mut_d.len(), DATAGRAM_ROOM);
         mut_d[0] = 1;
         assert_eq!(rx.get(0).unwrap().0[0], 1);
+    }
+
+    #[test]
+    fn gso_runs_are_equal_sizes_to_one_peer_with_a_shorter_last() {
+        let a: SocketAddrV4 = "192.0.2.1:1701".parse().unwrap();
+        let b: SocketAddrV4 = "192.0.2.2:1701".parse().unwrap();
+        let (big, small) = (vec![1u8; 100], vec![2u8; 40]);
+        let batch: Vec<(&[u8], SocketAddrV4)> = vec![
+            (&big, a),
+            (&big, a),
+            (&small, a), // closes the run
+            (&big, a),
+            (&big, b),
+            (&small, b),
+            (&small, b), // a shorter one closed b's run: a new one
+        ];
+        assert_eq!(
+            gso_runs(&batch),
+            [(0, 3, 100), (3, 1, 100), (4, 2, 100), (6, 1, 40)]
+        );
+        let many: Vec<(&[u8], SocketAddrV4)> = (0..70).map(|_| (&big[..], a)).collect();
+        assert_eq!(gso_runs(&many), [(0, 64, 100), (64, 6, 100)]);
+        let jumbo = vec![3u8; 2000];
+        let over: Vec<(&[u8], SocketAddrV4)> = vec![(&jumbo, a), (&jumbo, a)];
+        assert_eq!(gso_runs(&over), [(0, 1, 2000), (1, 1, 2000)]);
+    }
+
+    #[test]
+    fn a_gso_batch_arrives_as_the_same_datagrams_in_order() {
+        let (a, b) = pair();
+        if !gso_supported(&a) {
+            eprintln!("UDP_SEGMENT not supported by this kernel: nothing to test");
+            return;
+        }
+        let to = v4(&b);
+        let payloads: Vec<Vec<u8>> = (0..50u8)
+            .map(|i| vec![i; if i % 10 == 9 { 30 } else { 200 }])
+            .collect();
+        let batch: Vec<(&[u8], SocketAddrV4)> =
+            payloads.iter().map(|p| (p.as_slice(), to)).collect();
+        assert_eq!(send_batch_gso(&a, &batch).unwrap(), 50);
+        let mut rx = RecvBatch::new(64);
+        let mut got = Vec::new();
+        while got.len() < 50 {
+            rx.recv(&b).unwrap();
+            got.extend(rx.iter().map(|(d, _)| d.to_vec()));
+        }
+        assert_eq!(got, payloads);
     }
 
     #[test]

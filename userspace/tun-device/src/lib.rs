@@ -3,8 +3,7 @@
 //! the original used (`IFF_NO_PI`: the data plane only carries IPv4/IPv6 and reads the version
 //! from the first nibble, so the header would be 4 wasted bytes per packet in each direction),
 //! non-blocking for an event loop. [`TunDevice::open_queue`] opens a further queue of the same
-//! device (`IFF_MULTI_QUEUE`) so that a later data plane can give each core its own queue
-//! without changing this interface.
+//! device (`IFF_MULTI_QUEUE`): the LNS's data-plane workers each read their own.
 //!
 //! Address, netmask, MTU and the up flag are set with the classic `SIOCSIF*` ioctls on a
 //! datagram socket: one address per device, which is all the original does with it.
@@ -103,6 +102,15 @@ impl TunDevice {
         Ok(Self {
             file,
             name: String::from_utf8_lossy(&got).into_owned(),
+        })
+    }
+
+    /// Another handle on the same queue (`dup`): the LNS's control loop writes the endpoint's
+    /// packets through a duplicate of a worker's queue, which that worker alone reads.
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(Self {
+            file: self.file.try_clone()?,
+            name: self.name.clone(),
         })
     }
 

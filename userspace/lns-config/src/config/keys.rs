@@ -252,6 +252,9 @@ config_keys! {
     /// Packets a throttled session's bucket holds back, each way, before it drops (the
     /// original's fixed 2 slots are too few for TCP to keep to the rate).
     throttle_queue: u32 = 64, |v| int(v, 0, 4096), Live, Implemented, false;
+    /// Data-plane worker threads, each with its own TUN queue and UDP socket (0: one per
+    /// online core, 1: none, the control loop moves the packets); `l2tpns --workers` overrides.
+    data_workers: u32 = 0, |v| int(v, 0, 256), Restart, Implemented, false;
 }
 
 /// The manual's BGP keys, read into [`super::BgpConfig`] like `router bgp AS` and

@@ -26,7 +26,6 @@ use mio::{Interest, Token};
 
 use lns_cli::{Config, Event, Login, Privilege, Session};
 use lns_config::users::Users;
-use lns_dataplane::data_plane::Counters;
 
 use super::cli_commands::{self, Commands, Request};
 use super::{Daemon, TOKEN_CLI};
@@ -130,7 +129,7 @@ impl Daemon {
             log::warn!("CLI on {addr}: the users file has no `enable' entry: nobody can enable");
         }
         log::info!("telnet CLI on {addr}");
-        let c = Counters::sum([&*self.counters]);
+        let c = self.data_plane_sum();
         self.cli = Some(Cli {
             listener,
             conns: (0..MAX_CONNECTIONS).map(|_| None).collect(),
@@ -452,8 +451,7 @@ impl Daemon {
                         log::info!("CLI {who}: set: changed {}", changed.join(" "))
                     }
                     lns_core::Reply::CountersCleared => {
-                        self.stats = super::Stats::default();
-                        self.data_plane_baseline = Counters::sum([&*self.counters]);
+                        self.clear_counters();
                         log::info!("CLI {who}: counters cleared");
                     }
                     _ => {}
@@ -471,7 +469,7 @@ impl Daemon {
                 ),
             ),
             Request::Uptime => {
-                let c = Counters::sum([&*self.counters]);
+                let c = self.data_plane_sum();
                 let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
                 let (then, up0, down0) = self
                     .cli

@@ -27,7 +27,6 @@ use mio::{Interest, Token};
 
 use lns_core::command::SessionInfo;
 use lns_core::{Command, Reply};
-use lns_dataplane::data_plane::Counters;
 
 use crate::http::{self, Parse, Status};
 use crate::metrics::{self as exposition, Snapshot};
@@ -186,7 +185,8 @@ impl Daemon {
             tunnels: self.core.tunnel_count() as u64,
             pool_size: pool.len() as u64,
             pool_free: pool.free_len() as u64,
-            data_plane: Counters::sum([&*self.counters]),
+            data_plane: self.data_plane_sum(),
+            workers: self.worker_packets(),
             counters: self.counters(),
             radius: self
                 .core

@@ -5,6 +5,8 @@
 //! plane's batched I/O ([`data_path`]) between the UDP sockets and the TUN device.
 //!
 //! * [`data_path`]: TUN ↔ UDP bursts through [`lns_dataplane::data_plane`].
+//! * [`workers`]: the data-plane threads (`--workers N`), each with a [`data_path::DataPath`]
+//!   of its own, handing the endpoint's work to this loop.
 //! * [`control`]: the nsctl socket, turned into [`lns_core::Command`]s.
 //! * [`metrics`]: the HTTP metrics listener (`/metrics`, `/sessions`).
 //! * [`cli`], [`cli_commands`]: the telnet CLI (port 23), its commands and tables.
@@ -27,6 +29,7 @@ mod metrics;
 pub mod notify;
 mod radius_sockets;
 pub mod signals;
+mod workers;
 
 use std::io::{self, Write as _};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -50,7 +53,8 @@ use crate::routes::{RouteStyle, Routes};
 use crate::startup::Startup;
 use crate::state_io;
 use crate::tun_device::TunDevice;
-use crate::udp_batch::RecvBatch;
+
+use data_path::{DataPath, PathSettings, PathStats, SlowPath};
 
 use radius_sockets::RadiusSockets;
 use signals::{Request, Signals};
@@ -63,6 +67,8 @@ const TOKEN_METRICS: Token = Token(5);
 const TOKEN_METRICS_CONN_BASE: usize = 1 << 20;
 const TOKEN_DAE: Token = Token(6);
 const TOKEN_CLI: Token = Token(7);
+/// The workers handed slow-path work over.
+const TOKEN_WORKERS: Token = Token(8);
 /// UDP bind socket i is Token(TOKEN_UDP_BASE + i).
 const TOKEN_UDP_BASE: usize = 16;
 
@@ -74,15 +80,10 @@ const HOOKS_AT_ONCE: usize = 4;
 /// The daemon's own counters: what happens at the system calls (the endpoint and the data
 /// plane count the rest).
 #[derive(Debug, Default, Clone)]
+///
+/// What the data paths count at their system calls is in [`PathStats`], one per path.
 pub struct Stats {
-    pub tun_write_dropped: u64,
-    /// Intercepted copies the snoop socket did not take.
-    pub snoop_send_failed: u64,
-    pub udp_send_dropped: u64,
-    /// Throttled packets lost because every held-back place was taken ([`held::MAX_HELD`]).
-    pub throttle_held_overflow: u64,
     pub radius_send_failed: u64,
-    pub mss_clamped: u64,
     pub icmp_unreachable_sent: u64,
     /// nsctl requests answered.
     pub nsctl_requests: u64,
@@ -130,6 +131,25 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> DaemonError {
     move |source| DaemonError::Io { what, source }
 }
 
+/// The command line's data-plane choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataPlaneOptions {
+    /// Data-plane threads (`--workers`; `None`: `data_workers`, whose 0 means one per online
+    /// core). One means no thread: the control loop moves the packets itself.
+    pub workers: Option<usize>,
+    /// UDP GSO where the kernel has it (`--no-udp-gso` turns it off, for A/B measurements).
+    pub udp_gso: bool,
+}
+
+impl Default for DataPlaneOptions {
+    fn default() -> Self {
+        DataPlaneOptions {
+            workers: None,
+            udp_gso: true,
+        }
+    }
+}
+
 /// How the daemon ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -145,8 +165,20 @@ pub struct Daemon {
     /// The `-v` count added to `debug` on every (re)load.
     extra_debug: u8,
     poll: Poll,
-    udp: Vec<(Ipv4Addr, UdpSocket)>,
-    tun: TunDevice,
+    /// The control loop's data path: its sockets (index 0 of each reuseport group), and the
+    /// TUN device (with workers: a duplicate of worker 0's queue, only written).
+    path: DataPath,
+    /// The running workers' counters; empty in single-loop mode.
+    workers: Vec<workers::WorkerView>,
+    /// The workers set up by [`Daemon::new`], started by [`Daemon::run`].
+    pending_workers: Vec<workers::Worker>,
+    /// Slow-path work from the workers.
+    from_workers: Option<std::sync::mpsc::Receiver<Vec<SlowPath>>>,
+    waker: Arc<mio::Waker>,
+    path_settings: Arc<PathSettings>,
+    /// [`PathStats`] and each path's packets at the last `clear counters`.
+    path_baseline: [u64; 6],
+    worker_baseline: Vec<u64>,
     routes: Routes,
     radius: RadiusSockets,
     /// The RFC 5176 socket; `None` with `radius_dae_port 0`.
@@ -163,13 +195,9 @@ pub struct Daemon {
     users_file: bool,
     started: Instant,
     signals: Signals,
-    view: DataPlaneView,
-    counters: Arc<Counters>,
     /// The data plane's counters at the last `clear counters` (the log line, nsctl and the
     /// CLI show what came since; metrics stay monotonic).
     data_plane_baseline: lns_dataplane::data_plane::CounterValues,
-    recv: RecvBatch,
-    down: data_path::DownBuffers,
     stats: Stats,
     icmp_limit: lns_dataplane::icmp::RateLimit,
     /// Raw IPv4 socket (IP_HDRINCL) for ICMP errors; `None` if it could not be opened.
@@ -183,10 +211,6 @@ pub struct Daemon {
     garden: crate::runner::Runner,
     /// The site's hook, a few at a time.
     hooks: crate::runner::Runner,
-    /// Where intercepted packets leave from (any address, any port, as the original).
-    snoop: Option<std::net::UdpSocket>,
-    /// Throttled packets waiting for their time.
-    held: held::HeldPackets,
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -204,55 +228,88 @@ fn system_host_name() -> String {
         .to_string()
 }
 
+/// Binds UDP 1701 on each bind address: for each, the control loop's socket (registered
+/// here) and, with `workers`, one socket per worker in the same reuseport group.
+#[allow(clippy::type_complexity)]
 fn bind_l2tp(
     poll: &Poll,
     addresses: &[Ipv4Addr],
-) -> Result<Vec<(Ipv4Addr, UdpSocket)>, DaemonError> {
+    workers: usize,
+) -> Result<(Vec<(Ipv4Addr, UdpSocket)>, Vec<Vec<(Ipv4Addr, UdpSocket)>>), DaemonError> {
     let mut udp = Vec::new();
+    let mut per_worker: Vec<Vec<(Ipv4Addr, UdpSocket)>> =
+        (0..workers).map(|_| Vec::new()).collect();
     for (i, &addr) in addresses.iter().enumerate() {
         let sa = SocketAddr::from((addr, 1701));
-        let sock = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::DGRAM,
-            Some(socket2::Protocol::UDP),
-        )
-        .map_err(io_err("UDP socket"))?;
-        // Large buffers absorb bursts while the loop is busy with control work.
-        let _ = sock.set_recv_buffer_size(8 << 20);
-        let _ = sock.set_send_buffer_size(8 << 20);
-        sock.set_nonblocking(true)
-            .map_err(io_err(format!("UDP socket {sa}")))?;
-        sock.bind(&sa.into())
+        let group = crate::reuseport::bind_group(sa, workers as u32)
             .map_err(io_err(format!("bind {sa}")))?;
-        let mut sock = UdpSocket::from_std(sock.into());
+        let mut group = group.into_iter().map(UdpSocket::from_std);
+        let Some(mut sock) = group.next() else {
+            continue;
+        };
         poll.registry()
             .register(&mut sock, Token(TOKEN_UDP_BASE + i), Interest::READABLE)
             .map_err(io_err(format!("epoll: {sa}")))?;
         udp.push((addr, sock));
+        for (w, sock) in per_worker.iter_mut().zip(group) {
+            w.push((addr, sock));
+        }
     }
-    Ok(udp)
+    Ok((udp, per_worker))
+}
+
+/// Opens the TUN device: one queue with no workers, else one queue per worker (the kernel
+/// picks a downstream packet's queue by its flow hash).
+fn open_tun(name: &str, workers: usize) -> Result<(TunDevice, Vec<TunDevice>), DaemonError> {
+    let what = || format!("TUN {name}");
+    if workers == 0 {
+        return Ok((TunDevice::open(name).map_err(io_err(what()))?, Vec::new()));
+    }
+    let first = TunDevice::open_queue(name).map_err(io_err(what()))?;
+    let mut queues = vec![first];
+    for _ in 1..workers {
+        let q = TunDevice::open_queue(queues[0].name()).map_err(io_err(what()))?;
+        queues.push(q);
+    }
+    let control = queues[0].try_clone().map_err(io_err(what()))?;
+    Ok((control, queues))
 }
 
 impl Daemon {
     /// Opens sockets, the TUN device and the route socket, and starts the endpoint; nothing
     /// is served until [`Daemon::run`].
-    pub fn new(startup: Startup, extra_debug: u8) -> Result<Self, DaemonError> {
+    pub fn new(
+        startup: Startup,
+        extra_debug: u8,
+        options: DataPlaneOptions,
+    ) -> Result<Self, DaemonError> {
+        let workers = options.workers;
         let config = startup.loaded.config;
         let s = &config.settings;
         let host_name = s.hostname.clone().unwrap_or_else(system_host_name);
         let poll = Poll::new().map_err(io_err("epoll"))?;
-        let udp = bind_l2tp(&poll, &s.bind_addresses())?;
+        let configured = (s.data_workers != 0).then_some(s.data_workers as usize);
+        let worker_count = match workers::count(workers.or(configured)) {
+            1 => 0,
+            n => n,
+        };
+        let (udp, worker_udp) = bind_l2tp(&poll, &s.bind_addresses(), worker_count)?;
         let tun_name = s.tundevicename.clone().unwrap_or_else(|| "tun%d".into());
-        let tun = TunDevice::open(&tun_name).map_err(io_err(format!("TUN {tun_name}")))?;
+        let (tun, queues) = open_tun(&tun_name, worker_count)?;
         tun.configure(s.tun_address(), s.mru())
             .map_err(io_err(format!("TUN {}", tun.name())))?;
-        poll.registry()
-            .register(
-                &mut SourceFd(&tun.as_fd().as_raw_fd()),
-                TOKEN_TUN,
-                Interest::READABLE,
-            )
-            .map_err(io_err("epoll: TUN"))?;
+        if worker_count == 0 {
+            poll.registry()
+                .register(
+                    &mut SourceFd(&tun.as_fd().as_raw_fd()),
+                    TOKEN_TUN,
+                    Interest::READABLE,
+                )
+                .map_err(io_err("epoll: TUN"))?;
+        }
+        let waker = Arc::new(
+            mio::Waker::new(poll.registry(), TOKEN_WORKERS).map_err(io_err("epoll: waker"))?,
+        );
         let mut routes = Routes::new(
             tun.name(),
             RouteStyle {
@@ -303,7 +360,37 @@ impl Daemon {
             radius_sockets: radius.counts(),
             clock: Clock::new(now, unix_now()),
         };
+        let clock = env.clock;
+        let path_settings = Arc::new(PathSettings::new(&config.settings));
         let core = Endpoint::new(config, startup.pool, env, &mut rand_core::OsRng, now)?;
+        let view: DataPlaneView = core.data_plane();
+        let mut pending_workers = Vec::new();
+        for (index, (queue, udp)) in queues.into_iter().zip(worker_udp).enumerate() {
+            let mut path = DataPath::new(queue, udp, view.clone(), path_settings.clone(), clock);
+            path.allow_gso(options.udp_gso);
+            pending_workers
+                .push(workers::Worker::new(index, path).map_err(io_err("epoll: worker"))?);
+        }
+        if worker_count == 0 {
+            log::info!("data plane: one loop (no worker threads), single-queue TUN");
+        } else {
+            log::info!(
+                "data plane: {worker_count} worker threads, multi-queue TUN ({worker_count} queues, kernel flow hash), \
+                 UDP SO_REUSEPORT group per bind address steered by L2TP session id (classic BPF; control messages to the control loop)"
+            );
+        }
+        let mut path = DataPath::new(tun, udp, view, path_settings.clone(), clock);
+        path.allow_gso(options.udp_gso);
+        log::info!(
+            "data plane: UDP GSO (UDP_SEGMENT) {}",
+            if path.gso() {
+                "in use for runs of equal-size datagrams to one LAC"
+            } else if !options.udp_gso {
+                "off (--no-udp-gso): sendmmsg only"
+            } else {
+                "not supported by this kernel: sendmmsg only"
+            }
+        );
         let users_file =
             crate::startup::sibling(&startup.config_path, crate::startup::USERS_FILE).exists();
         Ok(Daemon {
@@ -311,23 +398,25 @@ impl Daemon {
             users: startup.users,
             users_file,
             started: now,
-            view: core.data_plane(),
             core,
             config_path: startup.config_path,
             extra_debug,
             poll,
-            udp,
-            tun,
+            path,
+            workers: Vec::new(),
+            worker_baseline: vec![0; pending_workers.len()],
+            pending_workers,
+            from_workers: None,
+            waker,
+            path_settings,
+            path_baseline: [0; 6],
             routes,
             radius,
             dae,
             control: None,
             metrics: None,
             signals,
-            counters: Arc::new(Counters::default()),
             data_plane_baseline: Default::default(),
-            recv: RecvBatch::new(data_path::BURST),
-            down: data_path::DownBuffers::new(),
             stats: Stats::default(),
             icmp_limit: lns_dataplane::icmp::RateLimit::default(),
             icmp_socket,
@@ -337,8 +426,6 @@ impl Daemon {
             last_speed: (now, [0; 4]),
             garden: crate::runner::Runner::new("garden", 1),
             hooks: crate::runner::Runner::new("hook", HOOKS_AT_ONCE),
-            snoop: None,
-            held: held::HeldPackets::default(),
         })
     }
 
@@ -354,7 +441,7 @@ impl Daemon {
 
     /// The TUN device's name (the kernel completes `tun%d`).
     pub fn tun_name(&self) -> &str {
-        self.tun.name()
+        self.path.tun.name()
     }
 
     fn config(&self) -> &Config {
@@ -364,6 +451,7 @@ impl Daemon {
     /// Serves until SIGQUIT/SIGINT (clean shutdown) or SIGTERM.
     pub fn run(&mut self) -> io::Result<Exit> {
         let mut events = Events::with_capacity(64);
+        self.start_workers()?;
         notify::notify("READY=1");
         loop {
             let now = Instant::now();
@@ -380,7 +468,7 @@ impl Daemon {
             if let Some(t) = self.cli_timeout() {
                 deadline = deadline.min(t);
             }
-            if let Some(t) = self.held_deadline(now) {
+            if let Some(t) = self.path.held_deadline(now) {
                 deadline = deadline.min(t);
             }
             if self.cli_busy() {
@@ -398,7 +486,11 @@ impl Daemon {
             let mut requests = Vec::new();
             for ev in events.iter() {
                 match ev.token() {
-                    TOKEN_TUN => self.tun_readable(now),
+                    TOKEN_TUN => {
+                        self.path.tun_readable();
+                        self.slow_path(now);
+                    }
+                    TOKEN_WORKERS => self.workers_handed_over(now),
                     TOKEN_SIGNALS => requests.extend(self.signals.take()),
                     TOKEN_CONTROL => self.control_readable(now),
                     t if t == TOKEN_CLI || t.0 >= cli::TOKEN_CLI_BASE => self.cli_event(now, t),
@@ -409,7 +501,7 @@ impl Daemon {
                 }
                 self.carry_out();
             }
-            self.release_held();
+            self.path.release_held();
             self.metrics_turn(now);
             self.metrics_expire(now);
             self.cli_tick(now);
@@ -440,6 +532,9 @@ impl Daemon {
                 self.core.handle_timeout(now);
             }
             self.carry_out();
+            // `set` from the CLI or nsctl changes the settings without a reload: the data
+            // paths read these two per burst.
+            self.path_settings.update(&self.core.config().settings);
             if self.config().settings.dump_speed && now >= self.next_speed_dump {
                 self.dump_speed(now);
             }
@@ -454,12 +549,122 @@ impl Daemon {
         }
     }
 
+    /// Starts the workers [`Daemon::new`] set up (after the privileges were dropped: the
+    /// threads inherit them).
+    fn start_workers(&mut self) -> io::Result<()> {
+        if self.pending_workers.is_empty() {
+            return Ok(());
+        }
+        let (tx, rx) = workers::slow_queue();
+        for w in std::mem::take(&mut self.pending_workers) {
+            self.workers.push(w.view());
+            w.spawn(tx.clone(), self.waker.clone())?;
+        }
+        self.from_workers = Some(rx);
+        Ok(())
+    }
+
+    /// The workers handed work over: do it all.
+    fn workers_handed_over(&mut self, now: Instant) {
+        loop {
+            let Some(batch) = self.from_workers.as_ref().and_then(|rx| rx.try_recv().ok()) else {
+                return;
+            };
+            self.do_slow(now, batch);
+            self.carry_out();
+        }
+    }
+
+    /// What this loop's own data path collected for the endpoint.
+    fn slow_path(&mut self, now: Instant) {
+        let work = self.path.take_slow();
+        self.do_slow(now, work);
+    }
+
+    fn do_slow(&mut self, now: Instant, work: Vec<SlowPath>) {
+        for w in work {
+            match w {
+                SlowPath::L2tp {
+                    socket,
+                    from,
+                    datagram,
+                } => self
+                    .core
+                    .handle_l2tp(now, socket, SocketAddr::V4(from), &datagram),
+                SlowPath::Sequenced(packet) => self.core.handle_tun_packet(now, &packet),
+                SlowPath::Unreachable(start) => self.icmp_unreachable(now, &start),
+            }
+        }
+    }
+
+    /// ICMP host-unreachable for `original` (the start of a downstream packet no session
+    /// has), at most `icmp_rate` per second.
+    fn icmp_unreachable(&mut self, now: Instant, original: &[u8]) {
+        let rate = self.config().settings.icmp_rate;
+        if rate == 0 || !self.icmp_limit.allow(rate, self.core.clock().secs(now)) {
+            return;
+        }
+        let mut out = Vec::new();
+        let Some(raw) = self.icmp_socket.as_ref() else {
+            return;
+        };
+        if lns_dataplane::icmp::host_unreachable(
+            self.config().settings.tun_address(),
+            original,
+            &mut out,
+        ) {
+            // Through a raw socket, not the TUN device: the kernel drops packets that arrive
+            // on an interface with one of its own addresses as the source.
+            let dst = Ipv4Addr::new(out[16], out[17], out[18], out[19]);
+            let to = socket2::SockAddr::from(std::net::SocketAddrV4::new(dst, 0));
+            if raw.send_to(&out, &to).is_ok() {
+                self.stats.icmp_unreachable_sent += 1;
+            }
+        }
+    }
+
+    /// The data plane's counters, the control loop's and every worker's added up.
+    fn data_plane_sum(&self) -> lns_dataplane::data_plane::CounterValues {
+        Counters::sum(
+            std::iter::once(&*self.path.counters).chain(self.workers.iter().map(|w| &*w.counters)),
+        )
+    }
+
+    /// The data paths' system-call counters, added up.
+    fn path_stats(&self) -> [(&'static str, u64); 6] {
+        PathStats::named(
+            std::iter::once(&*self.path.stats).chain(self.workers.iter().map(|w| &*w.stats)),
+        )
+    }
+
+    /// Packets each worker forwarded (both ways).
+    fn worker_packets(&self) -> Vec<u64> {
+        self.workers
+            .iter()
+            .map(|w| {
+                let c = Counters::sum([&*w.counters]);
+                c.up_packets + c.down_packets
+            })
+            .collect()
+    }
+
+    /// `clear counters`: the daemon's own reset, the atomics the workers write kept as a
+    /// baseline.
+    fn clear_counters(&mut self) {
+        self.stats = Stats::default();
+        self.data_plane_baseline = self.data_plane_sum();
+        self.path_baseline = self.path_stats().map(|(_, v)| v);
+        self.worker_baseline = self.worker_packets();
+    }
+
     /// A RADIUS socket or one of the L2TP sockets is readable.
     fn socket_readable(&mut self, now: Instant, token: Token) {
         if let Some((client, i)) = radius_sockets::socket_of_token(token) {
             self.radius_readable(now, client, i);
-        } else if token.0 >= TOKEN_UDP_BASE && token.0 < TOKEN_UDP_BASE + self.udp.len() {
-            self.udp_readable((token.0 - TOKEN_UDP_BASE) as u16, now);
+        } else if token.0 >= TOKEN_UDP_BASE && token.0 < TOKEN_UDP_BASE + self.path.udp.len() {
+            self.path
+                .udp_readable((token.0 - TOKEN_UDP_BASE) as u16, now);
+            self.slow_path(now);
         }
     }
 
@@ -489,15 +694,16 @@ impl Daemon {
                 } => {
                     // The socket the tunnel arrived on (bind address), or the first.
                     let Some((_, sock)) = self
+                        .path
                         .udp
                         .get(usize::from(socket))
-                        .or_else(|| self.udp.first())
+                        .or_else(|| self.path.udp.first())
                     else {
                         continue;
                     };
                     if let Err(e) = sock.send_to(&datagram, to) {
                         log::debug!("send to {to}: {e}");
-                        self.stats.udp_send_dropped += 1;
+                        PathStats::add(&self.path.stats.udp_send_dropped, 1);
                     }
                 }
                 Action::SendRadius {
@@ -516,11 +722,7 @@ impl Daemon {
                     }
                 }
                 Action::SendDae { to, datagram } => self.send_dae(to, &datagram),
-                Action::WriteTun(packet) => {
-                    if self.tun.send(&packet).is_err() {
-                        self.stats.tun_write_dropped += 1;
-                    }
-                }
+                Action::WriteTun(packet) => self.path.write_tun(&packet),
                 Action::AddRoute { prefix, len } => {
                     if let Err(e) = self.routes.add(prefix, len) {
                         log::warn!("route {prefix}/{len}: {e}");
@@ -680,7 +882,7 @@ impl Daemon {
     pub fn counters(&self) -> Vec<(String, u64)> {
         let mut out: Vec<(String, u64)> =
             vec![("sessions".into(), self.core.session_count() as u64)];
-        let data_plane = Counters::sum([&*self.counters]).since(&self.data_plane_baseline);
+        let data_plane = self.data_plane_sum().since(&self.data_plane_baseline);
         out.extend(data_plane.named().map(|(k, v)| (k.to_owned(), v)));
         out.extend(
             self.core
@@ -688,16 +890,26 @@ impl Daemon {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v)),
         );
+        for ((k, v), base) in self.path_stats().into_iter().zip(self.path_baseline) {
+            let v = v.saturating_sub(base);
+            let v = if k == "mss_clamped" {
+                v + self.core.slow_path_mss_clamped()
+            } else {
+                v
+            };
+            out.push((k.into(), v));
+        }
+        for (i, (v, base)) in self
+            .worker_packets()
+            .into_iter()
+            .zip(&self.worker_baseline)
+            .enumerate()
+        {
+            out.push((format!("worker{i}_packets"), v.saturating_sub(*base)));
+        }
         let s = &self.stats;
         for (k, v) in [
-            ("tun_write_dropped", s.tun_write_dropped),
-            ("udp_send_dropped", s.udp_send_dropped),
-            ("throttle_held_overflow", s.throttle_held_overflow),
             ("radius_send_failed", s.radius_send_failed),
-            (
-                "mss_clamped",
-                s.mss_clamped + self.core.slow_path_mss_clamped(),
-            ),
             ("icmp_unreachable_sent", s.icmp_unreachable_sent),
             ("nsctl_requests", s.nsctl_requests),
             ("nsctl_malformed", s.nsctl_malformed),
@@ -720,7 +932,7 @@ impl Daemon {
     /// it to standard output; here it is a log line).
     fn dump_speed(&mut self, now: Instant) {
         self.next_speed_dump = now + Duration::from_secs(1);
-        let c = Counters::sum([&*self.counters]);
+        let c = self.data_plane_sum();
         let current = [c.up_packets, c.up_octets, c.down_packets, c.down_octets];
         let (then, before) = self.last_speed;
         let secs = now.saturating_duration_since(then).as_secs_f64().max(0.001);
