@@ -100,6 +100,9 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
             i += 1;
             break;
         }
+        if a == "--help" {
+            return Err(CliError::Help);
+        }
         let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
             break;
         };
@@ -167,6 +170,7 @@ mod tests {
         assert_eq!(p("-v").unwrap_err(), CliError::MissingAction);
         assert_eq!(p("-f").unwrap_err(), CliError::MissingArgument('f'));
         assert_eq!(p("-h stop").unwrap_err(), CliError::Help);
+        assert_eq!(p("--help").unwrap_err(), CliError::Help);
         for s in ["foo", "0:foo", ".:.", "foo:.4", ".4:bar", "01:1", "1:", "-1:2"] {
             assert_eq!(
                 p(&format!("-s{s} stop")).unwrap_err().to_string(),
