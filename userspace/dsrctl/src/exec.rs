@@ -29,11 +29,17 @@ pub const CHAIN: &str = "PREROUTING";
 /// tool (which resets PATH), so that a boot-time unit or a test with an empty PATH works.
 const SBIN: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
-fn program(name: &str) -> PathBuf {
-    SBIN.iter()
+/// A command for `name` found in [`SBIN`], run with those directories as its PATH (the tools
+/// it runs in turn, such as modprobe from iptables-legacy, are found the same way).
+fn command(name: &str) -> Command {
+    let path = SBIN
+        .iter()
         .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from(name))
+        .unwrap_or_else(|| PathBuf::from(name));
+    let mut c = Command::new(path);
+    c.env("PATH", SBIN.join(":")).stdin(Stdio::null());
+    c
 }
 
 /// Prints the trace and knows whether to make changes.
@@ -157,9 +163,8 @@ pub fn remove_module(r: &Runner, first: f64, again: f64) {
 }
 
 fn run_quiet(args: &[&str], r: &Runner) -> Result<(), ExecError> {
-    let out = Command::new(program(args[0]))
+    let out = command(args[0])
         .args(&args[1..])
-        .stdin(Stdio::null())
         .output()
         .map_err(|e| ExecError::Spawn(args[0].into(), e))?;
     if out.status.success() {
@@ -186,9 +191,8 @@ pub fn read_rules(r: &Runner, table: &str, v6: bool, obs: &mut Observed) -> Resu
         let args = [*p, "-L", "-t", table, "-n"];
         r.announce(&args);
         let failed = || format!("Failed to get {p} ({}).", args.join(" "));
-        let out = Command::new(program(p))
+        let out = command(p)
             .args(&args[1..])
-            .stdin(Stdio::null())
             .output()
             .map_err(|_| failed())?;
         if out.status.code().is_none_or(|c| c >= 2) {
@@ -224,9 +228,8 @@ pub fn rule(r: &Runner, op: &str, table: &str, addr: IpAddr, addr_text: &str, ds
     if r.dry_run {
         return Ok(());
     }
-    let st = Command::new(program(args[0]))
+    let st = command(args[0])
         .args(&args[1..])
-        .stdin(Stdio::null())
         .status()
         .map_err(|e| ExecError::Spawn(args[0].into(), e))?;
     if st.success() {
