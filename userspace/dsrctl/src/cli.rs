@@ -159,19 +159,30 @@ mod tests {
         assert_eq!((o.sleep_first, o.sleep_again), (1.0, 0.25));
         assert_eq!(o.action, "status");
         let o = p("-d /tmp/d -fy.conf -x -n stop extra").unwrap();
-        assert_eq!((o.dir.as_str(), o.file.as_deref(), o.no_header, o.dry_run), ("/tmp/d", Some("y.conf"), true, true));
+        assert_eq!(
+            (o.dir.as_str(), o.file.as_deref(), o.no_header, o.dry_run),
+            ("/tmp/d", Some("y.conf"), true, true)
+        );
         assert_eq!(o.action, "stop");
     }
 
     #[test]
     fn errors_as_the_upstream_prints_them() {
-        assert_eq!(p("-z start").unwrap_err().to_string(), "dsrctl: -z: unknown option");
-        assert_eq!(p("-b abc status").unwrap_err().to_string(), "dsrctl: -b: unknown option");
+        assert_eq!(
+            p("-z start").unwrap_err().to_string(),
+            "dsrctl: -z: unknown option"
+        );
+        assert_eq!(
+            p("-b abc status").unwrap_err().to_string(),
+            "dsrctl: -b: unknown option"
+        );
         assert_eq!(p("-v").unwrap_err(), CliError::MissingAction);
         assert_eq!(p("-f").unwrap_err(), CliError::MissingArgument('f'));
         assert_eq!(p("-h stop").unwrap_err(), CliError::Help);
         assert_eq!(p("--help").unwrap_err(), CliError::Help);
-        for s in ["foo", "0:foo", ".:.", "foo:.4", ".4:bar", "01:1", "1:", "-1:2"] {
+        for s in [
+            "foo", "0:foo", ".:.", "foo:.4", ".4:bar", "01:1", "1:", "-1:2",
+        ] {
             assert_eq!(
                 p(&format!("-s{s} stop")).unwrap_err().to_string(),
                 format!("Invalid sleep argument ({s})."),

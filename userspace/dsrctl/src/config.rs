@@ -97,7 +97,9 @@ pub struct Fatal {
 /// A line that is a VIP line but cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EntryError {
-    #[error("Invalid DSCP value at \"{file}\", line {line}.  \"{dscp}\" is not an expected number.")]
+    #[error(
+        "Invalid DSCP value at \"{file}\", line {line}.  \"{dscp}\" is not an expected number."
+    )]
     DscpNotNumber {
         file: String,
         line: usize,
@@ -118,20 +120,26 @@ pub enum EntryError {
     },
     #[error("Cannot convert fqdn \"{name}\" to an IPv4 address.")]
     Unresolved { name: String },
-    #[error(
-        "Conflicting DSRs (IP={prev_ip}, IP={ip}) found with DSCP {dscp}.\n\
-         - Prev: L3DSR at \"{prev_file}\", line {prev_line}.\n\
-         - Dup:  L3DSR at \"{file}\", line {line}."
-    )]
-    DscpInUse {
-        prev_ip: String,
-        ip: String,
-        dscp: String,
-        prev_file: String,
-        prev_line: String,
-        file: String,
-        line: String,
-    },
+    #[error("{0}")]
+    DscpInUse(Box<Conflict>),
+}
+
+/// A DSCP that another VIP of the same family already uses: the load balancer could not tell
+/// the two apart.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "Conflicting DSRs (IP={prev_ip}, IP={ip}) found with DSCP {dscp}.\n\
+     - Prev: L3DSR at \"{prev_file}\", line {prev_line}.\n\
+     - Dup:  L3DSR at \"{file}\", line {line}."
+)]
+pub struct Conflict {
+    pub prev_ip: String,
+    pub ip: String,
+    pub dscp: String,
+    pub prev_file: String,
+    pub prev_line: String,
+    pub file: String,
+    pub line: String,
 }
 
 /// Something the reader reports, in the order it happens.
@@ -298,7 +306,11 @@ fn read_line(
         Some(d) => format!("{vip}={d}"),
         None => vip.to_owned(),
     };
-    let l = if dscp_text.is_some() { "L3DSR" } else { "L2DSR" };
+    let l = if dscp_text.is_some() {
+        "L3DSR"
+    } else {
+        "L2DSR"
+    };
     events(Event::Lexed(format!(
         "Lexical analysis recognizes {l} {} ({shown})",
         kind.label()
@@ -405,7 +417,7 @@ fn add(loaded: &mut Loaded, dsr: Dsr, events: &mut dyn FnMut(Event)) {
                 && p.dscp.as_ref().map(|x| x.value) == Some(d.value)
         }) {
             loaded.ok = false;
-            events(Event::Error(EntryError::DscpInUse {
+            events(Event::Error(EntryError::DscpInUse(Box::new(Conflict {
                 prev_ip: prev.addr_text.clone(),
                 ip: dsr.addr_text.clone(),
                 dscp: d.text.clone(),
@@ -413,7 +425,7 @@ fn add(loaded: &mut Loaded, dsr: Dsr, events: &mut dyn FnMut(Event)) {
                 prev_line: prev.line.to_string(),
                 file: dsr.file.clone(),
                 line: dsr.line.to_string(),
-            }));
+            }))));
             return;
         }
     }
@@ -433,11 +445,9 @@ mod tests {
 
     fn read(text: &str) -> (Result<Loaded, Fatal>, Vec<Event>) {
         let mut ev = Vec::new();
-        let r = load(
-            &[("t.conf".into(), text.into())],
-            &mut Hosts,
-            &mut |e| ev.push(e),
-        );
+        let r = load(&[("t.conf".into(), text.into())], &mut Hosts, &mut |e| {
+            ev.push(e)
+        });
         (r, ev)
     }
 
@@ -462,7 +472,13 @@ mod tests {
         let got: Vec<(String, String, Option<u8>)> = l
             .dsrs
             .iter()
-            .map(|d| (d.name.clone(), d.addr_text.clone(), d.dscp.as_ref().map(|x| x.value)))
+            .map(|d| {
+                (
+                    d.name.clone(),
+                    d.addr_text.clone(),
+                    d.dscp.as_ref().map(|x| x.value),
+                )
+            })
             .collect();
         let s = |a: &str, b: &str, c| (a.to_string(), b.to_string(), c);
         assert_eq!(
@@ -472,7 +488,11 @@ mod tests {
                 s("10.0.0.1", "10.0.0.1", Some(29)),
                 s("10.0.0.2", "10.0.0.2", Some(30)),
                 s("10.0.0.3", "10.0.0.3", None),
-                s("2a00:1288:110:21b::4002", "2a00:1288:110:21b::4002", Some(19)),
+                s(
+                    "2a00:1288:110:21b::4002",
+                    "2a00:1288:110:21b::4002",
+                    Some(19)
+                ),
                 s("2001:db8::5", "2001:db8::5", None),
                 s("vip.example.com", "192.0.2.9", Some(7)),
                 s("10.0.0.4", "10.0.0.4", Some(0)),
@@ -517,10 +537,16 @@ mod tests {
 
     #[test]
     fn entry_errors_drop_the_line_and_fail_the_load() {
-        let (r, ev) = read("1.1.1.1=64\n1.1.1.2=08\n999.1.1.1=3\n2001:db8:::1=4\nno.such.host=5\n1.1.1.3=6\n");
+        let (r, ev) = read(
+            "1.1.1.1=64\n1.1.1.2=08\n999.1.1.1=3\n2001:db8:::1=4\nno.such.host=5\n1.1.1.3=6\n",
+        );
         let l = r.unwrap();
         assert!(!l.ok);
-        assert_eq!(l.dsrs.len(), 1, "the good line after the bad ones is still read");
+        assert_eq!(
+            l.dsrs.len(),
+            1,
+            "the good line after the bad ones is still read"
+        );
         assert_eq!(
             errors(&ev),
             vec![

@@ -90,10 +90,8 @@ pub struct TableInfo {
 }
 
 pub fn module_loaded() -> bool {
-    fs::read_to_string("/proc/modules").is_ok_and(|m| {
-        m.lines()
-            .any(|l| l.split_whitespace().next() == Some(KMOD))
-    })
+    fs::read_to_string("/proc/modules")
+        .is_ok_and(|m| m.lines().any(|l| l.split_whitespace().next() == Some(KMOD)))
 }
 
 /// The table the module serves. Our module's `table=raw,mangle` (both) puts the rules in the
@@ -102,7 +100,11 @@ pub fn table() -> io::Result<TableInfo> {
     if Path::new(TABLE_PARAM).exists() {
         let v = fs::read_to_string(TABLE_PARAM)?;
         let name = v.trim().split(',').next().unwrap_or("").trim().to_owned();
-        let name = if name.is_empty() { "mangle".to_owned() } else { name };
+        let name = if name.is_empty() {
+            "mangle".to_owned()
+        } else {
+            name
+        };
         return Ok(TableInfo {
             shown: name.clone(),
             name,
@@ -172,7 +174,10 @@ fn run_quiet(args: &[&str], r: &Runner) -> Result<(), ExecError> {
     }
     let text = String::from_utf8_lossy(&out.stderr);
     r.trace(3, text.trim_end());
-    Err(ExecError::Status(args.join(" "), out.status.code().unwrap_or(-1)))
+    Err(ExecError::Status(
+        args.join(" "),
+        out.status.code().unwrap_or(-1),
+    ))
 }
 
 fn iptables_name(addr: IpAddr) -> &'static str {
@@ -186,15 +191,16 @@ fn iptables_name(addr: IpAddr) -> &'static str {
 /// Read the DADDR rules of the table into `obs` (IPv4, then IPv6 when enabled). A listing
 /// that fails with status 2 or more is an error; status 1 (no such table) reads as empty.
 pub fn read_rules(r: &Runner, table: &str, v6: bool, obs: &mut Observed) -> Result<(), String> {
-    let progs: &[&str] = if v6 { &["iptables", "ip6tables"] } else { &["iptables"] };
+    let progs: &[&str] = if v6 {
+        &["iptables", "ip6tables"]
+    } else {
+        &["iptables"]
+    };
     for p in progs {
         let args = [*p, "-L", "-t", table, "-n"];
         r.announce(&args);
         let failed = || format!("Failed to get {p} ({}).", args.join(" "));
-        let out = command(p)
-            .args(&args[1..])
-            .output()
-            .map_err(|_| failed())?;
+        let out = command(p).args(&args[1..]).output().map_err(|_| failed())?;
         if out.status.code().is_none_or(|c| c >= 2) {
             return Err(failed());
         }
@@ -208,7 +214,14 @@ pub fn read_rules(r: &Runner, table: &str, v6: bool, obs: &mut Observed) -> Resu
 }
 
 /// Add (`-A`, or `-I` with insert) or delete (`-D`) one DADDR rule.
-pub fn rule(r: &Runner, op: &str, table: &str, addr: IpAddr, addr_text: &str, dscp: &str) -> Result<(), ExecError> {
+pub fn rule(
+    r: &Runner,
+    op: &str,
+    table: &str,
+    addr: IpAddr,
+    addr_text: &str,
+    dscp: &str,
+) -> Result<(), ExecError> {
     let set = format!("--set-daddr={addr_text}");
     let args = [
         iptables_name(addr),
@@ -280,7 +293,9 @@ impl Loopback {
         )?;
         let mut out = Vec::new();
         for m in replies {
-            let RouteNetlinkMessage::NewAddress(a) = m else { continue };
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
             if a.header.index != self.index {
                 continue;
             }
@@ -295,8 +310,12 @@ impl Loopback {
                     _ => {}
                 }
             }
-            let Some(addr) = local.or(address) else { continue };
-            if addr == IpAddr::from([127, 0, 0, 1]) || addr == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]) {
+            let Some(addr) = local.or(address) else {
+                continue;
+            };
+            if addr == IpAddr::from([127, 0, 0, 1])
+                || addr == IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
+            {
                 continue;
             }
             let alias = match addr {
@@ -325,28 +344,43 @@ impl Loopback {
         m.attributes.push(AddressAttribute::Local(addr));
         m.attributes.push(AddressAttribute::Address(addr));
         if let (IpAddr::V4(_), Some(n)) = (addr, alias) {
-            m.attributes.push(AddressAttribute::Label(format!("lo:{n}")));
+            m.attributes
+                .push(AddressAttribute::Label(format!("lo:{n}")));
         }
         m
     }
 
-    pub fn add(&mut self, r: &Runner, addr: IpAddr, text: &str, alias: Option<&str>) -> Result<(), ExecError> {
+    pub fn add(
+        &mut self,
+        r: &Runner,
+        addr: IpAddr,
+        text: &str,
+        alias: Option<&str>,
+    ) -> Result<(), ExecError> {
         announce_addr(r, "add", text, addr, alias);
         if r.dry_run {
             return Ok(());
         }
         let m = self.message(addr, alias);
-        self.conn.request(RouteNetlinkMessage::NewAddress(m), false)?;
+        self.conn
+            .request(RouteNetlinkMessage::NewAddress(m), false)?;
         Ok(())
     }
 
-    pub fn del(&mut self, r: &Runner, addr: IpAddr, text: &str, alias: Option<&str>) -> Result<(), ExecError> {
+    pub fn del(
+        &mut self,
+        r: &Runner,
+        addr: IpAddr,
+        text: &str,
+        alias: Option<&str>,
+    ) -> Result<(), ExecError> {
         announce_addr(r, "del", text, addr, alias);
         if r.dry_run {
             return Ok(());
         }
         let m = self.message(addr, alias);
-        self.conn.request(RouteNetlinkMessage::DelAddress(m), false)?;
+        self.conn
+            .request(RouteNetlinkMessage::DelAddress(m), false)?;
         Ok(())
     }
 }
@@ -366,6 +400,10 @@ pub fn conf_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
             }
         }
     }
-    out.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    out.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
     Ok(out)
 }

@@ -72,7 +72,10 @@ impl Ctx {
         });
         self.r.trace(
             2,
-            &format!("===== Iptables Table is {} ({})", self.table.name, self.table.why),
+            &format!(
+                "===== Iptables Table is {} ({})",
+                self.table.name, self.table.why
+            ),
         );
         if self.config.is_none() {
             let (dsrs, good) = self.read_config();
@@ -154,7 +157,9 @@ impl Ctx {
         let r = &self.r;
         let quiet = self.quiet;
         let mut on_event = |e: Event| match e {
-            Event::Loading(f) if from_dir => r.trace(2, &format!("===== Loading config file ({f})")),
+            Event::Loading(f) if from_dir => {
+                r.trace(2, &format!("===== Loading config file ({f})"))
+            }
             Event::Loading(f) => r.trace(2, &format!("===== Loading config file {f}")),
             Event::Lexed(m) => r.trace(3, &format!("====== {m}")),
             Event::Resolving(n) => r.announce(&["getent", "ahostsv4", &n]),
@@ -181,13 +186,17 @@ impl Ctx {
         }
         let c = self.config();
         self.r.trace(2, "====== Config File Start");
-        self.r.trace(2, &format!("======     Number of DSRs = {}", c.len()));
+        self.r
+            .trace(2, &format!("======     Number of DSRs = {}", c.len()));
         for d in c {
             let af = if d.addr.is_ipv4() { 4 } else { 6 };
             let dscp = d.dscp.as_ref().map_or("", |x| x.text.as_str());
             self.r.trace(
                 2,
-                &format!("======         dsr{af}: configured init vip={} dscp={dscp}", d.name),
+                &format!(
+                    "======         dsr{af}: configured init vip={} dscp={dscp}",
+                    d.name
+                ),
             );
         }
         self.r.trace(2, "====== Config File End");
@@ -227,7 +236,10 @@ impl Ctx {
             ));
         }
         self.r.trace(2, "====== Loopbacks Start");
-        self.r.trace(2, &format!("======     Number of loopbacks = {}", lines.len()));
+        self.r.trace(
+            2,
+            &format!("======     Number of loopbacks = {}", lines.len()),
+        );
         for l in lines {
             self.r.trace(2, &format!("======         {l}"));
         }
@@ -248,18 +260,31 @@ impl Ctx {
         for d in self.config() {
             let Some(x) = &d.dscp else { continue };
             let af = if d.addr.is_ipv4() { 4 } else { 6 };
-            let st = if self.obs.rule(d.addr, x.value).is_some() { "started" } else { "stopped" };
-            lines.push(format!("iptables{af}: configured {st} vip={} dscp={}", d.name, x.text));
+            let st = if self.obs.rule(d.addr, x.value).is_some() {
+                "started"
+            } else {
+                "stopped"
+            };
+            lines.push(format!(
+                "iptables{af}: configured {st} vip={} dscp={}",
+                d.name, x.text
+            ));
         }
         for r in &self.obs.rules {
             if self.configured_rule(r) {
                 continue;
             }
             let af = if r.addr.is_ipv4() { 4 } else { 6 };
-            lines.push(format!("iptables{af}: discovered started vip={} dscp={}", r.text, r.dscp_text));
+            lines.push(format!(
+                "iptables{af}: discovered started vip={} dscp={}",
+                r.text, r.dscp_text
+            ));
         }
         self.r.trace(2, "====== Iptables Start");
-        self.r.trace(2, &format!("======     Number of iptables rules = {}", lines.len()));
+        self.r.trace(
+            2,
+            &format!("======     Number of iptables rules = {}", lines.len()),
+        );
         for l in lines {
             self.r.trace(2, &format!("======         {l}"));
         }
@@ -305,7 +330,13 @@ impl Ctx {
             println!("No loopback aliases or iptables rules found.");
             return 0;
         }
-        let t = plan::status(self.config(), &self.found, &self.obs, &self.table.shown, self.o.all);
+        let t = plan::status(
+            self.config(),
+            &self.found,
+            &self.obs,
+            &self.table.shown,
+            self.o.all,
+        );
         if !self.o.no_header {
             for h in t.header() {
                 println!("{h}");
@@ -348,7 +379,11 @@ impl Ctx {
                     self.r.trace(2, &format!("====== {m}"));
                     continue;
                 }
-                Step::AddRule { addr, addr_text, dscp_text } => {
+                Step::AddRule {
+                    addr,
+                    addr_text,
+                    dscp_text,
+                } => {
                     let op = if self.o.insert { "-I" } else { "-A" };
                     exec::rule(&self.r, op, &table, *addr, addr_text, dscp_text)
                         .map(|_| {
@@ -361,18 +396,31 @@ impl Ctx {
                         })
                 }
                 Step::AddAddr { addr, addr_text } => self.add_addr(lo, *addr, addr_text),
-                Step::DelRule { addr, addr_text, dscp_text, count } => {
+                Step::DelRule {
+                    addr,
+                    addr_text,
+                    dscp_text,
+                    count,
+                } => {
                     let mut r = Ok(s.clone());
                     for _ in 0..*count {
-                        if let Err(e) = exec::rule(&self.r, "-D", &table, *addr, addr_text, dscp_text) {
+                        if let Err(e) =
+                            exec::rule(&self.r, "-D", &table, *addr, addr_text, dscp_text)
+                        {
                             r = Err(format!("Failed to remove the iptables rule for {addr_text}={dscp_text}: {e}."));
                             break;
                         }
                     }
-                    self.obs.rules.retain(|x| !(x.addr == *addr && x.dscp_text == *dscp_text));
+                    self.obs
+                        .rules
+                        .retain(|x| !(x.addr == *addr && x.dscp_text == *dscp_text));
                     r
                 }
-                Step::DelAddr { addr, addr_text, alias } => self
+                Step::DelAddr {
+                    addr,
+                    addr_text,
+                    alias,
+                } => self
                     .del_addr(lo, *addr, addr_text, alias.as_deref())
                     .map(|_| s.clone()),
             };
@@ -389,12 +437,20 @@ impl Ctx {
 
     /// Put an address on lo: IPv4 with the next free `lo:N` label, looked up just before (the
     /// labels may have changed since the start of the run). A dry run numbers from its model.
-    fn add_addr(&mut self, lo: &mut Option<Loopback>, addr: IpAddr, text: &str) -> Result<Step, String> {
+    fn add_addr(
+        &mut self,
+        lo: &mut Option<Loopback>,
+        addr: IpAddr,
+        text: &str,
+    ) -> Result<Step, String> {
         if self.r.dry_run {
             self.r.announce(&["ip", "-o", "addr", "show", "lo"]);
         } else {
             if lo.is_none() {
-                *lo = Some(Loopback::open().map_err(|e| format!("Failed to start loopback for {text} ({e})."))?);
+                *lo = Some(
+                    Loopback::open()
+                        .map_err(|e| format!("Failed to start loopback for {text} ({e})."))?,
+                );
             }
             let l = lo.as_mut().expect("opened above");
             self.obs.addrs = l
@@ -408,11 +464,24 @@ impl Ctx {
                 .map_err(|_| format!("Failed to start loopback for {text}."))?,
             None => exec::announce_addr(&self.r, "add", text, addr, alias.as_deref()),
         }
-        self.obs.addrs.push(LoAddr { addr, alias: alias.clone() });
-        Ok(Step::DelAddr { addr, addr_text: text.to_owned(), alias })
+        self.obs.addrs.push(LoAddr {
+            addr,
+            alias: alias.clone(),
+        });
+        Ok(Step::DelAddr {
+            addr,
+            addr_text: text.to_owned(),
+            alias,
+        })
     }
 
-    fn del_addr(&mut self, lo: &mut Option<Loopback>, addr: IpAddr, text: &str, alias: Option<&str>) -> Result<(), String> {
+    fn del_addr(
+        &mut self,
+        lo: &mut Option<Loopback>,
+        addr: IpAddr,
+        text: &str,
+        alias: Option<&str>,
+    ) -> Result<(), String> {
         let fail = |e: exec::ExecError| format!("Failed to stop loopback for {text} ({e}).");
         if self.r.dry_run {
             exec::announce_addr(&self.r, "del", text, addr, alias);
@@ -420,7 +489,10 @@ impl Ctx {
             if lo.is_none() {
                 *lo = Some(Loopback::open().map_err(fail)?);
             }
-            lo.as_mut().expect("opened above").del(&self.r, addr, text, alias).map_err(fail)?;
+            lo.as_mut()
+                .expect("opened above")
+                .del(&self.r, addr, text, alias)
+                .map_err(fail)?;
         }
         self.obs.addrs.retain(|a| a.addr != addr);
         Ok(())
@@ -446,7 +518,16 @@ impl Ctx {
             .into_iter()
             .rev()
             .map(|s| match s {
-                Step::AddRule { addr, addr_text, dscp_text } => Step::DelRule { addr, addr_text, dscp_text, count: 1 },
+                Step::AddRule {
+                    addr,
+                    addr_text,
+                    dscp_text,
+                } => Step::DelRule {
+                    addr,
+                    addr_text,
+                    dscp_text,
+                    count: 1,
+                },
                 other => other, // add_addr already returns its DelAddr
             })
             .collect();
@@ -502,8 +583,15 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let mut ctx = Ctx {
-        r: Runner { verbose: o.verbose, dry_run: o.dry_run },
-        table: TableInfo { name: "mangle".into(), shown: "--".into(), why: String::new() },
+        r: Runner {
+            verbose: o.verbose,
+            dry_run: o.dry_run,
+        },
+        table: TableInfo {
+            name: "mangle".into(),
+            shown: "--".into(),
+            why: String::new(),
+        },
         ipv6: exec::ipv6_enabled(),
         config: None,
         obs: Observed::default(),

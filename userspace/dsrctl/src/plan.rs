@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use crate::config::{Dsr, EntryError};
+use crate::config::{Conflict, Dsr, EntryError};
 use crate::state::{long_form, Observed};
 
 /// The state of one VIP.
@@ -67,7 +67,7 @@ pub fn discover(config: &[Dsr], obs: &Observed) -> (Vec<Discovered>, Vec<EntryEr
         if let Some(prev) = config.iter().find(|d| {
             d.addr.is_ipv4() == r.addr.is_ipv4() && d.dscp.as_ref().map(|x| x.value) == Some(r.dscp)
         }) {
-            errors.push(EntryError::DscpInUse {
+            errors.push(EntryError::DscpInUse(Box::new(Conflict {
                 prev_ip: prev.addr_text.clone(),
                 ip: r.text.clone(),
                 dscp: r.dscp.to_string(),
@@ -75,7 +75,7 @@ pub fn discover(config: &[Dsr], obs: &Observed) -> (Vec<Discovered>, Vec<EntryEr
                 prev_line: prev.line.to_string(),
                 file: "none".into(),
                 line: "none".into(),
-            });
+            })));
             continue;
         }
         found.push(Discovered {
@@ -116,7 +116,13 @@ pub struct Table {
 /// Build the status table. `all` (`-a`) adds the VIPs found running and every other loopback
 /// address and DADDR rule; `table` is the iptables table shown (`--` when the module is not
 /// loaded).
-pub fn status(config: &[Dsr], found: &[Discovered], obs: &Observed, table: &str, all: bool) -> Table {
+pub fn status(
+    config: &[Dsr],
+    found: &[Discovered],
+    obs: &Observed,
+    table: &str,
+    all: bool,
+) -> Table {
     let mut rows = Vec::new();
     for d in config {
         let state = dsr_state(d, obs);
@@ -241,14 +247,26 @@ impl Table {
         let eq = |w: usize| "=".repeat(w);
         let (n, i, t) = (eq(self.name_w), eq(self.ip_w), eq(self.table_w));
         [
-            self.line(["type", "state", "name", "ipaddr", "dscp", "loopback", "iptables", "iptbl", "src"]),
-            self.line(["=====", "=======", &n, &i, "====", "========", "========", &t, "===="]),
+            self.line([
+                "type", "state", "name", "ipaddr", "dscp", "loopback", "iptables", "iptbl", "src",
+            ]),
+            self.line([
+                "=====", "=======", &n, &i, "====", "========", "========", &t, "====",
+            ]),
         ]
     }
 
     pub fn render(&self, r: &Row) -> String {
         self.line([
-            r.kind, r.state, &r.name, &r.ip, &r.dscp, &r.loopback, r.iptables, &r.table, r.src,
+            r.kind,
+            r.state,
+            &r.name,
+            &r.ip,
+            &r.dscp,
+            &r.loopback,
+            r.iptables,
+            &r.table,
+            r.src,
         ])
     }
 }
@@ -313,7 +331,9 @@ pub fn start(config: &[Dsr], obs: &Observed, ipv6: bool) -> Vec<Step> {
         steps.push(Step::Trace(format!(
             "Starting DSR {}={}",
             d.name,
-            d.dscp.as_ref().map_or(String::new(), |x| x.value.to_string())
+            d.dscp
+                .as_ref()
+                .map_or(String::new(), |x| x.value.to_string())
         )));
         if dsr_state(d, obs) == State::Started {
             continue;
@@ -330,7 +350,11 @@ pub fn start(config: &[Dsr], obs: &Observed, ipv6: bool) -> Vec<Step> {
         if obs.addr(d.addr).is_none() && addrs.insert(d.addr) {
             steps.push(Step::AddAddr {
                 addr: d.addr,
-                addr_text: if d.addr.is_ipv4() { d.addr_text.clone() } else { d.name.clone() },
+                addr_text: if d.addr.is_ipv4() {
+                    d.addr_text.clone()
+                } else {
+                    d.name.clone()
+                },
             });
         }
     }
@@ -367,7 +391,11 @@ pub fn stop(config: &[Dsr], obs: &Observed, ipv6: bool) -> Vec<Step> {
             if addrs.insert(d.addr) {
                 steps.push(Step::DelAddr {
                     addr: d.addr,
-                    addr_text: if d.addr.is_ipv4() { d.addr_text.clone() } else { d.name.clone() },
+                    addr_text: if d.addr.is_ipv4() {
+                        d.addr_text.clone()
+                    } else {
+                        d.name.clone()
+                    },
                     alias: a.alias.clone(),
                 });
             }
@@ -381,7 +409,10 @@ pub fn stop(config: &[Dsr], obs: &Observed, ipv6: bool) -> Vec<Step> {
 pub fn stop_all(obs: &Observed) -> Vec<Step> {
     let mut steps = Vec::new();
     for r in &obs.rules {
-        steps.push(Step::Trace(format!("Removing iptables rule {}={}", r.text, r.dscp_text)));
+        steps.push(Step::Trace(format!(
+            "Removing iptables rule {}={}",
+            r.text, r.dscp_text
+        )));
         steps.push(Step::DelRule {
             addr: r.addr,
             addr_text: r.text.clone(),
@@ -390,7 +421,10 @@ pub fn stop_all(obs: &Observed) -> Vec<Step> {
         });
     }
     for a in &obs.addrs {
-        steps.push(Step::Trace(format!("Removing loopback alias {}", long_form(a.addr))));
+        steps.push(Step::Trace(format!(
+            "Removing loopback alias {}",
+            long_form(a.addr)
+        )));
         steps.push(Step::DelAddr {
             addr: a.addr,
             addr_text: a.addr.to_string(),
@@ -415,9 +449,13 @@ mod tests {
     }
 
     fn conf(text: &str) -> Vec<Dsr> {
-        load(&[("20-vip.conf".into(), text.into())], &mut NoDns, &mut |_| {})
-            .unwrap()
-            .dsrs
+        load(
+            &[("20-vip.conf".into(), text.into())],
+            &mut NoDns,
+            &mut |_| {},
+        )
+        .unwrap()
+        .dsrs
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -428,7 +466,11 @@ mod tests {
     fn apply(obs: &mut Observed, steps: &[Step]) {
         for s in steps {
             match s {
-                Step::AddRule { addr, addr_text, dscp_text } => {
+                Step::AddRule {
+                    addr,
+                    addr_text,
+                    dscp_text,
+                } => {
                     let v = crate::config::parse_number(dscp_text).unwrap() as u8;
                     obs.add_rule(*addr, addr_text, &format!("{v:#04x}"), v)
                 }
@@ -436,7 +478,9 @@ mod tests {
                     let alias = addr.is_ipv4().then(|| obs.next_alias().to_string());
                     obs.addrs.push(LoAddr { addr: *addr, alias })
                 }
-                Step::DelRule { addr, dscp_text, .. } => {
+                Step::DelRule {
+                    addr, dscp_text, ..
+                } => {
                     let v = crate::config::parse_number(dscp_text).unwrap() as u8;
                     obs.rules.retain(|r| !(r.addr == *addr && r.dscp == v))
                 }
@@ -447,14 +491,21 @@ mod tests {
     }
 
     fn changes(steps: &[Step]) -> usize {
-        steps.iter().filter(|s| !matches!(s, Step::Trace(_))).count()
+        steps
+            .iter()
+            .filter(|s| !matches!(s, Step::Trace(_)))
+            .count()
     }
 
-    const MIX: &str = "188.125.67.68=28\n188.125.82.38\n2a00:1288:110:21b::4002 =19\n188.125.82.196= 0x2b\n";
+    const MIX: &str =
+        "188.125.67.68=28\n188.125.82.38\n2a00:1288:110:21b::4002 =19\n188.125.82.196= 0x2b\n";
 
     fn foreign() -> Observed {
         let mut o = Observed::default();
-        o.addrs.push(LoAddr { addr: ip("10.9.9.9"), alias: Some("1".into()) });
+        o.addrs.push(LoAddr {
+            addr: ip("10.9.9.9"),
+            alias: Some("1".into()),
+        });
         o.add_rule(ip("10.9.9.8"), "10.9.9.8", "0x3e", 62);
         o
     }
@@ -469,12 +520,19 @@ mod tests {
         assert!(c.iter().all(|d| dsr_state(d, &o) == State::Started));
         // Aliases continue after the foreign lo:1.
         assert_eq!(o.addr(ip("188.125.67.68")).unwrap().column(), "lo:2");
-        assert_eq!(o.addr(ip("2a00:1288:110:21b::4002")).unwrap().column(), "lo");
+        assert_eq!(
+            o.addr(ip("2a00:1288:110:21b::4002")).unwrap().column(),
+            "lo"
+        );
         assert_eq!(changes(&start(&c, &o, true)), 0, "start twice = no change");
         assert_eq!(check(&c, &o), ("All DSRs started.", 0));
         let st = stop(&c, &o, true);
         apply(&mut o, &st);
-        assert_eq!(o, foreign(), "stop leaves exactly the foreign address and rule");
+        assert_eq!(
+            o,
+            foreign(),
+            "stop leaves exactly the foreign address and rule"
+        );
         assert_eq!(check(&c, &o), ("No DSRs started.", 1));
         assert_eq!(changes(&stop(&c, &o, true)), 0);
     }
@@ -487,7 +545,9 @@ mod tests {
         assert_eq!(dsr_state(&c[0], &o), State::Partial);
         assert_eq!(check(&c, &o), ("No DSRs started.", 1));
         let s = start(&c, &o, false);
-        assert!(!s.iter().any(|x| matches!(x, Step::AddRule { addr, .. } if *addr == ip("188.125.67.68"))));
+        assert!(!s
+            .iter()
+            .any(|x| matches!(x, Step::AddRule { addr, .. } if *addr == ip("188.125.67.68"))));
         assert!(!s.iter().any(|x| matches!(x, Step::AddRule { addr, .. } | Step::AddAddr { addr, .. } if addr.is_ipv6())));
         apply(&mut o, &s);
         assert_eq!(check(&c, &o), ("Some DSRs not started.", 3));
@@ -501,14 +561,19 @@ mod tests {
             o.add_rule(ip("188.125.67.68"), "188.125.67.68", "0x1c", 28);
         }
         let s = stop(&c, &o, true);
-        assert!(s.iter().any(|x| matches!(x, Step::DelRule { count: 3, .. })));
+        assert!(s
+            .iter()
+            .any(|x| matches!(x, Step::DelRule { count: 3, .. })));
     }
 
     #[test]
     fn status_table_layout() {
         let c = conf("188.125.67.1=10\n2a00:1288:110:21b::4005\n");
         let mut o = foreign();
-        o.addrs.push(LoAddr { addr: ip("188.125.66.2"), alias: Some("2".into()) });
+        o.addrs.push(LoAddr {
+            addr: ip("188.125.66.2"),
+            alias: Some("2".into()),
+        });
         o.add_rule(ip("188.125.66.2"), "188.125.66.2", "0x14", 20);
         let (found, errs) = discover(&c, &o);
         assert!(errs.is_empty());
@@ -546,7 +611,10 @@ mod tests {
     fn discovered_rule_reusing_a_configured_dscp_is_a_conflict() {
         let c = conf("188.125.67.1=20\n");
         let mut o = Observed::default();
-        o.addrs.push(LoAddr { addr: ip("188.125.66.2"), alias: Some("1".into()) });
+        o.addrs.push(LoAddr {
+            addr: ip("188.125.66.2"),
+            alias: Some("1".into()),
+        });
         o.add_rule(ip("188.125.66.2"), "188.125.66.2", "0x14", 20);
         let (found, errs) = discover(&c, &o);
         assert!(found.is_empty());

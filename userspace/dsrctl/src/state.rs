@@ -157,8 +157,18 @@ DADDR      all  --  0.0.0.0/0            0.0.0.0/0            DSCP match 0x13 DA
         assert_eq!(
             r,
             vec![
-                ("188.125.67.68".parse().unwrap(), "188.125.67.68".into(), "0x1c".into(), 28),
-                ("188.125.82.253".parse().unwrap(), "188.125.82.253".into(), "0x11".into(), 17),
+                (
+                    "188.125.67.68".parse().unwrap(),
+                    "188.125.67.68".into(),
+                    "0x1c".into(),
+                    28
+                ),
+                (
+                    "188.125.82.253".parse().unwrap(),
+                    "188.125.82.253".into(),
+                    "0x11".into(),
+                    17
+                ),
             ]
         );
     }
@@ -195,6 +205,9 @@ DADDR      all  --  0.0.0.0/0            0.0.0.0/0            DSCP match 0x13 DA
             alias: Some("x".into()),
         });
         assert_eq!(o.next_alias(), 8);
-        assert_eq!(long_form("2a00:1288:110:21b::4002".parse().unwrap()), "2a00:1288:0110:021b:0000:0000:0000:4002");
+        assert_eq!(
+            long_form("2a00:1288:110:21b::4002".parse().unwrap()),
+            "2a00:1288:0110:021b:0000:0000:0000:4002"
+        );
     }
 }
