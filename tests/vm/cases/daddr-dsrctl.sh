@@ -46,10 +46,14 @@ rm -rf /tmp/dsrtools && cp -a $UP /tmp/dsrtools
 T=/tmp/dsrtools/tests
 install -m 755 $T/runtest.sh $T/runtest
 for d in $T/*.d; do [ -f $d/trun.sh ] && install -m 755 $d/trun.sh $d/trun; done
-# ip4.l3.011.d uses the host's own name as an FQDN VIP: give the guest's name an address.
-if ! getent ahostsv4 "$(uname -n)" | grep -qv '^127\.'; then
-	echo "198.18.9.9 $(uname -n)" >>/etc/hosts
-fi
+# ip4.l3.011.d uses the host's own name as an FQDN VIP, as on a real server whose name resolves
+# to its own address: give the guest an address on an interface and its name that address (the
+# first line for the name in /etc/hosts; getaddrinfo skips IPv4 names while no interface but lo
+# has an IPv4 address).
+ip link add dsrh0 type veth peer name dsrh1 && ip addr add 198.18.9.9/24 dev dsrh0 &&
+	ip link set dsrh0 up && ip link set dsrh1 up
+{ echo "198.18.9.9 $(uname -n)"; cat /etc/hosts; } >/tmp/hosts.new && cat /tmp/hosts.new >/etc/hosts
+check_out "the guest's name resolves to its address" '^198\.18\.9\.9 ' getent ahostsv4 "$(uname -n)"
 
 check_out "dsrctl -h prints our usage and exits 0" '^Usage: dsrctl ' $DSRCTL -h
 
