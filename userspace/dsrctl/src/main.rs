@@ -164,7 +164,14 @@ impl Ctx {
             Event::Lexed(m) => r.trace(3, &format!("====== {m}")),
             Event::Resolving(n) => r.announce(&["getent", "ahostsv4", &n]),
             Event::Duplicate(m) if !quiet => println!("{m}"),
-            Event::Error(e) if !quiet => println!("{e}"),
+            Event::Error(e) => {
+                if let config::EntryError::Unresolved { name } = &e {
+                    r.trace(1, &format!("FAILED (rv=2): getent ahostsv4 {name}"));
+                }
+                if !quiet {
+                    println!("{e}");
+                }
+            }
             _ => {}
         };
         match config::load(&files, &mut SystemResolver, &mut on_event) {
@@ -411,9 +418,10 @@ impl Ctx {
                             break;
                         }
                     }
+                    let v = config::parse_number(dscp_text).map(|v| v as u8);
                     self.obs
                         .rules
-                        .retain(|x| !(x.addr == *addr && x.dscp_text == *dscp_text));
+                        .retain(|x| !(x.addr == *addr && Some(x.dscp) == v));
                     r
                 }
                 Step::DelAddr {
