@@ -14,6 +14,9 @@
 # That directory is run with the suite's own -i (go on after a difference) and passes when the
 # usage text is its only difference; `dsrctl -h` is checked separately.
 #
+# By hand, a part: tests/vm/vm.sh run tests/vm/cases/daddr-dsrctl.sh "nft" "mangle" (backends,
+# tables; both of each by default).
+#
 # The upstream source is not in this repository: tests/vm/stage-l3dsr.sh (run by
 # `make check-vm`) exports it into the root at /build/upstream-l3dsr; without it this case skips.
 . /vm/src/tests/vm/tap.sh
@@ -24,6 +27,8 @@ SYSXT=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_
 # extension through this.
 export XTABLES_LIBDIR=/vm/bin:$SYSXT
 DSRCTL=/vm/bin/dsrctl
+BACKENDS=${1:-nft legacy}
+TABLES=${2:-mangle raw}
 
 if [ ! -d $UP/tests ]; then
 	tap_ok "upstream dsrtools test suite with our dsrctl # SKIP yahoo/l3dsr not staged (tests/vm/stage-l3dsr.sh, L3DSR_GIT)"
@@ -66,9 +71,9 @@ set_backend() { # set_backend legacy|nft: what `iptables`/`ip6tables` run
 }
 
 pass=0 fail=0 skip=0
-for backend in nft legacy; do
+for backend in $BACKENDS; do
 	if ! check "iptables is iptables-$backend" set_backend $backend; then continue; fi
-	for table in mangle raw; do
+	for table in $TABLES; do
 		for dir in $T/*.d; do
 			name=${dir##*/}
 			name=${name%.d}
