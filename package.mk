@@ -6,4 +6,4 @@ VERSION := 0.1.0
 RELEASE := 1
 PACKAGER := Netedge Maintainers <maintainers@example.invalid>
 # Components whose packages are built (each has packaging/<c>/component.mk).
-COMPONENTS := iptoip daddr l2tpns
+COMPONENTS := iptoip daddr l2tpns dsrtools
