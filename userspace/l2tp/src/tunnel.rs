@@ -52,7 +52,9 @@ enum SessionState {
 struct Session {
     peer_id: SessionId,
     state: SessionState,
-    call: CallInfo,
+    /// Boxed: a tunnel's session map grows by doubling, and ~300 bytes of call parameters
+    /// inline made its spare buckets a large part of an LNS's memory per session.
+    call: Box<CallInfo>,
     /// When the setup started; only meaningful before `Established`.
     since: Instant,
     /// Ns of the next data message, used when the LAC required sequencing.
@@ -356,7 +358,7 @@ impl Tunnel {
                 ctx.events.push_back(Event::SessionUp {
                     tunnel: self.id,
                     session,
-                    call: Box::new(s.call.clone()),
+                    call: s.call.clone(),
                 });
             }
         }
@@ -762,7 +764,7 @@ impl Tunnel {
                     Session {
                         peer_id: peer_sid,
                         state: SessionState::WaitConnect,
-                        call,
+                        call: Box::new(call),
                         since: now,
                         data_ns: 0,
                     },
@@ -857,7 +859,7 @@ impl Tunnel {
                         ctx.events.push_back(Event::SessionUp {
                             tunnel: self.id,
                             session: session_id,
-                            call: Box::new(s.call.clone()),
+                            call: s.call.clone(),
                         });
                     }
                     (T::Wen, SessionState::Established) => {
@@ -940,7 +942,7 @@ impl Tunnel {
             Session {
                 peer_id: SessionId::CONTROL,
                 state: SessionState::WaitReply,
-                call,
+                call: Box::new(call),
                 since: now,
                 data_ns: 0,
             },
@@ -1133,7 +1135,7 @@ impl Tunnel {
             .map(|(id, s)| SessionSnapshot {
                 id: *id,
                 peer_id: s.peer_id,
-                call: s.call.clone(),
+                call: (*s.call).clone(),
                 data_ns: s.data_ns,
             })
             .collect();
@@ -1190,7 +1192,7 @@ impl Tunnel {
                 Session {
                     peer_id: s.peer_id,
                     state: SessionState::Established,
-                    call: s.call,
+                    call: Box::new(s.call),
                     since: now,
                     data_ns: s.data_ns,
                 },

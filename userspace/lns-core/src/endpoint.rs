@@ -114,6 +114,7 @@ pub struct Endpoint {
 /// a seed drawn from the endpoint's RNG stream.
 fn link_factory(config: ppp::session::SessionConfig, seed: [u8; 32]) -> l2tp_ppp::SessionFactory {
     let mut rng = ChaCha20Rng::from_seed(seed);
+    let config = std::sync::Arc::new(config);
     Box::new(move |_, _| {
         let mut s = [0u8; 16];
         rng.fill_bytes(&mut s);

@@ -84,11 +84,16 @@ impl Endpoint {
             }
         }
         let mut resumed = 0;
+        // One configuration shared by every resumed link, as the factory shares it.
+        let config = std::sync::Arc::new(crate::lifecycle::link_config(
+            &self.config,
+            &self.env.host_name,
+        ));
         for s in state.sessions {
             if !tunnels.contains(&s.tunnel) {
                 continue;
             }
-            if self.resume_session(now, elapsed, &s) {
+            if self.resume_session(now, elapsed, &s, &config) {
                 resumed += 1;
             } else {
                 self.calls.close_call(
@@ -106,13 +111,18 @@ impl Endpoint {
         resumed
     }
 
-    fn resume_session(&mut self, now: Instant, elapsed: Duration, s: &SavedSession) -> bool {
+    fn resume_session(
+        &mut self,
+        now: Instant,
+        elapsed: Duration,
+        s: &SavedSession,
+        config: &std::sync::Arc<ppp::session::SessionConfig>,
+    ) -> bool {
         let call = CallId::new(s.tunnel, s.session);
         let tag = format!("tunnel {} call {}", s.tunnel, s.session);
         let mut seed = [0u8; 16];
         self.rng.fill_bytes(&mut seed);
-        let config = crate::lifecycle::link_config(&self.config, &self.env.host_name);
-        let link = match PppLink::resume(config, seed, s.ppp.clone(), now) {
+        let link = match PppLink::resume(config.clone(), seed, s.ppp.clone(), now) {
             Ok(l) => l,
             Err(e) => {
                 log::warn!("{tag}: not resumed: {e:?}");

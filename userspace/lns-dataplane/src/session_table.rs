@@ -156,10 +156,13 @@ struct Entry<S> {
     policy: Option<Arc<crate::policy::Policy>>,
 }
 
+/// Boxed entry: the slot vector grows by doubling, so up to half of it is spare capacity;
+/// spare 16-byte slots cost little, spare ~450-byte entries (the daemon's `Sess` inline) cost
+/// ~400 bytes per session after a doubling (docs/BENCHMARKS.md, "Where a session's bytes go").
 #[derive(Debug)]
 struct Slot<S> {
     generation: u32,
-    entry: Option<Entry<S>>,
+    entry: Option<Box<Entry<S>>>,
 }
 
 /// The maps the data plane reads.
@@ -315,7 +318,7 @@ impl<S> SessionTable<S> {
         if self.by_ids.contains_key(&ids) {
             return Err(TableError::IdsInUse(ids));
         }
-        let entry = Entry {
+        let entry = Box::new(Entry {
             state,
             ids,
             address: None,
@@ -325,7 +328,7 @@ impl<S> SessionTable<S> {
             counters: Arc::default(),
             published: None,
             policy: None,
-        };
+        });
         let key = match self.free_slots.pop() {
             Some(index) => {
                 let slot = &mut self.slots[index as usize];
@@ -361,7 +364,7 @@ impl<S> SessionTable<S> {
         if slot.generation != key.generation {
             return None;
         }
-        slot.entry.as_ref()
+        slot.entry.as_deref()
     }
 
     fn entry_mut(&mut self, key: SessionKey) -> Result<&mut Entry<S>, TableError> {
@@ -372,7 +375,7 @@ impl<S> SessionTable<S> {
         if slot.generation != key.generation {
             return Err(TableError::NoSuchSession);
         }
-        slot.entry.as_mut().ok_or(TableError::NoSuchSession)
+        slot.entry.as_deref_mut().ok_or(TableError::NoSuchSession)
     }
 
     pub fn get(&self, key: SessionKey) -> Option<&S> {

@@ -219,7 +219,7 @@ impl<N: Negotiator> Fsm<N> {
 
     /// Next queued output.
     pub fn poll_output(&mut self) -> Option<FsmOutput> {
-        self.output.pop_front()
+        crate::queue::pop_releasing(&mut self.output)
     }
 
     /// Lower layer up.
@@ -270,7 +270,7 @@ impl<N: Negotiator> Fsm<N> {
         self.timer = None;
         self.restart_count = 0;
         self.failures = 0;
-        self.output.clear();
+        self.output = VecDeque::new();
     }
 
     /// Restart timer expiry: TO+ or TO- (RFC 1661 §4.3). Does nothing before the deadline.
