@@ -357,7 +357,7 @@ impl Endpoint {
             acct_session_id: s.acct_session_id.to_string(),
             tx_connect_speed: s.tx_speed,
             rx_connect_speed: s.rx_speed,
-            policy: s.policy.clone(),
+            policy: s.policy.to_policy(),
             throttle: s
                 .policy
                 .is_throttled()
@@ -533,7 +533,8 @@ impl Endpoint {
             for key in keys {
                 let acls = &self.acls;
                 if let Some(s) = self.table.get_mut(key) {
-                    for f in [&mut s.policy.filter_in, &mut s.policy.filter_out] {
+                    let policy = &mut *s.policy;
+                    for f in [&mut policy.filter_in, &mut policy.filter_out] {
                         if f.as_deref().is_some_and(|n| !acls.contains(n)) {
                             *f = None;
                         }

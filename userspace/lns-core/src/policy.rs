@@ -58,6 +58,59 @@ impl Policy {
     }
 }
 
+/// A session's [`Policy`], boxed only once set: most subscribers have none, and the ~80
+/// bytes inline were paid by every session (docs/BENCHMARKS.md, "Where a session's bytes
+/// go"). Reads see [`Policy::default`] when unset; the first write allocates.
+#[derive(Debug, Clone, Default)]
+pub struct BoxedPolicy(Option<Box<Policy>>);
+
+static NO_POLICY: Policy = Policy {
+    throttle_in: None,
+    throttle_out: None,
+    snoop: None,
+    filter_in: None,
+    filter_out: None,
+    garden: false,
+};
+
+impl BoxedPolicy {
+    /// The policy by value (a saved session's, a hook's).
+    pub fn to_policy(&self) -> Policy {
+        (**self).clone()
+    }
+}
+
+impl From<Policy> for BoxedPolicy {
+    fn from(p: Policy) -> Self {
+        BoxedPolicy((p != NO_POLICY).then(|| Box::new(p)))
+    }
+}
+
+impl std::ops::Deref for BoxedPolicy {
+    type Target = Policy;
+    fn deref(&self) -> &Policy {
+        self.0.as_deref().unwrap_or(&NO_POLICY)
+    }
+}
+
+impl std::ops::DerefMut for BoxedPolicy {
+    fn deref_mut(&mut self) -> &mut Policy {
+        self.0.get_or_insert_with(Default::default)
+    }
+}
+
+impl PartialEq for BoxedPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Policy> for BoxedPolicy {
+    fn eq(&self, other: &Policy) -> bool {
+        **self == *other
+    }
+}
+
 /// A change of throttle rates (kbit/s). `None` leaves a direction unthrottled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rates {
@@ -138,11 +191,11 @@ impl Endpoint {
         let Some(s) = self.table.get_mut(key) else {
             return Reply::Error(CommandError::NoSuchSession);
         };
-        let before = s.policy.clone();
+        let before = s.policy.to_policy();
         if let Err(e) = f(&mut s.policy) {
             return Reply::Error(e);
         }
-        let after = s.policy.clone();
+        let after = s.policy.to_policy();
         let user = s.user.clone().unwrap_or_default();
         if before != after {
             log::info!(
@@ -281,7 +334,7 @@ impl Endpoint {
             Some(s) => Reply::Policy {
                 id: key.index(),
                 user: s.user.clone().unwrap_or_default(),
-                policy: s.policy.clone(),
+                policy: s.policy.to_policy(),
             },
             None => Reply::Error(CommandError::NoSuchSession),
         }
@@ -393,12 +446,14 @@ impl Endpoint {
         let Some(sess) = self.table.get_mut(key) else {
             return;
         };
-        let before = sess.policy.clone();
+        let before = sess.policy.to_policy();
         let user = sess.user.clone().unwrap_or_default();
+        // Worked on by value: most logins end with no policy, which then stays unboxed.
+        let mut policy = before.clone();
         let mut sp = crate::plugins::SessionPolicy {
             session: key.index(),
             user: &user,
-            policy: &mut sess.policy,
+            policy: &mut policy,
             default_rate,
             default_snoop,
         };
@@ -421,12 +476,13 @@ impl Endpoint {
                 ),
             }
         }
-        if sess.policy != before {
+        if policy != before {
             log::info!(
                 "{} ({user}): policy {}",
                 SessionName::of(key),
-                describe(&sess.policy)
+                describe(&policy)
             );
+            sess.policy = policy.into();
             self.apply_policy(key);
         }
     }

@@ -138,7 +138,7 @@ pub struct Sess {
     /// Why it is ending, for Acct-Terminate-Cause (set by whoever ends it first).
     pub terminate_cause: Option<TerminateCause>,
     /// Throttling, interception, access lists, walled garden.
-    pub policy: crate::policy::Policy,
+    pub policy: crate::policy::BoxedPolicy,
     /// The L2TP connect speeds of the call (bit/s; `setrxspeed` may fill in the receive one).
     pub tx_speed: Option<u32>,
     pub rx_speed: Option<u32>,
@@ -164,7 +164,7 @@ impl Sess {
             acct_session_id,
             dumped: (0, 0),
             terminate_cause: None,
-            policy: crate::policy::Policy::default(),
+            policy: crate::policy::BoxedPolicy::default(),
             tx_speed: None,
             rx_speed: None,
         }

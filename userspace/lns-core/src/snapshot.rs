@@ -61,7 +61,7 @@ impl Endpoint {
                 opened_at_unix: s.opened.map(|o| o.1),
                 dumped: s.dumped,
                 counters: SavedCounters::of(counters),
-                policy: s.policy.clone(),
+                policy: s.policy.to_policy(),
             });
         }
         SavedState::new(tunnels, sessions, self.pool.snapshot(), saved_at, boot_id)
@@ -155,14 +155,15 @@ impl Endpoint {
             .opened_at_unix
             .map(|u| (self.env.clock.instant_of_unix(u, now), u));
         sess.dumped = s.dumped;
-        sess.policy = s.policy.clone();
+        let mut policy = s.policy.clone();
         // Access lists are the new configuration's: a name it lacks filters no more.
-        for f in [&mut sess.policy.filter_in, &mut sess.policy.filter_out] {
+        for f in [&mut policy.filter_in, &mut policy.filter_out] {
             if f.as_deref().is_some_and(|n| !self.acls.contains(n)) {
                 log::warn!("{tag}: access-list {} is gone", f.as_deref().unwrap_or(""));
                 *f = None;
             }
         }
+        sess.policy = policy.into();
         let key = match self.table.insert(call, sess) {
             Ok(k) => k,
             Err(e) => {

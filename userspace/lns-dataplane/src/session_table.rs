@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use l2tp::{SessionId, TunnelId};
+use smallvec::SmallVec;
 
 /// A session's key: a slot plus a generation, so a stale key never finds a newer session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,7 +151,8 @@ struct Entry<S> {
     address: Option<Ipv4Addr>,
     routes: Vec<Route>,
     radius_id: Option<u32>,
-    user: Option<Box<str>>,
+    /// Shared with the `by_user` key: one copy of the name.
+    user: Option<Arc<str>>,
     counters: Arc<SessionCounters>,
     published: Option<Arc<DataPath>>,
     policy: Option<Arc<crate::policy::Policy>>,
@@ -266,7 +268,9 @@ pub struct SessionTable<S> {
     by_route: HashMap<Route, SessionKey>,
     route_length_counts: [u32; 33],
     by_radius: HashMap<u32, SessionKey>,
-    by_user: HashMap<Box<str>, Vec<SessionKey>>,
+    /// A user's sessions; one inline (most users have one session), so indexing by user
+    /// costs no allocation per session beyond the shared name.
+    by_user: HashMap<Arc<str>, SmallVec<[SessionKey; 1]>>,
     shared: Arc<Shared>,
 }
 
@@ -606,18 +610,23 @@ impl<S> SessionTable<S> {
 
     /// Records the authenticated user name (for duplicate-user checks and accounting).
     pub fn set_user(&mut self, key: SessionKey, user: Option<&str>) -> Result<(), TableError> {
-        let e = self.entry_mut(key)?;
-        let old = std::mem::replace(&mut e.user, user.map(Box::from));
+        let old = self.entry_mut(key)?.user.take();
         if let Some(o) = old {
             if let Some(v) = self.by_user.get_mut(&o) {
-                v.retain(|&k| k != key);
+                v.retain(|k| *k != key);
                 if v.is_empty() {
                     self.by_user.remove(&o);
                 }
             }
         }
         if let Some(u) = user {
-            self.by_user.entry(Box::from(u)).or_default().push(key);
+            // The index's copy of the name if the user has another session, else a new one.
+            let name = match self.by_user.get_key_value(u) {
+                Some((name, _)) => name.clone(),
+                None => Arc::from(u),
+            };
+            self.by_user.entry(name.clone()).or_default().push(key);
+            self.entry_mut(key)?.user = Some(name);
         }
         Ok(())
     }
@@ -628,7 +637,7 @@ impl<S> SessionTable<S> {
 
     /// The sessions of a user, oldest first (for `allow_duplicate_users no`).
     pub fn by_user(&self, user: &str) -> &[SessionKey] {
-        self.by_user.get(user).map(Vec::as_slice).unwrap_or(&[])
+        self.by_user.get(user).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
     /// Makes the session visible to the data plane with `info` (IPCP is up). Publishing again
