@@ -4,7 +4,7 @@
 //! Sans-IO: every entry point takes `now`; packets and layer signals are queued and taken with
 //! [`Fsm::poll_output`]; the restart timer deadline is [`Fsm::poll_timeout`].
 
-use std::collections::VecDeque;
+use crate::queue::Queue;
 use std::time::{Duration, Instant};
 
 use crate::error::DecodeError;
@@ -146,7 +146,7 @@ pub struct Fsm<N: Negotiator> {
     request_options: Vec<u8>,
     reply_seen: bool,
     terminate_reason: Vec<u8>,
-    output: VecDeque<FsmOutput>,
+    output: Queue<FsmOutput>,
     stats: FsmStats,
 }
 
@@ -182,7 +182,7 @@ impl<N: Negotiator> Fsm<N> {
             request_options: Vec::new(),
             reply_seen: false,
             terminate_reason: Vec::new(),
-            output: VecDeque::new(),
+            output: Queue::new(),
             stats: FsmStats::default(),
         }
     }
@@ -219,7 +219,7 @@ impl<N: Negotiator> Fsm<N> {
 
     /// Next queued output.
     pub fn poll_output(&mut self) -> Option<FsmOutput> {
-        crate::queue::pop_releasing(&mut self.output)
+        self.output.pop_front()
     }
 
     /// Lower layer up.
@@ -270,7 +270,7 @@ impl<N: Negotiator> Fsm<N> {
         self.timer = None;
         self.restart_count = 0;
         self.failures = 0;
-        self.output = VecDeque::new();
+        self.output.clear();
     }
 
     /// Restart timer expiry: TO+ or TO- (RFC 1661 §4.3). Does nothing before the deadline.

@@ -134,7 +134,8 @@ pub struct Lcp {
     mru: u16,
     auth_index: Option<usize>,
     magic: u32,
-    rejected: [bool; 32],
+    /// Bit k: the peer rejected option type k (k < 32; types above are never ours).
+    rejected: u32,
     negotiated: LcpNegotiated,
     /// Configure-Requests carrying one of our magic numbers in this negotiation (RFC 1661
     /// §6.4); like pppd, counted until the negotiation restarts, not only consecutively, since
@@ -154,7 +155,7 @@ impl Lcp {
             entropy,
             auth_index: None,
             magic: 0,
-            rejected: [false; 32],
+            rejected: 0,
             negotiated: LcpNegotiated::default(),
             magic_collisions: 0,
             recent_magics: [0; 4],
@@ -198,7 +199,8 @@ impl Lcp {
     }
 
     fn is_rejected(&self, k: u8) -> bool {
-        self.rejected.get(usize::from(k)).copied().unwrap_or(false)
+        1u32.checked_shl(u32::from(k))
+            .is_some_and(|bit| self.rejected & bit != 0)
     }
 
     fn wanted_auth(&self) -> Option<AuthMethod> {
@@ -392,8 +394,8 @@ impl Negotiator for Lcp {
 
     fn rejected(&mut self, options: &[LcpOption]) {
         for o in options {
-            if let Some(r) = self.rejected.get_mut(usize::from(o.kind())) {
-                *r = true;
+            if let Some(bit) = 1u32.checked_shl(u32::from(o.kind())) {
+                self.rejected |= bit;
             }
             match o {
                 LcpOption::MagicNumber(_) => self.magic = 0,
@@ -416,7 +418,7 @@ impl Negotiator for Lcp {
         self.recent_magics = [0; 4];
         self.magic_collisions = 0;
         self.new_magic();
-        self.rejected = [false; 32];
+        self.rejected = 0;
         self.auth_refused = false;
         self.negotiated = LcpNegotiated {
             our_mru: 1500,

@@ -1,20 +1,51 @@
 //! Output queues that hold no memory while empty.
 //!
-//! A link's queues (frames to send, events, an automaton's outputs) fill in bursts during
-//! negotiation and then stay empty for the life of the session. A `VecDeque` keeps its
-//! buffer after the last pop, so every idle link held ~640 bytes of empty queue capacity
-//! (tests/bench/host/l2tpns-scale.sh, docs/BENCHMARKS.md "Where a session's bytes go").
-//! Giving the buffer back when the queue runs dry costs one allocation per burst.
+//! A link's queues (frames to send, events, each automaton's outputs) fill in bursts during
+//! negotiation and then stay empty for the life of the session. A `VecDeque` keeps its buffer
+//! after the last pop and is 32 bytes even when empty: four of them per link held ~770 bytes
+//! of every idle session (tests/bench/host/l2tpns-scale.sh, docs/BENCHMARKS.md "Where a
+//! session's bytes go"). A [`Queue`] is one pointer, allocated for a burst and freed when it
+//! runs dry.
 
 use std::collections::VecDeque;
 
-/// `q.pop_front()`, releasing the buffer once the queue is empty.
-pub(crate) fn pop_releasing<T>(q: &mut VecDeque<T>) -> Option<T> {
-    let item = q.pop_front();
-    if q.is_empty() && q.capacity() > 0 {
-        *q = VecDeque::new();
+/// A FIFO that is a null pointer while empty.
+#[derive(Debug, Clone)]
+pub(crate) struct Queue<T>(Option<Box<VecDeque<T>>>);
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue(None)
     }
-    item
+}
+
+impl<T> Queue<T> {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn push_back(&mut self, item: T) {
+        self.0.get_or_insert_with(Box::default).push_back(item);
+    }
+
+    /// The oldest item; the buffer is freed when this empties the queue.
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
+        let q = self.0.as_mut()?;
+        let item = q.pop_front();
+        if q.is_empty() {
+            self.0 = None;
+        }
+        item
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    #[cfg(test)]
+    fn holds_memory(&self) -> bool {
+        self.0.is_some()
+    }
 }
 
 #[cfg(test)]
@@ -22,12 +53,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_emptied_queue_holds_no_buffer() {
-        let mut q: VecDeque<u32> = (0..5).collect();
-        assert_eq!(pop_releasing(&mut q), Some(0));
-        assert!(q.capacity() >= 4, "not empty yet: the buffer stays");
-        while pop_releasing(&mut q).is_some() {}
-        assert_eq!(q.capacity(), 0);
-        assert_eq!(pop_releasing(&mut q), None);
+    fn fifo_order_and_no_memory_once_empty() {
+        let mut q = Queue::new();
+        assert!(!q.holds_memory());
+        for i in 0..5 {
+            q.push_back(i);
+        }
+        assert_eq!(q.pop_front(), Some(0));
+        assert!(q.holds_memory(), "not empty yet");
+        q.push_back(5);
+        let rest: Vec<_> = std::iter::from_fn(|| q.pop_front()).collect();
+        assert_eq!(rest, [1, 2, 3, 4, 5]);
+        assert!(!q.holds_memory());
+        assert_eq!(q.pop_front(), None);
+        q.push_back(9);
+        q.clear();
+        assert!(!q.holds_memory());
+        assert_eq!(
+            std::mem::size_of::<Queue<Vec<u8>>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

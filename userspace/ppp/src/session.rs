@@ -7,7 +7,6 @@
 //! for a verdict with [`Event::AuthRequest`] and takes the answer later through
 //! [`Session::auth_verdict`] (the daemon asks RADIUS in between).
 
-use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +23,7 @@ use crate::options::LcpOption;
 use crate::packet::{code, decode_options, encode_packet};
 use crate::pap::PapPacket;
 use crate::proxy::{ProxyAuth, ProxyAuthType, ProxyLcp};
+use crate::queue::Queue;
 use crate::snapshot::{AuthDecision, NcpSnapshot, NcpState, NotResumable, SessionSnapshot};
 use crate::state_table::State;
 
@@ -306,8 +306,8 @@ pub struct Session {
     echo_deadline: Option<Instant>,
     echo_outstanding: u32,
     loop_reported: bool,
-    transmit: VecDeque<Vec<u8>>,
-    events: VecDeque<Event>,
+    transmit: Queue<Vec<u8>>,
+    events: Queue<Event>,
     stats: SessionStats,
 }
 
@@ -336,8 +336,8 @@ impl Session {
             echo_deadline: None,
             echo_outstanding: 0,
             loop_reported: false,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            transmit: Queue::new(),
+            events: Queue::new(),
             stats: SessionStats::default(),
         }
     }
@@ -429,12 +429,12 @@ impl Session {
 
     /// The next PPP frame to send on the L2TP session.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        crate::queue::pop_releasing(&mut self.transmit)
+        self.transmit.pop_front()
     }
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        crate::queue::pop_releasing(&mut self.events)
+        self.events.pop_front()
     }
 
     /// The earliest deadline at which [`Session::handle_timeout`] must be called.
