@@ -11,10 +11,6 @@ use clap::{ArgAction, Parser};
 use lns::daemon::{Daemon, Exit};
 use lns::startup::{self, Startup};
 
-/// mimalloc instead of glibc's malloc: see Cargo.toml.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// L2TP Network Server: terminates L2TP tunnels and PPP sessions from LACs, authenticates
 /// users with RADIUS and routes their traffic through one TUN device.
 #[derive(Debug, Parser)]

@@ -560,6 +560,17 @@ impl Endpoint {
         s
     }
 
+    /// The session record takes the table's copy of the user name (set just before), so a
+    /// session holds its name once (docs/BENCHMARKS.md, "Where a session's bytes go").
+    pub(crate) fn share_user(&mut self, key: SessionKey) {
+        let name = self.table.user_shared(key);
+        if let Some(s) = self.table.get_mut(key) {
+            if name.is_some() {
+                s.user = name;
+            }
+        }
+    }
+
     pub(crate) fn call_of(&self, key: SessionKey) -> Option<CallId> {
         self.table.ids(key)
     }

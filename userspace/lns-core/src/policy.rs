@@ -196,7 +196,7 @@ impl Endpoint {
             return Reply::Error(e);
         }
         let after = s.policy.to_policy();
-        let user = s.user.clone().unwrap_or_default();
+        let user = s.user_name();
         if before != after {
             log::info!(
                 "{} ({user}): policy {}",
@@ -325,15 +325,16 @@ impl Endpoint {
         });
         if let Some(u) = user.filter(|u| !u.is_empty()) {
             if let Some(s) = self.table.get_mut(key) {
-                s.user = Some(u.clone());
+                s.user = Some(u.as_str().into());
             }
             let _ = self.table.set_user(key, Some(&u));
+            self.share_user(key);
         }
         self.garden_left(now, key);
         match self.table.get(key) {
             Some(s) => Reply::Policy {
                 id: key.index(),
-                user: s.user.clone().unwrap_or_default(),
+                user: s.user_name(),
                 policy: s.policy.to_policy(),
             },
             None => Reply::Error(CommandError::NoSuchSession),
@@ -447,7 +448,7 @@ impl Endpoint {
             return;
         };
         let before = sess.policy.to_policy();
-        let user = sess.user.clone().unwrap_or_default();
+        let user = sess.user_name();
         // Worked on by value: most logins end with no policy, which then stays unboxed.
         let mut policy = before.clone();
         let mut sp = crate::plugins::SessionPolicy {
@@ -509,6 +510,7 @@ impl Endpoint {
             return crate::radius_glue::reject("address in use");
         }
         let _ = self.table.set_user(key, Some(user));
+        self.share_user(key);
         let s = &self.config.settings;
         let dns = [s.primary_dns, s.secondary_dns].map(|d| Some(d).filter(|d| !d.is_unspecified()));
         let Some(sess) = self.table.get_mut(key) else {
@@ -552,7 +554,7 @@ impl Endpoint {
         };
         let mut env: Vec<(String, String)> = vec![
             ("L2TPNS_SESSION".into(), key.index().to_string()),
-            ("L2TPNS_USER".into(), s.user.clone().unwrap_or_default()),
+            ("L2TPNS_USER".into(), s.user_name()),
             ("L2TPNS_PEER".into(), s.peer.to_string()),
             (
                 "L2TPNS_ACCT_SESSION_ID".into(),

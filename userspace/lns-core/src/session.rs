@@ -120,7 +120,8 @@ pub struct Sess {
     pub socket: u16,
     pub calling_station: Option<Vec<u8>>,
     pub called_station: Option<Vec<u8>>,
-    pub user: Option<String>,
+    /// Shared with the session table once it has the name ([`Sess::share_user`]).
+    pub user: Option<std::sync::Arc<str>>,
     /// Access-Request in flight.
     pub auth_request: Option<RequestId>,
     pub address: Option<(Ipv4Addr, AddressSource)>,
@@ -145,6 +146,11 @@ pub struct Sess {
 }
 
 impl Sess {
+    /// The user name, empty when none yet.
+    pub fn user_name(&self) -> String {
+        self.user.as_deref().unwrap_or_default().to_owned()
+    }
+
     pub fn new(peer: SocketAddrV4, socket: u16, acct_session_id: AcctSessionId) -> Self {
         Sess {
             peer,

@@ -49,7 +49,7 @@ impl Endpoint {
                 socket: s.socket,
                 calling_station: s.calling_station.clone(),
                 called_station: s.called_station.clone(),
-                user: s.user.clone().unwrap_or_default(),
+                user: s.user_name(),
                 address: s.address,
                 dns: s.dns,
                 routes: self.table.routes(key).to_vec(),
@@ -143,7 +143,7 @@ impl Endpoint {
         let mut sess = Sess::new(s.peer, s.socket, acct_id);
         sess.calling_station = s.calling_station.clone();
         sess.called_station = s.called_station.clone();
-        sess.user = Some(s.user.clone());
+        sess.user = Some(s.user.as_str().into());
         sess.address = s.address;
         sess.dns = s.dns;
         sess.class = s.class.clone();
@@ -174,6 +174,7 @@ impl Endpoint {
         self.calls.resume_link(now, call, link);
         self.peer_socket.insert(SocketAddr::V4(s.peer), s.socket);
         let _ = self.table.set_user(key, Some(&s.user));
+        self.share_user(key);
         if let Some((a, _)) = s.address {
             if let Err(e) = self.table.set_address(key, a) {
                 log::warn!("{}: {e}", SessionName::of(key));

@@ -631,6 +631,12 @@ impl<S> SessionTable<S> {
         Ok(())
     }
 
+    /// The table's copy of the user name, for an owner that keeps the name too (one
+    /// allocation per session, not one per holder).
+    pub fn user_shared(&self, key: SessionKey) -> Option<Arc<str>> {
+        self.entry(key)?.user.clone()
+    }
+
     pub fn user(&self, key: SessionKey) -> Option<&str> {
         self.entry(key)?.user.as_deref()
     }
