@@ -47,8 +47,8 @@ impl Endpoint {
         if let Some((a, _)) = s.address {
             attrs.push(Attribute::FramedIpAddress(a));
         }
-        for class in &s.class {
-            attrs.push(Attribute::Class(class.clone()));
+        for class in s.class.iter() {
+            attrs.push(Attribute::Class(class.to_vec()));
         }
         // What autothrottle and autosnoop applied, echoed (`plugin_radius_account`).
         for pair in self.plugins.radius_account(&s.policy) {

@@ -412,7 +412,7 @@ impl Endpoint {
         sess.dns = dns;
         for a in &p.attributes {
             match a {
-                Attribute::Class(c) => sess.class.push(c.clone()),
+                Attribute::Class(c) => sess.class.push(c),
                 Attribute::SessionTimeout(t) if *t > 0 => {
                     sess.session_deadline = Some(now + Duration::from_secs(u64::from(*t)))
                 }

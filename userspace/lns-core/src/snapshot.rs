@@ -53,7 +53,7 @@ impl Endpoint {
                 address: s.address,
                 dns: s.dns,
                 routes: self.table.routes(key).to_vec(),
-                class: s.class.clone(),
+                class: s.class.to_vec(),
                 acct_session_id: s.acct_session_id.to_string(),
                 session_timeout_left: s.session_deadline.map(|d| d.saturating_duration_since(now)),
                 idle_timeout: s.idle_timeout,
@@ -146,7 +146,7 @@ impl Endpoint {
         sess.user = Some(s.user.as_str().into());
         sess.address = s.address;
         sess.dns = s.dns;
-        sess.class = s.class.clone();
+        sess.class = s.class.iter().collect();
         sess.session_deadline = s.session_deadline(now, elapsed);
         sess.idle_timeout = s.idle_timeout;
         sess.interim = s.interim;
