@@ -122,7 +122,8 @@ pub struct LcpNegotiated {
     /// The peer wants short sequence numbers.
     pub peer_ssnhf: bool,
     /// The peer's Endpoint Discriminator.
-    pub peer_endpoint: Option<(u8, Vec<u8>)>,
+    /// Boxed: multilink is rare, and this struct lives in every link's LCP.
+    pub peer_endpoint: Option<Box<(u8, Vec<u8>)>>,
 }
 
 /// The LCP [`Negotiator`].
@@ -264,7 +265,7 @@ impl Lcp {
                 Ok(())
             }
             LcpOption::EndpointDiscriminator { class, address } if self.config.accept_multilink => {
-                n.peer_endpoint = Some((*class, address.clone()));
+                n.peer_endpoint = Some(Box::new((*class, address.clone())));
                 Ok(())
             }
             _ => Err(None),
