@@ -9,7 +9,7 @@
 #   NETEDGE_BIN_DIR=target/release tests/bench/host/l2tpns-scale.sh
 # Tunables: TUNNELS (10), SESSIONS per tunnel (7000), POOL (10.210.0.0/15: 131 070 addresses),
 # RATE (probes per second over all sessions, 5000), TRAFFIC (seconds of probes, 30),
-# ACCOUNTING (no; yes doubles the RADIUS work), SETUP_WINDOW (4000), RSS_BOUND_KIB (per session, 8),
+# ACCOUNTING (no; yes doubles the RADIUS work), SETUP_WINDOW (4000), RSS_BOUND_KIB (per session, 2),
 # RADIUS_THREADS (FreeRADIUS threaded with N workers instead of `-X`; daemon-env.inc),
 # LNS_PREFIX (a command the daemon runs under, e.g. "heaptrack -o /tmp/lns"; RSS is then not
 # the daemon's own).
@@ -36,12 +36,10 @@ SETUP_TIMEOUT=${SETUP_TIMEOUT:-600}
 # exchanges a second at 250 000 sessions: on this 2-core host they took the daemon's and the
 # LAC's time from the set-up (70 sessions/s instead of 2 500). Empty: the daemon's default.
 ECHO_TIMEOUT=${ECHO_TIMEOUT:-}
-# Why 8 KiB: the daemon keeps per session an L2TP call, a PPP link (LCP/IPCP automata), the
-# session-table entry and its two lookup keys, the pool entry and accounting counters: about 2 KiB
-# of heap. 8 KiB leaves room for allocator slack and hash-table growth steps (doubling), and still
-# means 1 million sessions in 8 GiB. A leak per session or a fixed per-session buffer (the C
-# daemon's style) would break it.
-RSS_BOUND_KIB=${RSS_BOUND_KIB:-8}
+# Why 2 KiB: issue 14's target for an idle session (1 949 B at 70 000 on 2026-12-08; 4 045 B
+# before the cuts of docs/BENCHMARKS.md "Where a session's bytes go"). A leak per session, a
+# fixed per-session buffer (the C daemon's style) or a queue that keeps its buffer breaks it.
+RSS_BOUND_KIB=${RSS_BOUND_KIB:-2}
 read -r -a lns_prefix <<<"${LNS_PREFIX:-}"
 total=$((TUNNELS * SESSIONS))
 bench() { echo "# bench: $*"; }
