@@ -34,7 +34,7 @@ fn lns() -> Endpoint {
         engine,
         Box::new(|_, _| {
             let c = SessionConfig::authenticator(b"lns", Ipv4Addr::new(100, 64, 0, 1));
-            (c, [9; 16])
+            (c.into(), [9; 16])
         }),
     )
 }
@@ -90,7 +90,7 @@ pub fn record_conversation() -> Vec<u8> {
         Box::new(|_, _| {
             let mut c = SessionConfig::peer(b"user", b"password");
             c.lcp.auth = vec![ppp::lcp::AuthMethod::Pap];
-            (c, [3; 16])
+            (c.into(), [3; 16])
         }),
     );
     let mut lns = lns();

@@ -434,7 +434,7 @@ fn run(args: &Args) -> Result<Report, String> {
             let i = idx.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut seed = [0u8; 16];
             OsRng.fill_bytes(&mut seed);
-            (peer_config(&user, &password, auth, i), seed)
+            (peer_config(&user, &password, auth, i).into(), seed)
         }),
     );
     let start = Instant::now();

@@ -39,7 +39,7 @@ fn spawn_lns(stop: Arc<AtomicBool>) -> (SocketAddr, thread::JoinHandle<u64>) {
                  },
                  _| {
                     let c = SessionConfig::authenticator(b"test-lns", Ipv4Addr::new(100, 64, 0, 1));
-                    (c, [(t ^ s) as u8; 16])
+                    (c.into(), [(t ^ s) as u8; 16])
                 },
             ),
         );

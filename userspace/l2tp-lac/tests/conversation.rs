@@ -40,7 +40,7 @@ fn lac_endpoint(secret: Option<&[u8]>, password: &'static [u8]) -> Endpoint {
                   _| {
                 let mut c = SessionConfig::peer(USER, password);
                 c.echo_interval = None;
-                (c, [t as u8 ^ s as u8; 16])
+                (c.into(), [t as u8 ^ s as u8; 16])
             },
         ),
     )
@@ -64,7 +64,7 @@ fn lns_endpoint(secret: Option<&[u8]>, method: AuthMethod) -> Endpoint {
                 let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
                 c.lcp.auth = vec![method];
                 c.echo_interval = None;
-                (c, [0x80 ^ t as u8 ^ s as u8; 16])
+                (c.into(), [0x80 ^ t as u8 ^ s as u8; 16])
             },
         ),
     )
@@ -93,7 +93,7 @@ fn lns_endpoint_with_keepalive(interval: Duration, failures: u32) -> Endpoint {
                 c.lcp.auth = vec![AuthMethod::Pap];
                 c.echo_interval = Some(interval);
                 c.echo_max_failures = failures;
-                (c, [0x40 ^ t as u8 ^ s as u8; 16])
+                (c.into(), [0x40 ^ t as u8 ^ s as u8; 16])
             },
         ),
     )

@@ -55,7 +55,7 @@ impl Net {
                     let mut c = SessionConfig::authenticator(b"lns.example", LNS_IP);
                     c.lcp.auth = lns_auth.clone();
                     c.echo_interval = None;
-                    (c, [0x80 ^ t as u8 ^ s as u8; 16])
+                    (c.into(), [0x80 ^ t as u8 ^ s as u8; 16])
                 },
             ),
         );

@@ -7,7 +7,7 @@
 //!
 //! What survives: the peer's address and ids, our ids, the reliable channel's Ns/Nr and peer
 //! window, every unacknowledged control message we sent (already encoded, so hidden AVPs stay
-//! valid), the peer's host name, and each established call (ids, [`CallInfo`], data Ns).
+//! valid), the peer's host name, and each established call (ids, whether it is sequenced, data Ns).
 //!
 //! What does not, and why:
 //! * Tunnels and calls still in their handshake (SCCRQ..SCCCN, ICRQ..ICCN). Resuming half a
@@ -72,7 +72,8 @@ pub struct SessionSnapshot {
     pub id: SessionId,
     /// The peer's session id.
     pub peer_id: SessionId,
-    /// What the call carried (ICRQ/ICCN AVPs, sequencing).
+    /// What the engine keeps of the call's parameters after set-up: `sequencing_required`
+    /// (the rest went to the application with `SessionUp`, which keeps what it needs).
     pub call: CallInfo,
     /// Ns of the next data message when the peer required sequencing.
     pub data_ns: u16,

@@ -52,7 +52,13 @@ enum SessionState {
 struct Session {
     peer_id: SessionId,
     state: SessionState,
-    call: CallInfo,
+    /// The call's parameters (ICRQ, ICCN) until the application has them with `SessionUp`;
+    /// after that the engine needs only `sequencing_required`. Keeping ~300 bytes of them
+    /// for the life of every call was an LNS's third largest cost per session
+    /// (docs/BENCHMARKS.md, "Where a session's bytes go").
+    call: Option<Box<CallInfo>>,
+    /// The LAC required sequenced data (RFC 2661 §5.4), once `call` is handed over.
+    sequencing_required: bool,
     /// When the setup started; only meaningful before `Established`.
     since: Instant,
     /// Ns of the next data message, used when the LAC required sequencing.
@@ -87,6 +93,32 @@ pub(crate) struct Tunnel {
     announced: bool,
     /// The engine is at `max_tunnels`: refuse the SCCRQ.
     pub over_capacity: bool,
+}
+
+impl Session {
+    fn new(peer_id: SessionId, state: SessionState, call: CallInfo, now: Instant) -> Self {
+        Session {
+            peer_id,
+            state,
+            sequencing_required: call.sequencing_required,
+            call: Some(Box::new(call)),
+            since: now,
+            data_ns: 0,
+        }
+    }
+
+    fn sequencing_required(&self) -> bool {
+        self.call
+            .as_ref()
+            .map_or(self.sequencing_required, |c| c.sequencing_required)
+    }
+
+    /// The call's parameters for `SessionUp` (once); the session keeps what it still needs.
+    fn hand_over_call(&mut self) -> Box<CallInfo> {
+        let call = self.call.take().unwrap_or_default();
+        self.sequencing_required = call.sequencing_required;
+        call
+    }
 }
 
 impl Tunnel {
@@ -151,7 +183,7 @@ impl Tunnel {
     pub fn sequencing_required(&self, id: SessionId) -> bool {
         self.sessions
             .get(&id)
-            .is_some_and(|s| s.call.sequencing_required)
+            .is_some_and(|s| s.sequencing_required())
     }
     /// Take the Ns for the next data message of call `id`.
     pub fn take_data_ns(&mut self, id: SessionId) -> u16 {
@@ -352,11 +384,11 @@ impl Tunnel {
                 break;
             }
             self.unannounced.pop_front();
-            if let Some(s) = self.sessions.get(&session) {
+            if let Some(s) = self.sessions.get_mut(&session) {
                 ctx.events.push_back(Event::SessionUp {
                     tunnel: self.id,
                     session,
-                    call: Box::new(s.call.clone()),
+                    call: s.hand_over_call(),
                 });
             }
         }
@@ -759,13 +791,7 @@ impl Tunnel {
                 self.note_setup(now);
                 self.sessions.insert(
                     local,
-                    Session {
-                        peer_id: peer_sid,
-                        state: SessionState::WaitConnect,
-                        call,
-                        since: now,
-                        data_ns: 0,
-                    },
+                    Session::new(peer_sid, SessionState::WaitConnect, call, now),
                 );
                 let icrp = Message::new(
                     MessageType::Icrp,
@@ -833,7 +859,9 @@ impl Tunnel {
                         };
                         s.peer_id = peer_sid;
                         let mut avps = Vec::new();
-                        s.call.iccn_avps(ctx.cfg.hide_avps, &mut avps);
+                        if let Some(call) = &s.call {
+                            call.iccn_avps(ctx.cfg.hide_avps, &mut avps);
+                        }
                         let iccn_ns = self.chan.ns_next;
                         if let Err(e) =
                             self.send(ctx, now, peer_sid, Message::new(MessageType::Iccn, avps))
@@ -852,12 +880,14 @@ impl Tunnel {
                         self.unannounced.push_back((iccn_ns, session_id));
                     }
                     (T::Iccn, SessionState::WaitConnect) => {
-                        s.call.absorb(msg);
+                        if let Some(call) = &mut s.call {
+                            call.absorb(msg);
+                        }
                         s.state = SessionState::Established;
                         ctx.events.push_back(Event::SessionUp {
                             tunnel: self.id,
                             session: session_id,
-                            call: Box::new(s.call.clone()),
+                            call: s.hand_over_call(),
                         });
                     }
                     (T::Wen, SessionState::Established) => {
@@ -937,13 +967,7 @@ impl Tunnel {
         self.note_setup(now);
         self.sessions.insert(
             local,
-            Session {
-                peer_id: SessionId::CONTROL,
-                state: SessionState::WaitReply,
-                call,
-                since: now,
-                data_ns: 0,
-            },
+            Session::new(SessionId::CONTROL, SessionState::WaitReply, call, now),
         );
         Ok(local)
     }
@@ -1133,7 +1157,11 @@ impl Tunnel {
             .map(|(id, s)| SessionSnapshot {
                 id: *id,
                 peer_id: s.peer_id,
-                call: s.call.clone(),
+                // What the engine keeps of the call after set-up (see `Session::call`).
+                call: CallInfo {
+                    sequencing_required: s.sequencing_required(),
+                    ..CallInfo::default()
+                },
                 data_ns: s.data_ns,
             })
             .collect();
@@ -1190,7 +1218,8 @@ impl Tunnel {
                 Session {
                     peer_id: s.peer_id,
                     state: SessionState::Established,
-                    call: s.call,
+                    call: None,
+                    sequencing_required: s.call.sequencing_required,
                     since: now,
                     data_ns: s.data_ns,
                 },

@@ -37,7 +37,7 @@ impl Endpoint {
         let Some(c) = self.table.counters(key) else {
             return;
         };
-        let user = s.user.clone().unwrap_or_default();
+        let user = s.user_name();
         let mut attrs = vec![
             Attribute::AcctStatusType(status),
             Attribute::UserName(user.into_bytes()),
@@ -47,8 +47,8 @@ impl Endpoint {
         if let Some((a, _)) = s.address {
             attrs.push(Attribute::FramedIpAddress(a));
         }
-        for class in &s.class {
-            attrs.push(Attribute::Class(class.clone()));
+        for class in s.class.iter() {
+            attrs.push(Attribute::Class(class.to_vec()));
         }
         // What autothrottle and autosnoop applied, echoed (`plugin_radius_account`).
         for pair in self.plugins.radius_account(&s.policy) {
@@ -104,7 +104,7 @@ impl Endpoint {
         }
         self.ended.push(EndedUsage {
             throttled: s.policy.is_throttled(),
-            user: s.user.clone().unwrap_or_default(),
+            user: s.user_name(),
             ip: s.address.map(|a| a.0),
             octets_in: c.octets_in.load(Ordering::Relaxed) - s.dumped.0,
             octets_out: c.octets_out.load(Ordering::Relaxed) - s.dumped.1,
@@ -133,7 +133,7 @@ impl Endpoint {
                 live.push((
                     s.policy.is_throttled(),
                     key,
-                    s.user.clone().unwrap_or_default(),
+                    s.user_name(),
                     s.address,
                     i,
                     o,

@@ -88,7 +88,7 @@ impl Endpoint {
                 let mut users: BTreeMap<String, usize> = BTreeMap::new();
                 for (_, s) in self.table.iter() {
                     if let Some(u) = &s.user {
-                        *users.entry(u.clone()).or_default() += 1;
+                        *users.entry(u.to_string()).or_default() += 1;
                     }
                 }
                 Reply::Users(users.into_iter().collect())
@@ -108,7 +108,7 @@ impl Endpoint {
                             in_use,
                             session: key.map(|k| k.index()),
                             user: holder
-                                .and_then(|s| s.user.clone())
+                                .and_then(|s| s.user.as_deref().map(str::to_owned))
                                 .or_else(|| last.map(str::to_owned)),
                         }
                     })
@@ -192,7 +192,7 @@ impl Endpoint {
         let user = self
             .table
             .get(key)
-            .and_then(|s| s.user.clone())
+            .map(|s| s.user_name())
             .unwrap_or_default();
         log::debug!(
             "{} {} ({user}): {reason}",
@@ -224,7 +224,9 @@ impl Endpoint {
             .filter(|(k, s)| {
                 s.address.is_some()
                     && m.session.is_none_or(|id| k.index() == id)
-                    && m.user.as_ref().is_none_or(|u| s.user.as_ref() == Some(u))
+                    && m.user
+                        .as_ref()
+                        .is_none_or(|u| s.user.as_deref() == Some(u.as_str()))
                     && m.acct_session_id
                         .as_ref()
                         .is_none_or(|a| s.acct_session_id.to_string().eq_ignore_ascii_case(a))
@@ -254,7 +256,7 @@ impl Endpoint {
             let user = self
                 .table
                 .get(key)
-                .and_then(|s| s.user.clone())
+                .map(|s| s.user_name())
                 .unwrap_or_default();
             log::debug!("disconnect {} ({user}): {reason}", SessionName::of(key));
             self.end_session(now, key, TerminateCause::AdminReset, true);
@@ -336,7 +338,7 @@ impl Endpoint {
             id: key.index(),
             tunnel: ids.tunnel,
             call: ids.session,
-            user: s.user.clone().unwrap_or_default(),
+            user: s.user_name(),
             address: s.address.map(|a| a.0),
             peer: std::net::SocketAddr::V4(s.peer),
             calling_station: s
@@ -357,7 +359,7 @@ impl Endpoint {
             acct_session_id: s.acct_session_id.to_string(),
             tx_connect_speed: s.tx_speed,
             rx_connect_speed: s.rx_speed,
-            policy: s.policy.clone(),
+            policy: s.policy.to_policy(),
             throttle: s
                 .policy
                 .is_throttled()
@@ -533,7 +535,8 @@ impl Endpoint {
             for key in keys {
                 let acls = &self.acls;
                 if let Some(s) = self.table.get_mut(key) {
-                    for f in [&mut s.policy.filter_in, &mut s.policy.filter_out] {
+                    let policy = &mut *s.policy;
+                    for f in [&mut policy.filter_in, &mut policy.filter_out] {
                         if f.as_deref().is_some_and(|n| !acls.contains(n)) {
                             *f = None;
                         }

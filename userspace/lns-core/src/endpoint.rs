@@ -114,6 +114,7 @@ pub struct Endpoint {
 /// a seed drawn from the endpoint's RNG stream.
 fn link_factory(config: ppp::session::SessionConfig, seed: [u8; 32]) -> l2tp_ppp::SessionFactory {
     let mut rng = ChaCha20Rng::from_seed(seed);
+    let config = std::sync::Arc::new(config);
     Box::new(move |_, _| {
         let mut s = [0u8; 16];
         rng.fill_bytes(&mut s);
@@ -557,6 +558,17 @@ impl Endpoint {
         let mut s = [0u8; 32];
         self.rng.fill_bytes(&mut s);
         s
+    }
+
+    /// The session record takes the table's copy of the user name (set just before), so a
+    /// session holds its name once (docs/BENCHMARKS.md, "Where a session's bytes go").
+    pub(crate) fn share_user(&mut self, key: SessionKey) {
+        let name = self.table.user_shared(key);
+        if let Some(s) = self.table.get_mut(key) {
+            if name.is_some() {
+                s.user = name;
+            }
+        }
     }
 
     pub(crate) fn call_of(&self, key: SessionKey) -> Option<CallId> {

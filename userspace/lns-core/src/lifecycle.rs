@@ -203,7 +203,7 @@ impl Endpoint {
             user: &mut user,
         });
         if let Some(s) = self.table.get_mut(key) {
-            s.user = Some(user.clone());
+            s.user = Some(user.as_str().into());
         }
         let mut attrs = vec![Attribute::UserName(user.clone().into_bytes())];
         self.nas_attributes(key, &mut attrs);
@@ -296,7 +296,7 @@ impl Endpoint {
         let user = self
             .table
             .get(key)
-            .and_then(|s| s.user.clone())
+            .map(|s| s.user_name())
             .unwrap_or_default();
         let allowed = p.code == Code::AccessAccept && !p.has_malformed_attribute();
         let mut garden = false;
@@ -384,6 +384,7 @@ impl Endpoint {
             return reject("address in use");
         }
         let _ = self.table.set_user(key, Some(&user));
+        self.share_user(key);
         for a in &p.attributes {
             if let Attribute::FramedRoute(text) = a {
                 match parse_framed_route(text) {
@@ -411,7 +412,7 @@ impl Endpoint {
         sess.dns = dns;
         for a in &p.attributes {
             match a {
-                Attribute::Class(c) => sess.class.push(c.clone()),
+                Attribute::Class(c) => sess.class.push(c),
                 Attribute::SessionTimeout(t) if *t > 0 => {
                     sess.session_deadline = Some(now + Duration::from_secs(u64::from(*t)))
                 }

@@ -58,6 +58,59 @@ impl Policy {
     }
 }
 
+/// A session's [`Policy`], boxed only once set: most subscribers have none, and the ~80
+/// bytes inline were paid by every session (docs/BENCHMARKS.md, "Where a session's bytes
+/// go"). Reads see [`Policy::default`] when unset; the first write allocates.
+#[derive(Debug, Clone, Default)]
+pub struct BoxedPolicy(Option<Box<Policy>>);
+
+static NO_POLICY: Policy = Policy {
+    throttle_in: None,
+    throttle_out: None,
+    snoop: None,
+    filter_in: None,
+    filter_out: None,
+    garden: false,
+};
+
+impl BoxedPolicy {
+    /// The policy by value (a saved session's, a hook's).
+    pub fn to_policy(&self) -> Policy {
+        (**self).clone()
+    }
+}
+
+impl From<Policy> for BoxedPolicy {
+    fn from(p: Policy) -> Self {
+        BoxedPolicy((p != NO_POLICY).then(|| Box::new(p)))
+    }
+}
+
+impl std::ops::Deref for BoxedPolicy {
+    type Target = Policy;
+    fn deref(&self) -> &Policy {
+        self.0.as_deref().unwrap_or(&NO_POLICY)
+    }
+}
+
+impl std::ops::DerefMut for BoxedPolicy {
+    fn deref_mut(&mut self) -> &mut Policy {
+        self.0.get_or_insert_with(Default::default)
+    }
+}
+
+impl PartialEq for BoxedPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<Policy> for BoxedPolicy {
+    fn eq(&self, other: &Policy) -> bool {
+        **self == *other
+    }
+}
+
 /// A change of throttle rates (kbit/s). `None` leaves a direction unthrottled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rates {
@@ -138,12 +191,12 @@ impl Endpoint {
         let Some(s) = self.table.get_mut(key) else {
             return Reply::Error(CommandError::NoSuchSession);
         };
-        let before = s.policy.clone();
+        let before = s.policy.to_policy();
         if let Err(e) = f(&mut s.policy) {
             return Reply::Error(e);
         }
-        let after = s.policy.clone();
-        let user = s.user.clone().unwrap_or_default();
+        let after = s.policy.to_policy();
+        let user = s.user_name();
         if before != after {
             log::info!(
                 "{} ({user}): policy {}",
@@ -272,16 +325,17 @@ impl Endpoint {
         });
         if let Some(u) = user.filter(|u| !u.is_empty()) {
             if let Some(s) = self.table.get_mut(key) {
-                s.user = Some(u.clone());
+                s.user = Some(u.as_str().into());
             }
             let _ = self.table.set_user(key, Some(&u));
+            self.share_user(key);
         }
         self.garden_left(now, key);
         match self.table.get(key) {
             Some(s) => Reply::Policy {
                 id: key.index(),
-                user: s.user.clone().unwrap_or_default(),
-                policy: s.policy.clone(),
+                user: s.user_name(),
+                policy: s.policy.to_policy(),
             },
             None => Reply::Error(CommandError::NoSuchSession),
         }
@@ -393,12 +447,14 @@ impl Endpoint {
         let Some(sess) = self.table.get_mut(key) else {
             return;
         };
-        let before = sess.policy.clone();
-        let user = sess.user.clone().unwrap_or_default();
+        let before = sess.policy.to_policy();
+        let user = sess.user_name();
+        // Worked on by value: most logins end with no policy, which then stays unboxed.
+        let mut policy = before.clone();
         let mut sp = crate::plugins::SessionPolicy {
             session: key.index(),
             user: &user,
-            policy: &mut sess.policy,
+            policy: &mut policy,
             default_rate,
             default_snoop,
         };
@@ -421,12 +477,13 @@ impl Endpoint {
                 ),
             }
         }
-        if sess.policy != before {
+        if policy != before {
             log::info!(
                 "{} ({user}): policy {}",
                 SessionName::of(key),
-                describe(&sess.policy)
+                describe(&policy)
             );
+            sess.policy = policy.into();
             self.apply_policy(key);
         }
     }
@@ -453,6 +510,7 @@ impl Endpoint {
             return crate::radius_glue::reject("address in use");
         }
         let _ = self.table.set_user(key, Some(user));
+        self.share_user(key);
         let s = &self.config.settings;
         let dns = [s.primary_dns, s.secondary_dns].map(|d| Some(d).filter(|d| !d.is_unspecified()));
         let Some(sess) = self.table.get_mut(key) else {
@@ -496,7 +554,7 @@ impl Endpoint {
         };
         let mut env: Vec<(String, String)> = vec![
             ("L2TPNS_SESSION".into(), key.index().to_string()),
-            ("L2TPNS_USER".into(), s.user.clone().unwrap_or_default()),
+            ("L2TPNS_USER".into(), s.user_name()),
             ("L2TPNS_PEER".into(), s.peer.to_string()),
             (
                 "L2TPNS_ACCT_SESSION_ID".into(),

@@ -49,11 +49,11 @@ impl Endpoint {
                 socket: s.socket,
                 calling_station: s.calling_station.clone(),
                 called_station: s.called_station.clone(),
-                user: s.user.clone().unwrap_or_default(),
+                user: s.user_name(),
                 address: s.address,
                 dns: s.dns,
                 routes: self.table.routes(key).to_vec(),
-                class: s.class.clone(),
+                class: s.class.to_vec(),
                 acct_session_id: s.acct_session_id.to_string(),
                 session_timeout_left: s.session_deadline.map(|d| d.saturating_duration_since(now)),
                 idle_timeout: s.idle_timeout,
@@ -61,7 +61,7 @@ impl Endpoint {
                 opened_at_unix: s.opened.map(|o| o.1),
                 dumped: s.dumped,
                 counters: SavedCounters::of(counters),
-                policy: s.policy.clone(),
+                policy: s.policy.to_policy(),
             });
         }
         SavedState::new(tunnels, sessions, self.pool.snapshot(), saved_at, boot_id)
@@ -84,11 +84,16 @@ impl Endpoint {
             }
         }
         let mut resumed = 0;
+        // One configuration shared by every resumed link, as the factory shares it.
+        let config = std::sync::Arc::new(crate::lifecycle::link_config(
+            &self.config,
+            &self.env.host_name,
+        ));
         for s in state.sessions {
             if !tunnels.contains(&s.tunnel) {
                 continue;
             }
-            if self.resume_session(now, elapsed, &s) {
+            if self.resume_session(now, elapsed, &s, &config) {
                 resumed += 1;
             } else {
                 self.calls.close_call(
@@ -106,13 +111,18 @@ impl Endpoint {
         resumed
     }
 
-    fn resume_session(&mut self, now: Instant, elapsed: Duration, s: &SavedSession) -> bool {
+    fn resume_session(
+        &mut self,
+        now: Instant,
+        elapsed: Duration,
+        s: &SavedSession,
+        config: &std::sync::Arc<ppp::session::SessionConfig>,
+    ) -> bool {
         let call = CallId::new(s.tunnel, s.session);
         let tag = format!("tunnel {} call {}", s.tunnel, s.session);
         let mut seed = [0u8; 16];
         self.rng.fill_bytes(&mut seed);
-        let config = crate::lifecycle::link_config(&self.config, &self.env.host_name);
-        let link = match PppLink::resume(config, seed, s.ppp.clone(), now) {
+        let link = match PppLink::resume(config.clone(), seed, s.ppp.clone(), now) {
             Ok(l) => l,
             Err(e) => {
                 log::warn!("{tag}: not resumed: {e:?}");
@@ -133,10 +143,10 @@ impl Endpoint {
         let mut sess = Sess::new(s.peer, s.socket, acct_id);
         sess.calling_station = s.calling_station.clone();
         sess.called_station = s.called_station.clone();
-        sess.user = Some(s.user.clone());
+        sess.user = Some(s.user.as_str().into());
         sess.address = s.address;
         sess.dns = s.dns;
-        sess.class = s.class.clone();
+        sess.class = s.class.iter().collect();
         sess.session_deadline = s.session_deadline(now, elapsed);
         sess.idle_timeout = s.idle_timeout;
         sess.interim = s.interim;
@@ -145,14 +155,15 @@ impl Endpoint {
             .opened_at_unix
             .map(|u| (self.env.clock.instant_of_unix(u, now), u));
         sess.dumped = s.dumped;
-        sess.policy = s.policy.clone();
+        let mut policy = s.policy.clone();
         // Access lists are the new configuration's: a name it lacks filters no more.
-        for f in [&mut sess.policy.filter_in, &mut sess.policy.filter_out] {
+        for f in [&mut policy.filter_in, &mut policy.filter_out] {
             if f.as_deref().is_some_and(|n| !self.acls.contains(n)) {
                 log::warn!("{tag}: access-list {} is gone", f.as_deref().unwrap_or(""));
                 *f = None;
             }
         }
+        sess.policy = policy.into();
         let key = match self.table.insert(call, sess) {
             Ok(k) => k,
             Err(e) => {
@@ -163,6 +174,7 @@ impl Endpoint {
         self.calls.resume_link(now, call, link);
         self.peer_socket.insert(SocketAddr::V4(s.peer), s.socket);
         let _ = self.table.set_user(key, Some(&s.user));
+        self.share_user(key);
         if let Some((a, _)) = s.address {
             if let Err(e) = self.table.set_address(key, a) {
                 log::warn!("{}: {e}", SessionName::of(key));

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use l2tp::{SessionId, TunnelId};
+use smallvec::SmallVec;
 
 /// A session's key: a slot plus a generation, so a stale key never finds a newer session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,16 +151,20 @@ struct Entry<S> {
     address: Option<Ipv4Addr>,
     routes: Vec<Route>,
     radius_id: Option<u32>,
-    user: Option<Box<str>>,
+    /// Shared with the `by_user` key: one copy of the name.
+    user: Option<Arc<str>>,
     counters: Arc<SessionCounters>,
     published: Option<Arc<DataPath>>,
     policy: Option<Arc<crate::policy::Policy>>,
 }
 
+/// Boxed entry: the slot vector grows by doubling, so up to half of it is spare capacity;
+/// spare 16-byte slots cost little, spare ~450-byte entries (the daemon's `Sess` inline) cost
+/// ~400 bytes per session after a doubling (docs/BENCHMARKS.md, "Where a session's bytes go").
 #[derive(Debug)]
 struct Slot<S> {
     generation: u32,
-    entry: Option<Entry<S>>,
+    entry: Option<Box<Entry<S>>>,
 }
 
 /// The maps the data plane reads.
@@ -263,7 +268,9 @@ pub struct SessionTable<S> {
     by_route: HashMap<Route, SessionKey>,
     route_length_counts: [u32; 33],
     by_radius: HashMap<u32, SessionKey>,
-    by_user: HashMap<Box<str>, Vec<SessionKey>>,
+    /// A user's sessions; one inline (most users have one session), so indexing by user
+    /// costs no allocation per session beyond the shared name.
+    by_user: HashMap<Arc<str>, SmallVec<[SessionKey; 1]>>,
     shared: Arc<Shared>,
 }
 
@@ -315,7 +322,7 @@ impl<S> SessionTable<S> {
         if self.by_ids.contains_key(&ids) {
             return Err(TableError::IdsInUse(ids));
         }
-        let entry = Entry {
+        let entry = Box::new(Entry {
             state,
             ids,
             address: None,
@@ -325,7 +332,7 @@ impl<S> SessionTable<S> {
             counters: Arc::default(),
             published: None,
             policy: None,
-        };
+        });
         let key = match self.free_slots.pop() {
             Some(index) => {
                 let slot = &mut self.slots[index as usize];
@@ -361,7 +368,7 @@ impl<S> SessionTable<S> {
         if slot.generation != key.generation {
             return None;
         }
-        slot.entry.as_ref()
+        slot.entry.as_deref()
     }
 
     fn entry_mut(&mut self, key: SessionKey) -> Result<&mut Entry<S>, TableError> {
@@ -372,7 +379,7 @@ impl<S> SessionTable<S> {
         if slot.generation != key.generation {
             return Err(TableError::NoSuchSession);
         }
-        slot.entry.as_mut().ok_or(TableError::NoSuchSession)
+        slot.entry.as_deref_mut().ok_or(TableError::NoSuchSession)
     }
 
     pub fn get(&self, key: SessionKey) -> Option<&S> {
@@ -603,20 +610,31 @@ impl<S> SessionTable<S> {
 
     /// Records the authenticated user name (for duplicate-user checks and accounting).
     pub fn set_user(&mut self, key: SessionKey, user: Option<&str>) -> Result<(), TableError> {
-        let e = self.entry_mut(key)?;
-        let old = std::mem::replace(&mut e.user, user.map(Box::from));
+        let old = self.entry_mut(key)?.user.take();
         if let Some(o) = old {
             if let Some(v) = self.by_user.get_mut(&o) {
-                v.retain(|&k| k != key);
+                v.retain(|k| *k != key);
                 if v.is_empty() {
                     self.by_user.remove(&o);
                 }
             }
         }
         if let Some(u) = user {
-            self.by_user.entry(Box::from(u)).or_default().push(key);
+            // The index's copy of the name if the user has another session, else a new one.
+            let name = match self.by_user.get_key_value(u) {
+                Some((name, _)) => name.clone(),
+                None => Arc::from(u),
+            };
+            self.by_user.entry(name.clone()).or_default().push(key);
+            self.entry_mut(key)?.user = Some(name);
         }
         Ok(())
+    }
+
+    /// The table's copy of the user name, for an owner that keeps the name too (one
+    /// allocation per session, not one per holder).
+    pub fn user_shared(&self, key: SessionKey) -> Option<Arc<str>> {
+        self.entry(key)?.user.clone()
     }
 
     pub fn user(&self, key: SessionKey) -> Option<&str> {
@@ -625,7 +643,7 @@ impl<S> SessionTable<S> {
 
     /// The sessions of a user, oldest first (for `allow_duplicate_users no`).
     pub fn by_user(&self, user: &str) -> &[SessionKey] {
-        self.by_user.get(user).map(Vec::as_slice).unwrap_or(&[])
+        self.by_user.get(user).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
     /// Makes the session visible to the data plane with `info` (IPCP is up). Publishing again

@@ -4,7 +4,7 @@
 //! Sans-IO: every entry point takes `now`; packets and layer signals are queued and taken with
 //! [`Fsm::poll_output`]; the restart timer deadline is [`Fsm::poll_timeout`].
 
-use std::collections::VecDeque;
+use crate::queue::Queue;
 use std::time::{Duration, Instant};
 
 use crate::error::DecodeError;
@@ -33,6 +33,33 @@ impl Default for FsmConfig {
             max_configure: 10,
             max_failure: 5,
         }
+    }
+}
+
+/// An automaton's copy of its [`FsmConfig`] in 16 bytes instead of 32 (two automata per PPP
+/// link, one per subscriber): the restart interval in milliseconds (saturating at 49 days).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    restart_ms: u32,
+    max_terminate: u32,
+    max_configure: u32,
+    max_failure: u32,
+}
+
+impl From<FsmConfig> for Limits {
+    fn from(c: FsmConfig) -> Self {
+        Limits {
+            restart_ms: u32::try_from(c.restart_interval.as_millis()).unwrap_or(u32::MAX),
+            max_terminate: c.max_terminate,
+            max_configure: c.max_configure,
+            max_failure: c.max_failure,
+        }
+    }
+}
+
+impl Limits {
+    fn restart_interval(&self) -> Duration {
+        Duration::from_millis(u64::from(self.restart_ms))
     }
 }
 
@@ -134,7 +161,7 @@ pub struct FsmStats {
 #[derive(Debug)]
 pub struct Fsm<N: Negotiator> {
     negotiator: N,
-    config: FsmConfig,
+    config: Limits,
     lcp: bool,
     state: State,
     restart_count: u32,
@@ -146,7 +173,7 @@ pub struct Fsm<N: Negotiator> {
     request_options: Vec<u8>,
     reply_seen: bool,
     terminate_reason: Vec<u8>,
-    output: VecDeque<FsmOutput>,
+    output: Queue<FsmOutput>,
     stats: FsmStats,
 }
 
@@ -171,7 +198,7 @@ impl<N: Negotiator> Fsm<N> {
     pub fn new(negotiator: N, config: FsmConfig, initial_id: u8) -> Self {
         Fsm {
             negotiator,
-            config,
+            config: Limits::from(config),
             lcp: N::PROTOCOL == protocol::LCP,
             state: State::Initial,
             restart_count: 0,
@@ -182,7 +209,7 @@ impl<N: Negotiator> Fsm<N> {
             request_options: Vec::new(),
             reply_seen: false,
             terminate_reason: Vec::new(),
-            output: VecDeque::new(),
+            output: Queue::new(),
             stats: FsmStats::default(),
         }
     }
@@ -494,7 +521,7 @@ impl<N: Negotiator> Fsm<N> {
                 }
                 Action::Zrc => {
                     self.restart_count = 0;
-                    self.timer = Some(now + self.config.restart_interval);
+                    self.timer = Some(now + self.config.restart_interval());
                 }
                 Action::Scr => self.send_configure_request(now, event),
                 Action::Sca | Action::Scn => {
@@ -516,7 +543,7 @@ impl<N: Negotiator> Fsm<N> {
                         &[&self.terminate_reason],
                     );
                     self.output.push_back(FsmOutput::Send(p));
-                    self.timer = Some(now + self.config.restart_interval);
+                    self.timer = Some(now + self.config.restart_interval());
                 }
                 Action::Sta => {
                     let p = crate::packet::encode_packet(code::TERMINATE_ACK, ctx.peer_id, &[]);
@@ -570,7 +597,7 @@ impl<N: Negotiator> Fsm<N> {
         );
         self.stats.configure_requests_sent += 1;
         self.output.push_back(FsmOutput::Send(p));
-        self.timer = Some(now + self.config.restart_interval);
+        self.timer = Some(now + self.config.restart_interval());
     }
 
     fn fresh_id(&mut self) -> u8 {

@@ -122,7 +122,8 @@ pub struct LcpNegotiated {
     /// The peer wants short sequence numbers.
     pub peer_ssnhf: bool,
     /// The peer's Endpoint Discriminator.
-    pub peer_endpoint: Option<(u8, Vec<u8>)>,
+    /// Boxed: multilink is rare, and this struct lives in every link's LCP.
+    pub peer_endpoint: Option<Box<(u8, Vec<u8>)>>,
 }
 
 /// The LCP [`Negotiator`].
@@ -134,7 +135,8 @@ pub struct Lcp {
     mru: u16,
     auth_index: Option<usize>,
     magic: u32,
-    rejected: [bool; 32],
+    /// Bit k: the peer rejected option type k (k < 32; types above are never ours).
+    rejected: u32,
     negotiated: LcpNegotiated,
     /// Configure-Requests carrying one of our magic numbers in this negotiation (RFC 1661
     /// §6.4); like pppd, counted until the negotiation restarts, not only consecutively, since
@@ -154,7 +156,7 @@ impl Lcp {
             entropy,
             auth_index: None,
             magic: 0,
-            rejected: [false; 32],
+            rejected: 0,
             negotiated: LcpNegotiated::default(),
             magic_collisions: 0,
             recent_magics: [0; 4],
@@ -198,7 +200,8 @@ impl Lcp {
     }
 
     fn is_rejected(&self, k: u8) -> bool {
-        self.rejected.get(usize::from(k)).copied().unwrap_or(false)
+        1u32.checked_shl(u32::from(k))
+            .is_some_and(|bit| self.rejected & bit != 0)
     }
 
     fn wanted_auth(&self) -> Option<AuthMethod> {
@@ -262,7 +265,7 @@ impl Lcp {
                 Ok(())
             }
             LcpOption::EndpointDiscriminator { class, address } if self.config.accept_multilink => {
-                n.peer_endpoint = Some((*class, address.clone()));
+                n.peer_endpoint = Some(Box::new((*class, address.clone())));
                 Ok(())
             }
             _ => Err(None),
@@ -392,8 +395,8 @@ impl Negotiator for Lcp {
 
     fn rejected(&mut self, options: &[LcpOption]) {
         for o in options {
-            if let Some(r) = self.rejected.get_mut(usize::from(o.kind())) {
-                *r = true;
+            if let Some(bit) = 1u32.checked_shl(u32::from(o.kind())) {
+                self.rejected |= bit;
             }
             match o {
                 LcpOption::MagicNumber(_) => self.magic = 0,
@@ -416,7 +419,7 @@ impl Negotiator for Lcp {
         self.recent_magics = [0; 4];
         self.magic_collisions = 0;
         self.new_magic();
-        self.rejected = [false; 32];
+        self.rejected = 0;
         self.auth_refused = false;
         self.negotiated = LcpNegotiated {
             our_mru: 1500,

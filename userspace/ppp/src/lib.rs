@@ -25,6 +25,7 @@ pub mod options;
 pub mod packet;
 pub mod pap;
 pub mod proxy;
+mod queue;
 pub mod session;
 pub mod snapshot;
 pub mod state_table;

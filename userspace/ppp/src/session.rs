@@ -7,8 +7,8 @@
 //! for a verdict with [`Event::AuthRequest`] and takes the answer later through
 //! [`Session::auth_verdict`] (the daemon asks RADIUS in between).
 
-use std::collections::VecDeque;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::chap::{md5_response, ChapPacket};
@@ -23,6 +23,7 @@ use crate::options::LcpOption;
 use crate::packet::{code, decode_options, encode_packet};
 use crate::pap::PapPacket;
 use crate::proxy::{ProxyAuth, ProxyAuthType, ProxyLcp};
+use crate::queue::Queue;
 use crate::snapshot::{AuthDecision, NcpSnapshot, NcpState, NotResumable, SessionSnapshot};
 use crate::state_table::State;
 
@@ -285,31 +286,36 @@ enum AuthClient {
 
 /// One PPP link.
 #[derive(Debug)]
+///
+/// Its size is a large part of an LNS's memory per session (one link per subscriber,
+/// docs/BENCHMARKS.md "Where a session's bytes go"): the configuration is shared by every
+/// link made from it, and what few links use (IPV6CP, a proxied login) is boxed.
 pub struct Session {
-    config: SessionConfig,
+    config: Arc<SessionConfig>,
     entropy: Entropy,
     phase: Phase,
     lcp: Fsm<Lcp>,
     ipcp: Option<Fsm<Ipcp>>,
-    ipv6cp: Option<Fsm<Ipv6cp>>,
+    ipv6cp: Option<Box<Fsm<Ipv6cp>>>,
     auth_server: AuthServer,
     auth_client: AuthClient,
     grant: Grant,
     close_reason: Option<CloseReason>,
-    proxy_request: Option<AuthRequest>,
+    proxy_request: Option<Box<AuthRequest>>,
     lcp_id: u8,
     echo_deadline: Option<Instant>,
     echo_outstanding: u32,
     loop_reported: bool,
-    transmit: VecDeque<Vec<u8>>,
-    events: VecDeque<Event>,
+    transmit: Queue<Vec<u8>>,
+    events: Queue<Event>,
     stats: SessionStats,
 }
 
 impl Session {
     /// A new link in the Dead phase. `seed` must come from the OS CSPRNG: it drives magic
     /// numbers, identifiers and CHAP challenges.
-    pub fn new(config: SessionConfig, seed: [u8; 16]) -> Self {
+    pub fn new(config: impl Into<Arc<SessionConfig>>, seed: [u8; 16]) -> Self {
+        let config = config.into();
         let mut entropy = Entropy::new(seed);
         let lcp_entropy = Entropy::new(entropy.next_block());
         let id = entropy.next_u8();
@@ -330,8 +336,8 @@ impl Session {
             echo_deadline: None,
             echo_outstanding: 0,
             loop_reported: false,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            transmit: Queue::new(),
+            events: Queue::new(),
             stats: SessionStats::default(),
         }
     }
@@ -380,7 +386,7 @@ impl Session {
         match self.check_proxy(lcp, auth) {
             Ok(negotiated) => {
                 self.phase = Phase::Establish;
-                self.proxy_request = auth.and_then(proxy_credentials);
+                self.proxy_request = auth.and_then(proxy_credentials).map(Box::new);
                 self.lcp.negotiator_mut().install(negotiated);
                 self.events.push_back(Event::ProxyLcpAccepted);
                 // This-Layer-Up follows: authentication starts from the proxied credentials.
@@ -877,7 +883,7 @@ impl Session {
                 // RFC 2661 §4.4.5: the LAC already collected the credentials; the peer waits
                 // for our Success/Ack (or Failure/Nak) with the identifier it used.
                 self.phase = Phase::Authenticate;
-                if let Some(request) = self.proxy_request.take() {
+                if let Some(request) = self.proxy_request.take().map(|r| *r) {
                     let id = match request.credentials {
                         Credentials::Chap { id, .. } | Credentials::Pap { id, .. } => id,
                     };
@@ -1076,7 +1082,7 @@ impl Session {
             let mut f = Fsm::new(Ipv6cp::new(cfg, e), self.config.fsm, id);
             f.open(now);
             f.up(now);
-            self.ipv6cp = Some(f);
+            self.ipv6cp = Some(Box::new(f));
         }
         if self.ipcp.is_none() && self.ipv6cp.is_none() {
             self.close_with(now, CloseReason::NoNetworkProtocol, b"No network protocol");
@@ -1276,7 +1282,7 @@ impl Session {
             return Err(NotResumable::NotOpened);
         }
         fn ncp<N: Negotiator, V>(
-            f: &Option<Fsm<N>>,
+            f: Option<&Fsm<N>>,
             name: &'static str,
             negotiated: impl Fn(&N) -> V,
         ) -> Result<Option<NcpSnapshot<V>>, NotResumable> {
@@ -1314,8 +1320,8 @@ impl Session {
             echo_outstanding: self.echo_outstanding,
             auth,
             grant: self.grant.clone(),
-            ipcp: ncp(&self.ipcp, "IPCP", Ipcp::negotiated)?,
-            ipv6cp: ncp(&self.ipv6cp, "IPV6CP", Ipv6cp::negotiated)?,
+            ipcp: ncp(self.ipcp.as_ref(), "IPCP", Ipcp::negotiated)?,
+            ipv6cp: ncp(self.ipv6cp.as_deref(), "IPV6CP", Ipv6cp::negotiated)?,
             stats: self.stats,
         })
     }
@@ -1324,11 +1330,12 @@ impl Session {
     /// (a changed configuration applies to later negotiations only) and a fresh `seed` from
     /// the OS CSPRNG. Nothing is sent; keepalive restarts one `echo_interval` after `now`.
     pub fn resume(
-        config: SessionConfig,
+        config: impl Into<Arc<SessionConfig>>,
         seed: [u8; 16],
         snap: SessionSnapshot,
         now: Instant,
     ) -> Result<Self, NotResumable> {
+        let config = config.into();
         if snap.role != config.lcp.role {
             return Err(NotResumable::RoleMismatch);
         }
@@ -1392,7 +1399,7 @@ impl Session {
             let mut f = Fsm::new(Ipv6cp::new(cfg, e), s.config.fsm, n.next_id);
             f.negotiator_mut().install(n.negotiated);
             f.resume_in(n.state.into(), n.next_id);
-            s.ipv6cp = Some(f);
+            s.ipv6cp = Some(Box::new(f));
         }
         s.stats = snap.stats;
         Ok(s)

@@ -349,7 +349,7 @@ impl World {
             // answers the LNS's echoes.
             let mut cfg = SessionConfig::peer(u.as_bytes(), p.as_bytes());
             cfg.echo_interval = None;
-            (cfg, seed)
+            (cfg.into(), seed)
         });
         let engine = l2tp::Engine::new(
             lac_engine_config(secret),
