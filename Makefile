@@ -22,7 +22,7 @@ TOP := $(CURDIR)
 CONFIG_VARS := NAME VERSION RELEASE PACKAGER COMPONENTS \
   OS_ID OS_VERSION_MAJOR OS_FAMILY ARCH RPM_OS DIST \
   PREFIX BINDIR SBINDIR LIBDIR XTLIBDIR MANDIR SYSCONFDIR LOCALSTATEDIR UNITDIR TMPFILESDIR \
-  KERNEL_DIR KVERREL CARGO CARGO_TARGET_DIR RPM_DEBUGINFO RPM_NODEPS \
+  KERNEL_DIR KVERREL CARGO CARGO_TARGET_DIR RPM_DEBUGINFO RPM_NODEPS PACKAGE_FORMATS \
   RPMDIR SRPMDIR DEBDIR
 
 # $(call config_snapshot) remembers the current values; $(call config_mark,LABEL) labels the
@@ -80,6 +80,9 @@ CARGO_TARGET_DIR ?= $(TOP)/target
 RPM_DEBUGINFO := $(if $(wildcard /usr/bin/find-debuginfo /usr/lib/rpm/find-debuginfo.sh),1,0)
 # BuildRequires can only be checked where the rpm database holds the system's packages.
 RPM_NODEPS := $(if $(shell rpm -q rpm 2>/dev/null | grep -v 'not installed'),0,1)
+# What `make` builds: RPMs and SRPMs everywhere (Debian's rpm builds them too), DEBs where
+# dpkg-buildpackage is at home (package-rhel.mk: RPMs only, RHEL has no debhelper).
+PACKAGE_FORMATS := rpm deb
 $(call config_mark,native (build host))
 
 # Per-OS overrides. OS_FAMILY may be set on the command line to see another OS's values.
@@ -267,7 +270,7 @@ $(DEB_STAMP): $(SRC_TARBALL) $(VENDOR_TARBALL)
 # Everything
 # ------------------------------------------------------------------------------------------------
 .PHONY: all
-all: rpm deb
+all: $(PACKAGE_FORMATS)
 
 # ------------------------------------------------------------------------------------------------
 # Tests: each layer runs through tests/run-layer.sh, which logs to build-check/<layer>.log and

@@ -20,4 +20,7 @@ KVERREL := $(or $(shell rpm -q --qf '%{VERSION}-%{RELEASE}.%{ARCH}\n' kernel-dev
                       | grep -v 'not installed' | sort -V | tail -n 1),$(shell uname -r))
 KERNEL_DIR := /usr/src/kernels/$(KVERREL)
 
+# `make` builds RPMs and SRPMs: no dpkg-buildpackage or debhelper here (deps.sh installs none).
+PACKAGE_FORMATS := rpm
+
 endif

@@ -7,6 +7,8 @@
 # The distribution's toolchain lands in /usr/bin (Debian's cargo-web/rustc-web and cargo/rustc,
 # RHEL's rust-toolset): when an older cargo (a stale rustup, say) comes first on PATH, the
 # distro's is named by path, with its own rustc (cargo would otherwise run the rustc on PATH).
+# DISTRO_CARGO_DIRS (default "/usr/bin /usr/local/bin"): where that one is looked for (a test sets
+# it to an empty dir to see deps.sh's plan for a machine without one).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 required=$(sed -n 's/^rust-version *= *"\([0-9.]*\)".*/\1/p' "$top/Cargo.toml" | head -n 1)
@@ -26,7 +28,7 @@ new_enough() {
 if command -v cargo >/dev/null 2>&1 && new_enough cargo rustc; then
     echo cargo; exit 0
 fi
-for dir in /usr/bin /usr/local/bin; do
+for dir in ${DISTRO_CARGO_DIRS:-/usr/bin /usr/local/bin}; do
     if [ -x "$dir/cargo" ] && [ -x "$dir/rustc" ] && new_enough "$dir/cargo" "$dir/rustc"; then
         echo "env RUSTC=$dir/rustc $dir/cargo"; exit 0
     fi

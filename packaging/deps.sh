@@ -3,7 +3,17 @@
 #   packaging/deps.sh GROUP...   GROUP: build (make), check (make check), bench (make bench)
 # Debian-likes use apt-get, RHEL-likes dnf. Idempotent and silent when nothing is missing, so the
 # Makefile can call it before every top-level target.
+#   DEPS_DRY_RUN=1       print the install commands ("deps.sh: would run: ...") instead of running
+#                        them: the plan (what is missing is still probed on this host)
+#   DEPS_OS_FAMILY=F     debian or rhel instead of /etc/os-release's: with DEPS_DRY_RUN=1, the plan
+#                        for another OS family (tests/packaging/deps-plan.sh shows RHEL's this way)
 set -eu
+
+dry_run=${DEPS_DRY_RUN:-0}
+# run CMD...: an install step, or its line in the plan.
+run() {
+    if [ "$dry_run" = 1 ]; then echo "deps.sh: would run: $*"; else "$@"; fi
+}
 
 os_family() {
     [ -r /etc/os-release ] || { echo unknown; return; }
@@ -48,7 +58,7 @@ rhel_pkgs() {
 }
 
 [ $# -gt 0 ] || set -- build
-family=$(os_family)
+family=${DEPS_OS_FAMILY:-$(os_family)}
 missing=""
 case $family in
     debian)
@@ -63,10 +73,14 @@ case $family in
             export DEBIAN_FRONTEND=noninteractive
             # Wait for a concurrent apt/dpkg instead of failing on its lock.
             apt="apt-get -q -o DPkg::Lock::Timeout=900"
-            $apt install -y --no-install-recommends $missing >/dev/null 2>&1 || {
-                $apt update -q >/dev/null
-                $apt install -y --no-install-recommends $missing
-            }
+            if [ "$dry_run" = 1 ]; then
+                run $apt install -y --no-install-recommends $missing
+            else
+                $apt install -y --no-install-recommends $missing >/dev/null 2>&1 || {
+                    $apt update -q >/dev/null
+                    $apt install -y --no-install-recommends $missing
+                }
+            fi
         fi ;;
     rhel)
         for g in "$@"; do
@@ -76,7 +90,7 @@ case $family in
         done
         if [ -n "$missing" ]; then
             echo "deps.sh: installing:$missing"
-            dnf -y -q install $missing
+            run dnf -y -q install $missing
         fi ;;
     *)
         echo "deps.sh: unsupported OS (need a Debian- or RHEL-like /etc/os-release); install by hand:" >&2
@@ -99,7 +113,7 @@ if ! "$here/cargo-path.sh" >/dev/null; then
         debian)
             export DEBIAN_FRONTEND=noninteractive
             apt="apt-get -q -o DPkg::Lock::Timeout=900"
-            [ -n "$(candidate rustc-web)$(candidate rustc)" ] || $apt update -q >/dev/null
+            [ -n "$(candidate rustc-web)$(candidate rustc)" ] || run $apt update -q >/dev/null
             if deb_new_enough "$(candidate rustc)" && deb_new_enough "$(candidate cargo)"; then
                 rust="rustc cargo"
             elif deb_new_enough "$(candidate rustc-web)" && deb_new_enough "$(candidate cargo-web)"; then
@@ -109,14 +123,14 @@ if ! "$here/cargo-path.sh" >/dev/null; then
                 exit 1
             fi
             echo "deps.sh: no cargo >= $required on PATH: installing $rust"
-            $apt install -y --no-install-recommends $rust ;;
+            run $apt install -y --no-install-recommends $rust ;;
         rhel)
             # rust-toolset: RHEL's (and its clones') supported toolchain (rust, cargo); Fedora
             # names them plainly.
             echo "deps.sh: no cargo >= $required on PATH: installing rust-toolset"
-            dnf -y -q install rust-toolset || dnf -y -q install rust cargo ;;
+            run dnf -y -q install rust-toolset || run dnf -y -q install rust cargo ;;
     esac
-    "$here/cargo-path.sh" >/dev/null || {
+    [ "$dry_run" = 1 ] || "$here/cargo-path.sh" >/dev/null || {
         echo "deps.sh: still no cargo >= $required (PATH or /usr/bin): install a Rust toolchain (rustup)" >&2
         exit 1
     }
@@ -125,16 +139,18 @@ fi
 # rustfmt and clippy (rustup's toolchains have them as components).
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 case " $* " in *" check "*)
-    cargo=$("$here/cargo-path.sh")
-    if ! $cargo fmt --version >/dev/null 2>&1 || ! $cargo clippy --version >/dev/null 2>&1; then
+    # (In a dry run the toolchain may only be planned: then there is no cargo yet.)
+    cargo=$("$here/cargo-path.sh" || true)
+    if [ -z "$cargo" ] || ! $cargo fmt --version >/dev/null 2>&1 || ! $cargo clippy --version >/dev/null 2>&1; then
         case $family in
             debian)
-                if installed rustc-web; then tools="rustfmt-web rust-web-clippy"; else tools="rustfmt rust-clippy"; fi
+                if installed rustc-web || [ "${rust:-}" = "rustc-web cargo-web" ]; then tools="rustfmt-web rust-web-clippy"
+                else tools="rustfmt rust-clippy"; fi
                 echo "deps.sh: installing $tools (cargo fmt, cargo clippy)"
-                apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $tools ;;
+                run apt-get -q -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $tools ;;
             rhel)
                 echo "deps.sh: installing rustfmt clippy"
-                dnf -y -q install rustfmt clippy ;;
+                run dnf -y -q install rustfmt clippy ;;
         esac
     fi ;;
 esac

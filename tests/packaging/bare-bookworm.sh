@@ -6,13 +6,16 @@
 # rustc-web, 1.85), and the packages must appear. Prints "ok - ..." / "not ok - ...".
 #   tests/packaging/bare-bookworm.sh [COMMIT]   (default HEAD)
 #   BARE_COMPONENTS="iptoip l2tpns" (the default): the components built. daddr's kmod-daddr RPM
-#   is built against the tests/vm reference kernel, a pipeline of its own that is not run in here.
+#   is built against the tests/vm reference kernel, a pipeline of its own that is not run in here:
+#   BARE_COMPONENTS="iptoip daddr l2tpns" BARE_MAKE_ARGS=daddr_RPM_SPECS=iptables-daddr builds
+#   the rest of daddr (libxt_DADDR.so's RPM and DEB, the daddr-dkms DEB, the DKMS tarball).
 # Run by `make check-bare` (part of `make bench`: it installs the build dependencies from the
 # archive and builds every crate from scratch, too long for make check).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 commit=$(git -C "$top" rev-parse "${1:-HEAD}")
 components=${BARE_COMPONENTS:-iptoip l2tpns}
+make_args=${BARE_MAKE_ARGS:-}
 suite=bookworm mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 failed=0
 ok()    { echo "ok - $*"; }
@@ -63,7 +66,7 @@ mount --bind /dev "$root/dev"; mount --bind /dev/pts "$root/dev/pts"
 # The README's first command, with the environment of a fresh root login (no ~/.cargo/bin).
 start=$(date +%s)
 if chroot "$root" env -i HOME=/root TERM=dumb LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      sh -c "cd /build/netedge && nice -n 19 make COMPONENTS='$components'" >"$log/make.log" 2>&1; then
+      sh -c "cd /build/netedge && nice -n 19 make COMPONENTS='$components' $make_args" >"$log/make.log" 2>&1; then
     ok "make in a git archive of $commit in the bare $suite root succeeds ($(( $(date +%s) - start )) s)"
 else
     notok "make in a git archive of $commit in the bare $suite root succeeds ($(( $(date +%s) - start )) s)"
@@ -79,7 +82,9 @@ out=$root/build/netedge
 rpms=$(ls "$out"/build-*-*/RPMS/*/*.rpm 2>/dev/null) srpms=$(ls "$out"/build-src/*.src.rpm 2>/dev/null)
 debs=$(ls "$out"/build-deb/*.deb 2>/dev/null)
 for c in $components; do
-    specs=$(sed -n "s/^${c}_RPM_SPECS := //p" "$top/packaging/$c/component.mk")
+    # (the list as the make above had it: BARE_MAKE_ARGS may have set it)
+    specs=$(make -C "$top" -s --no-print-directory NO_DEPS=1 COMPONENTS="$components" $make_args \
+        --eval "print-specs-$c: ; @echo \$(${c}_RPM_SPECS)" "print-specs-$c")
     pkgs=$(sed -n "s/^${c}_DEB_PACKAGES := //p" "$top/packaging/$c/component.mk")
     for s in $specs; do
         check "RPM $s was built" grep -q "/$s-[0-9]" <<<"$rpms"
@@ -87,6 +92,9 @@ for c in $components; do
     done
     for p in $pkgs; do check "DEB $p was built" grep -q "/${p}_[0-9]" <<<"$debs"; done
 done
+case " $components " in *" daddr "*)
+    check "the DKMS source tarball was built" sh -c "ls '$out'/build-src/daddr-dkms-*-source-only.tar.gz >/dev/null 2>&1" ;;
+esac
 # The packages' programs run (here, in the root they were built in).
 for d in $debs; do
     name=$(basename "$d")

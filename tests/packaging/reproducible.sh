@@ -5,7 +5,9 @@
 # decides; on a difference diffoscope's report goes into the log. The binaries must name neither
 # build directory nor the host. Prints "ok - ..." / "not ok - ...".
 #   tests/packaging/reproducible.sh [COMMIT]     (default HEAD; REPRO_COMPONENTS="iptoip ..." to
-#                                                 build fewer components than package.mk's)
+#                                                 build fewer components than package.mk's;
+#                                                 REPRO_MAKE_ARGS="VAR=value ..." for both makes, e.g.
+#                                                 daddr_RPM_SPECS=iptables-daddr where no kernel tree is)
 # Run by `make check-reproducible` (part of `make bench`: two full builds do not fit make check).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,7 +24,8 @@ trap cleanup EXIT
 
 components=${REPRO_COMPONENTS:-$(make -C "$top" -s --no-print-directory print-config NO_DEPS=1 | sed -n 's/^COMPONENTS *= \(.*\) #.*/\1/p')}
 components=$(echo $components)
-echo "# commit $commit, components: $components; logs in $log"
+make_args=${REPRO_MAKE_ARGS:-}
+echo "# commit $commit, components: $components${make_args:+, make arguments: $make_args}; logs in $log"
 
 # build LABEL DIR HOSTNAME UMASK TZ LOCALE: clone the commit into DIR and run make there, in a UTS namespace
 # of its own so that the host name differs too. Each clone has its own target dir and cargo
@@ -33,7 +36,7 @@ build() {
     local start; start=$(date +%s)
     ( cd "$dir" && umask "$mask" && env -u CARGO_TARGET_DIR -u MAKEFLAGS -u MAKELEVEL TZ=$tz LC_ALL=$locale \
         unshare --uts sh -c 'hostname "$1"; shift; exec nice -n 19 make --no-print-directory "$@"' _ "$host" \
-        COMPONENTS="$components" all ) >"$log/build-$name.log" 2>&1
+        COMPONENTS="$components" $make_args all ) >"$log/build-$name.log" 2>&1
     local rc=$?
     echo "# build $name: $(( $(date +%s) - start )) s (rc $rc)"
     return $rc
