@@ -77,15 +77,22 @@ static unsigned int daddr_tg6(struct sk_buff *skb, const struct xt_action_param 
 	u16 fragoff = par->fragoff;
 
 	/*
-	 * ip6_tables finds the transport header only for rules with -p; walk the extension
-	 * headers here otherwise. A non-first fragment stops at the fragment header (thoff 0).
+	 * ip6_tables finds the transport header only for rules with -p; find it here otherwise.
+	 * Most packets have no extension header: the transport header follows the fixed one
+	 * (which netfilter's IPv6 hooks always have linear), without ipv6_find_hdr()'s call and
+	 * header copies on every rule. Otherwise walk the chain; a non-first fragment stops at
+	 * the fragment header (thoff 0).
 	 */
 	if (thoff < sizeof(struct ipv6hdr)) {
 		unsigned short frag = 0;
 
-		thoff = 0;
-		if (ipv6_find_hdr(skb, &thoff, -1, &frag, NULL) < 0)
-			return NF_DROP;
+		if (!ipv6_ext_hdr(ipv6_hdr(skb)->nexthdr)) {
+			thoff = skb_network_offset(skb) + sizeof(struct ipv6hdr);
+		} else {
+			thoff = 0;
+			if (ipv6_find_hdr(skb, &thoff, -1, &frag, NULL) < 0)
+				return NF_DROP;
+		}
 		fragoff = frag;
 	}
 	return daddr_tg(skb, par, NFPROTO_IPV6, sizeof(struct ipv6hdr), thoff, fragoff);
