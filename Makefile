@@ -335,6 +335,7 @@ bench: deps
 	$(CARGO) build --locked --release --workspace --bins
 	$(CARGO) build --locked --release -p xt-daddr
 	$(TOP)/kmod-daddr/build-vm.sh >/dev/null
+	$(TOP)/tests/bench/stage-perf.sh >/dev/null
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/*-bench.sh)); do \
 	  echo "== $$b"; $(VM) run --timeout $(BENCH_VM_TIMEOUT) $$b || exit 1; done
 	@for b in $(sort $(wildcard $(TOP)/tests/bench/host/*.sh)); do \

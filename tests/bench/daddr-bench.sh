@@ -22,15 +22,15 @@
 # charges for finding the packet (rule walk, per-rule counters, the xt dscp match or nft's
 # payload compare), the same for any target.
 #
-# With a third argument `profile` (and perf staged by tests/bench/stage-perf.sh, which make
-# bench does), each of the three rule sets is run once more under `perf record -a` (cpu-clock:
-# TCG has no PMU) and the heaviest kernel symbols are printed as "# profile:" lines.
+# When perf is staged (tests/bench/stage-perf.sh, which make bench runs), each of the three rule
+# sets is run once more under `perf record -a` (cpu-clock: TCG has no PMU) and the heaviest
+# kernel symbols are printed as "# profile:" lines; a third argument other than `profile` skips it.
 #   tests/vm/vm.sh run tests/bench/daddr-bench.sh [K] [SECONDS] [profile]
 . /vm/src/tests/vm/tap.sh
 set -u
 K=${1:-40}
 SECS=${2:-5}
-PROFILE=${3:-}
+PROFILE=${3:-profile}
 PERF=/vm/src/target/perf-root/usr/bin/perf
 RIP4=10.7.0.1 CL4=10.7.0.2 RIP6=fd07::1 CL6=fd07::2
 SYSXT=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
