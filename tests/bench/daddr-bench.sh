@@ -25,12 +25,14 @@
 # When perf is staged (tests/bench/stage-perf.sh, which make bench runs), each of the three rule
 # sets is run once more under `perf record -a` (cpu-clock: TCG has no PMU) and the heaviest
 # kernel symbols are printed as "# profile:" lines; a third argument other than `profile` skips it.
-#   tests/vm/vm.sh run tests/bench/daddr-bench.sh [K] [SECONDS] [profile]
+# Every figure is the median of RUNS (3) floods.
+#   tests/vm/vm.sh run tests/bench/daddr-bench.sh [K] [SECONDS] [profile] [RUNS]
 . /vm/src/tests/vm/tap.sh
 set -u
 K=${1:-40}
 SECS=${2:-5}
 PROFILE=${3:-profile}
+RUNS=${4:-3}
 PERF=/vm/src/target/perf-root/usr/bin/perf
 RIP4=10.7.0.1 CL4=10.7.0.2 RIP6=fd07::1 CL6=fd07::2
 SYSXT=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
@@ -83,6 +85,13 @@ r = json.load(sys.stdin)["end"]["sum"]
 print("%.1f" % ((r["packets"] - r["lost_packets"]) / r["seconds"]))'
 }
 
+# median_pps FAMILY: the median of RUNS floods (a single 5 s flood under TCG on a shared host
+# varies by more than the cost of the rules being compared).
+median_pps() {
+	local i
+	for i in $(seq "$RUNS"); do pps "$1"; done | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 rules_xt() { # rules_xt legacy|nft FAMILY add|flush [match-only]
 	local tool=iptables-$1 addr=$RIP4 i target
 	[ "$2" = 6 ] && tool=ip6tables-$1 addr=$RIP6
@@ -124,41 +133,41 @@ cost() { # cost PPS_RULES PPS_NONE: ns per rule per packet (TCG ns: ratios only)
 for f in 4 6; do
 	v=IPv$f
 	leg="" cmp="" nat=""
-	base=$(pps $f)
+	base=$(median_pps $f)
 	check_out "$v: baseline flood without rules" "^[1-9]" echo "${base:-}"
 	xt=iptables
 	[ $f = 6 ] && xt=ip6tables
 	if rules_xt legacy $f add; then
-		leg=$(pps $f)
+		leg=$(median_pps $f)
 		check_out "$v: the DADDR rules (iptables-legacy) saw the flood" "^ *[1-9][0-9]* .*DADDR" \
 			ip netns exec srv $xt-legacy -t mangle -L PREROUTING -v -n -x
 		rules_xt legacy $f flush
 	fi
 	check_out "$v: flood through $K DADDR rules (iptables-legacy)" "^[1-9]" echo "${leg:-}"
 	if rules_xt nft $f add; then
-		cmp=$(pps $f)
+		cmp=$(median_pps $f)
 		check_out "$v: the DADDR rules (iptables-nft) saw the flood" "^ *[1-9][0-9]* .*DADDR" \
 			ip netns exec srv $xt-nft -t mangle -L PREROUTING -v -n -x
 		rules_xt nft $f flush
 	fi
 	check_out "$v: flood through $K DADDR rules (iptables-nft, nft_compat)" "^[1-9]" echo "${cmp:-}"
 	if rules_nft $f add; then
-		nat=$(pps $f)
+		nat=$(median_pps $f)
 		rules_nft $f flush
 	fi
 	check_out "$v: flood through $K native nft 'daddr set' rules" "^[1-9]" echo "${nat:-}"
 	# The same rules holding only their match: what finding the packet costs in each framework.
 	mo_leg="" mo_cmp="" mo_nat=""
 	if rules_xt legacy $f add match-only; then
-		mo_leg=$(pps $f)
+		mo_leg=$(median_pps $f)
 		rules_xt legacy $f flush
 	fi
 	if rules_xt nft $f add match-only; then
-		mo_cmp=$(pps $f)
+		mo_cmp=$(median_pps $f)
 		rules_xt nft $f flush
 	fi
 	if rules_nft $f add match-only; then
-		mo_nat=$(pps $f)
+		mo_nat=$(median_pps $f)
 		rules_nft $f flush
 	fi
 	check_out "$v: flood through $K match-only rules in each framework" "^[1-9][0-9.]* [1-9][0-9.]* [1-9]" \

@@ -248,7 +248,7 @@ check "no panic in the daemon's output" no_panic
 # --- options: off loopback needs a token; --metrics off -------------------------------------------
 restart() { # restart ARGS...: a new daemon with these options
     kill -QUIT "$lns_pid"
-    for _ in $(seq 50); do not_running "$lns_pid" && break; sleep 0.1; done
+    wait_for_exit "$lns_pid"
     setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$lns_dir/state" \
         "$@" </dev/null >>"$lns_dir/stdout.log" 2>&1 &
     lns_pid=$!

@@ -245,14 +245,14 @@ wait "$many_job" 2>/dev/null
 
 # --- --control off ---------------------------------------------------------------------------------
 kill -QUIT "$lns_pid"
-for _ in $(seq 50); do not_running "$lns_pid" && break; sleep 0.1; done
+wait_for_exit "$lns_pid"
 setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$lns_dir/state" \
     --control off </dev/null >>"$lns_dir/stdout.log" 2>&1 &
 lns_pid=$!
 for _ in $(seq 100); do in_lns ss -lun | grep -q '10.201.0.1:1701' && break; sleep 0.1; done
 check "--control off: no control socket" eval "! in_lns ss -lun | grep -q ':1702'"
 kill -QUIT "$lns_pid"
-for _ in $(seq 50); do not_running "$lns_pid" && break; sleep 0.1; done
+wait_for_exit "$lns_pid"
 setsid ip netns exec "$ns_lns" "$l2tpns" -c "$lns_dir/startup-config" --state-dir "$lns_dir/state" \
     --control-any-user </dev/null >>"$lns_dir/stdout.log" 2>&1 &
 lns_pid=$!
