@@ -157,11 +157,21 @@ pub fn send_batch(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) -> io:
             m
         })
         .collect();
+    // SAFETY: every header points at a live iovec (the caller's slice, only read by the
+    // kernel) and a live sockaddr_in; all outlive the call.
+    unsafe { sendmmsg_all(fd, &mut msgs) }
+}
+
+/// `sendmmsg` until every message of `msgs` is taken or the socket takes no more; the number
+/// taken, or the error when not even the first was.
+///
+/// # Safety
+/// Every header of `msgs` points at live iovecs, name and control data that outlive the call.
+unsafe fn sendmmsg_all(fd: std::os::fd::RawFd, msgs: &mut [libc::mmsghdr]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < msgs.len() {
         let rest = &mut msgs[sent..];
-        // SAFETY: every header points at a live iovec (the caller's slice, only read by the
-        // kernel) and a live sockaddr_in; all outlive the call.
+        // SAFETY: guaranteed by the caller.
         let rc = unsafe {
             libc::sendmmsg(
                 fd,
@@ -293,31 +303,9 @@ pub fn send_batch_gso(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) ->
             m
         })
         .collect();
-    let mut sent_msgs = 0;
-    while sent_msgs < msgs.len() {
-        let rest = &mut msgs[sent_msgs..];
-        // SAFETY: every header points at live iovecs (the caller's slices, only read), a live
-        // sockaddr_in and, for a run, its live cmsg; all outlive the call.
-        let rc = unsafe {
-            libc::sendmmsg(
-                fd,
-                rest.as_mut_ptr(),
-                rest.len().min(libc::c_uint::MAX as usize) as libc::c_uint,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            if sent_msgs == 0 {
-                return Err(e);
-            }
-            break;
-        }
-        if rc == 0 {
-            break;
-        }
-        sent_msgs += rc as usize;
-    }
+    // SAFETY: every header points at live iovecs (the caller's slices, only read), a live
+    // sockaddr_in and, for a run, its live cmsg; all outlive the call.
+    let sent_msgs = unsafe { sendmmsg_all(fd, &mut msgs)? };
     Ok(runs[..sent_msgs].iter().map(|r| r.1).sum())
 }
 
