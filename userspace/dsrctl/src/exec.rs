@@ -357,14 +357,7 @@ impl Loopback {
         text: &str,
         alias: Option<&str>,
     ) -> Result<(), ExecError> {
-        announce_addr(r, "add", text, addr, alias);
-        if r.dry_run {
-            return Ok(());
-        }
-        let m = self.message(addr, alias);
-        self.conn
-            .request(RouteNetlinkMessage::NewAddress(m), false)?;
-        Ok(())
+        self.change(r, "add", RouteNetlinkMessage::NewAddress, addr, text, alias)
     }
 
     pub fn del(
@@ -374,13 +367,25 @@ impl Loopback {
         text: &str,
         alias: Option<&str>,
     ) -> Result<(), ExecError> {
-        announce_addr(r, "del", text, addr, alias);
+        self.change(r, "del", RouteNetlinkMessage::DelAddress, addr, text, alias)
+    }
+
+    /// Says what it does (`-v`), then, unless a dry run, sends the address message `kind`.
+    fn change(
+        &mut self,
+        r: &Runner,
+        op: &str,
+        kind: fn(AddressMessage) -> RouteNetlinkMessage,
+        addr: IpAddr,
+        text: &str,
+        alias: Option<&str>,
+    ) -> Result<(), ExecError> {
+        announce_addr(r, op, text, addr, alias);
         if r.dry_run {
             return Ok(());
         }
         let m = self.message(addr, alias);
-        self.conn
-            .request(RouteNetlinkMessage::DelAddress(m), false)?;
+        self.conn.request(kind(m), false)?;
         Ok(())
     }
 }

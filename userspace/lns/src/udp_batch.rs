@@ -137,13 +137,7 @@ impl RecvBatch {
 pub fn send_batch(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) -> io::Result<usize> {
     let fd = socket.as_fd().as_raw_fd();
     let mut addrs: Vec<libc::sockaddr_in> = datagrams.iter().map(|(_, a)| to_libc(*a)).collect();
-    let mut iovs: Vec<libc::iovec> = datagrams
-        .iter()
-        .map(|(d, _)| libc::iovec {
-            iov_base: d.as_ptr() as *mut libc::c_void,
-            iov_len: d.len(),
-        })
-        .collect();
+    let mut iovs = send_iovecs(datagrams);
     let mut msgs: Vec<libc::mmsghdr> = iovs
         .iter_mut()
         .zip(addrs.iter_mut())
@@ -160,6 +154,17 @@ pub fn send_batch(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) -> io:
     // SAFETY: every header points at a live iovec (the caller's slice, only read by the
     // kernel) and a live sockaddr_in; all outlive the call.
     unsafe { sendmmsg_all(fd, &mut msgs) }
+}
+
+/// One iovec per datagram, pointing at the caller's bytes (the kernel only reads them).
+fn send_iovecs(datagrams: &[(&[u8], SocketAddrV4)]) -> Vec<libc::iovec> {
+    datagrams
+        .iter()
+        .map(|(d, _)| libc::iovec {
+            iov_base: d.as_ptr() as *mut libc::c_void,
+            iov_len: d.len(),
+        })
+        .collect()
 }
 
 /// `sendmmsg` until every message of `msgs` is taken or the socket takes no more; the number
@@ -261,13 +266,7 @@ pub fn send_batch_gso(socket: impl AsFd, datagrams: &[(&[u8], SocketAddrV4)]) ->
         .iter()
         .map(|&(start, _, _)| to_libc(datagrams[start].1))
         .collect();
-    let mut iovs: Vec<libc::iovec> = datagrams
-        .iter()
-        .map(|(d, _)| libc::iovec {
-            iov_base: d.as_ptr() as *mut libc::c_void,
-            iov_len: d.len(),
-        })
-        .collect();
+    let mut iovs = send_iovecs(datagrams);
     // SAFETY: CMSG_SPACE only computes a size.
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<u16>() as u32) } as usize;
     // u64 words: cmsghdr alignment.
